@@ -1,0 +1,260 @@
+"""The checks: small pure functions over one exchange, each returning the violations it finds.
+
+A check reads facts from the contract models (``_contract``) and nothing else; which profile applies
+is chosen by the `anthropic-version` the request sends. Every request to a Claude host passes through
+here, so each check does a few dict look-ups and nothing more.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ._contract import Contract, Endpoint, Profile
+from ._exchange import Exchange, media_type
+from ._rules import RULES_BY_ID
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    rule: str
+    message: str
+    hint: str
+    exchange: Exchange | None = None
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    exchange: Exchange
+    contract: Contract
+    profile: Profile
+    endpoint: Endpoint | None
+    version: str | None
+
+
+Check = Callable[[Context], Iterator[Violation]]
+
+_KEY_IN_QUERY = frozenset({"api_key", "api-key", "apikey", "key", "x-api-key", "x_api_key", "anthropic_api_key"})
+_KEY_SHAPE = re.compile(r"sk-ant-[a-z]+\d*-")
+
+
+def _violation(ctx: Context, rule: str, message: str, hint: str | None = None) -> Violation:
+    return Violation(rule, message, hint or RULES_BY_ID[rule].hint, ctx.exchange)
+
+
+def check_auth(ctx: Context) -> Iterator[Violation]:
+    req = ctx.exchange.request
+    headers = req.headers
+    accepted = ctx.profile.auth
+    found = False
+    for name, value in req.query:
+        if name.lower() in _KEY_IN_QUERY or _KEY_SHAPE.match(value):
+            found = True
+            yield _violation(ctx, "auth-scheme", f"a credential is sent in the URL query parameter {name!r}")
+    if "api-key" in headers:
+        found = True
+        yield _violation(ctx, "auth-scheme", "a bare `api-key` header is sent; the API reads `x-api-key`")
+    api_key = headers.get("x-api-key")
+    if api_key is not None:
+        found = True
+        if not api_key.strip():
+            yield _violation(ctx, "auth-missing", "the `x-api-key` header is empty")
+        elif "x-api-key" not in accepted:
+            yield _violation(
+                ctx,
+                "auth-scheme",
+                f"`x-api-key` is sent, but this test accepts only {_schemes(accepted)}",
+                f"Send credentials as {_schemes(accepted)}, or widen `auth=[...]`.",
+            )
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        found = True
+        scheme, _, token = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer":
+            shown = scheme if scheme else "(empty)"
+            yield _violation(ctx, "auth-scheme", f"`Authorization: {shown} ...` is sent; the API takes Bearer")
+        elif not token.strip():
+            yield _violation(ctx, "auth-missing", "`Authorization: Bearer` is sent with no token")
+        elif "bearer" not in accepted:
+            yield _violation(
+                ctx,
+                "auth-scheme",
+                f"`Authorization: Bearer` is sent, but this test accepts only {_schemes(accepted)}",
+                f"Send credentials as {_schemes(accepted)}, or widen `auth=[...]`.",
+            )
+    if not found:
+        yield _violation(ctx, "auth-missing", "no `x-api-key` or `Authorization: Bearer` header is sent")
+
+
+def _schemes(schemes: tuple[str, ...]) -> str:
+    names = {"x-api-key": "`x-api-key`", "bearer": "`Authorization: Bearer`"}
+    return " or ".join(names.get(s, s) for s in schemes)
+
+
+def check_version(ctx: Context) -> Iterator[Violation]:
+    if ctx.endpoint is not None and not ctx.endpoint.requires_version:
+        return
+    version = ctx.version
+    if version is None:
+        yield _violation(ctx, "version-missing", "no `anthropic-version` header is sent")
+    elif version not in ctx.contract.profiles:
+        known = ", ".join(sorted(ctx.contract.profiles))
+        yield _violation(
+            ctx,
+            "version-unknown",
+            f"`anthropic-version: {version}` is not a documented version accepted here (known: {known})",
+            f"Send one of {known}, or add a profile for {version} in configuration.",
+        )
+
+
+def check_body(ctx: Context) -> Iterator[Violation]:
+    req = ctx.exchange.request
+    endpoint = ctx.endpoint
+    size = len(req.body)
+    limit = endpoint.max_body_bytes if endpoint is not None else _standard_limit(ctx.profile)
+    if limit is not None and size > limit:
+        where = f"{endpoint.name} ({req.method} {endpoint.path})" if endpoint else f"{req.method} {req.path}"
+        limit_text = endpoint.limit_text if endpoint else f"{limit:,} bytes"
+        yield _violation(
+            ctx,
+            "body-too-large",
+            f"the request body is {size:,} bytes; {where} accepts at most {limit_text} "
+            f"({limit:,} bytes) and would answer 413 request_too_large",
+        )
+    kind = endpoint.body if endpoint is not None else None
+    if not size or kind == "none":
+        return
+    sent = media_type(req.headers.get("content-type"))
+    if kind == "json":
+        if sent != ctx.profile.json_content_type:
+            yield _violation(
+                ctx,
+                "content-type",
+                f"the JSON body is sent with content-type {sent or '(none)'!r}, "
+                f"not {ctx.profile.json_content_type!r}",
+            )
+        if not isinstance(req.json, dict):
+            yield _violation(
+                ctx,
+                "body-not-json",
+                f"the body of {req.method} {req.path} is not a JSON object (starts {_preview(req.body)})",
+            )
+    elif kind == "multipart":
+        if sent != ctx.profile.multipart_content_type:
+            yield _violation(
+                ctx,
+                "content-type",
+                f"the upload is sent with content-type {sent or '(none)'!r}, "
+                f"not {ctx.profile.multipart_content_type!r}",
+                "Upload files as `multipart/form-data` (the SDK's `files.upload` does).",
+            )
+    elif sent not in (ctx.profile.json_content_type, ctx.profile.multipart_content_type):
+        # An endpoint the contract does not list: the API takes only these two body types.
+        yield _violation(
+            ctx, "content-type", f"the body is sent with content-type {sent or '(none)'!r}, not application/json"
+        )
+
+
+def _standard_limit(profile: Profile) -> int | None:
+    for endpoint in profile.endpoints:
+        if endpoint.path == "/v1/messages":
+            return endpoint.max_body_bytes
+    return None
+
+
+def _preview(body: bytes) -> str:
+    text = body[:24].decode("utf-8", "replace")
+    return repr(text + ("..." if len(body) > 24 else ""))
+
+
+def check_response_headers(ctx: Context) -> Iterator[Violation]:
+    response = ctx.exchange.response
+    if response is None:
+        return
+    for name in ctx.profile.required_response_headers:
+        if name not in response.headers:
+            rule = {"request-id": "response-request-id", "anthropic-organization-id": "response-organization-id"}
+            yield _violation(
+                ctx,
+                rule.get(name, "response-request-id"),
+                f"the {response.status} response has no `{name}` header",
+            )
+
+
+def check_response_body(ctx: Context) -> Iterator[Violation]:
+    response = ctx.exchange.response
+    if response is None:
+        return
+    if ctx.endpoint is not None and ctx.endpoint.response_body == "binary" and response.status < 400:
+        return
+    sent = media_type(response.headers.get("content-type"))
+    request_json = ctx.exchange.request.json
+    streaming = isinstance(request_json, dict) and request_json.get("stream") is True
+    if response.status < 400 and streaming:
+        expected = "text/event-stream"
+    else:
+        expected = ctx.profile.json_content_type
+    if response.body and sent != expected:
+        what = "a stream: true request's" if expected == "text/event-stream" else f"the {response.status}"
+        yield _violation(
+            ctx, "response-content-type", f"{what} response has content-type {sent or '(none)'!r}, not {expected!r}"
+        )
+    if response.status >= 400:
+        yield from _check_error(ctx, response.status, response.json)
+
+
+def _check_error(ctx: Context, status: int, body: object) -> Iterator[Violation]:
+    error = body.get("error") if isinstance(body, dict) else None
+    if (
+        not isinstance(body, dict)
+        or body.get("type") != "error"
+        or not isinstance(error, dict)
+        or not isinstance(error.get("type"), str)
+        or not isinstance(error.get("message"), str)
+    ):
+        yield _violation(
+            ctx,
+            "error-shape",
+            f'the {status} response body is not {{"type": "error", "error": {{"type": ..., "message": ...}}}}',
+        )
+        return
+    expected = ctx.profile.expected_error_types(status)
+    if expected and error["type"] not in expected:
+        yield _violation(
+            ctx,
+            "error-status",
+            f"a {status} response carries error type {error['type']!r}; "
+            f"the docs pair {status} with {' or '.join(repr(e) for e in expected)}",
+        )
+
+
+REQUEST_CHECKS: tuple[Check, ...] = (check_auth, check_version, check_body)
+RESPONSE_CHECKS: tuple[Check, ...] = (check_response_headers, check_response_body)
+
+
+def context_for(exchange: Exchange, contract: Contract) -> Context:
+    version = exchange.request.headers.get("anthropic-version")
+    profile = contract.profile_for(version)
+    endpoint = profile.endpoint_for(exchange.request.method, exchange.request.path)
+    return Context(exchange, contract, profile, endpoint, version)
+
+
+def check_exchange(exchange: Exchange, contract: Contract, allow: frozenset[str] = frozenset()) -> list[Violation]:
+    """Every violation in one exchange, less the allowed rules."""
+    ctx = context_for(exchange, contract)
+    found = [v for check in REQUEST_CHECKS for v in check(ctx)]
+    if exchange.response is not None:
+        found.extend(v for check in RESPONSE_CHECKS for v in check(ctx))
+    if allow:
+        found = [v for v in found if v.rule not in allow]
+    return found
+
+
+def body_limit(exchange: Exchange, contract: Contract) -> Iterator[Violation]:
+    """Only the size check: run before a request is sent, so an oversized body never leaves."""
+    ctx = context_for(exchange, contract)
+    return (v for v in check_body(ctx) if v.rule == "body-too-large")

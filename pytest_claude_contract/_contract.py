@@ -1,0 +1,211 @@
+"""The Claude API's HTTP contract as data.
+
+Every fact the checks use lives here, with its source in shared/CONTRACT.md terms: the Claude API
+documentation ("Docs") or the official SDK ("SDK"). Checks read these models; they hold no facts of
+their own, so a user can change any of them (``profiles=`` in the marker or ``claude_contract_config``).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ._settings import DOCUMENTED_VERSIONS
+
+AuthScheme = Literal["x-api-key", "bearer"]
+AUTH_SCHEMES: tuple[str, ...] = ("x-api-key", "bearer")
+BodyKind = Literal["json", "multipart", "none"]
+
+MB = 1_000_000  # the docs give limits in MB; we read them as decimal megabytes, the stricter reading
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Endpoint(_Model):
+    """One API endpoint: how a request to it must look."""
+
+    name: str
+    method: str
+    path: str = Field(description="Path pattern; `{name}` matches one path segment.")
+    body: BodyKind = "json"
+    max_body_bytes: int | None = Field(default=32 * MB, description="Docs: 'Request size limits'.")
+    response_body: Literal["json", "binary"] = "json"
+    requires_version: bool = Field(
+        default=True, description="False for the OpenAI-compatible endpoint, which takes no anthropic-version."
+    )
+
+    @cached_property
+    def _regex(self) -> re.Pattern[str]:
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(self.path))
+        return re.compile(pattern + "/?")
+
+    def matches(self, method: str, path: str) -> bool:
+        return method == self.method and self._regex.fullmatch(path) is not None
+
+    @property
+    def limit_text(self) -> str:
+        if self.max_body_bytes is None:
+            return "no limit"
+        if self.max_body_bytes % MB == 0:
+            return f"{self.max_body_bytes // MB} MB"
+        return f"{self.max_body_bytes:,} bytes"
+
+
+class Profile(_Model):
+    """What one `anthropic-version` value promises and requires."""
+
+    version: str
+    status: Literal["current", "supported", "legacy"] = "supported"
+    auth: tuple[AuthScheme, ...] = ("x-api-key", "bearer")
+    json_content_type: str = "application/json"
+    multipart_content_type: str = "multipart/form-data"
+    required_response_headers: tuple[str, ...] = ("request-id", "anthropic-organization-id")
+    # Docs, Errors: the error type each HTTP status carries.
+    error_types: dict[int, str] = Field(
+        default_factory=lambda: {
+            400: "invalid_request_error",
+            401: "authentication_error",
+            402: "billing_error",
+            403: "permission_error",
+            404: "not_found_error",
+            409: "conflict_error",
+            413: "request_too_large",
+            429: "rate_limit_error",
+            500: "api_error",
+            504: "timeout_error",
+            529: "overloaded_error",
+        }
+    )
+    # Docs, Errors: "invalid_request_error ... also allowed for other 4xx not listed".
+    fallback_4xx_error_type: str = "invalid_request_error"
+    endpoints: tuple[Endpoint, ...]
+    notes: str = ""
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_not_empty(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("a profile must accept at least one auth scheme")
+        return value
+
+    def endpoint_for(self, method: str, path: str) -> Endpoint | None:
+        for endpoint in self.endpoints:
+            if endpoint.matches(method, path):
+                return endpoint
+        return None
+
+    def expected_error_types(self, status: int) -> tuple[str, ...]:
+        """Error types the docs allow for `status` (empty: the docs name none)."""
+        if status in self.error_types:
+            documented = self.error_types[status]
+            if 400 <= status < 500 and documented != self.fallback_4xx_error_type:
+                return (documented, self.fallback_4xx_error_type)
+            return (documented,)
+        if 400 <= status < 500:
+            return (self.fallback_4xx_error_type,)
+        return ()
+
+
+# Docs, API overview ("Request size limits") and endpoint references.
+DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(name="Messages", method="POST", path="/v1/messages"),
+    Endpoint(name="Token Counting", method="POST", path="/v1/messages/count_tokens"),
+    Endpoint(name="Message Batches", method="POST", path="/v1/messages/batches", max_body_bytes=256 * MB),
+    Endpoint(name="Message Batches", method="GET", path="/v1/messages/batches", body="none"),
+    Endpoint(name="Message Batches", method="GET", path="/v1/messages/batches/{id}", body="none"),
+    Endpoint(name="Message Batches", method="GET", path="/v1/messages/batches/{id}/results", body="none"),
+    Endpoint(name="Message Batches", method="POST", path="/v1/messages/batches/{id}/cancel", body="none"),
+    Endpoint(name="Message Batches", method="DELETE", path="/v1/messages/batches/{id}", body="none"),
+    Endpoint(name="Models", method="GET", path="/v1/models", body="none"),
+    Endpoint(name="Models", method="GET", path="/v1/models/{id}", body="none"),
+    Endpoint(name="Files", method="POST", path="/v1/files", body="multipart", max_body_bytes=500 * MB),
+    Endpoint(name="Files", method="GET", path="/v1/files", body="none"),
+    Endpoint(name="Files", method="GET", path="/v1/files/{id}", body="none"),
+    Endpoint(
+        name="Files", method="GET", path="/v1/files/{id}/content", body="none", response_body="binary"
+    ),
+    Endpoint(name="Files", method="DELETE", path="/v1/files/{id}", body="none"),
+    Endpoint(name="Text Completions (legacy)", method="POST", path="/v1/complete"),
+    Endpoint(
+        name="OpenAI SDK compatibility", method="POST", path="/v1/chat/completions", requires_version=False
+    ),
+)
+
+
+class Contract(_Model):
+    """All profiles, keyed by the `anthropic-version` value that selects them."""
+
+    profiles: dict[str, Profile]
+    # Used to judge a request that names no version, or one we have no profile for.
+    fallback_version: str
+
+    @field_validator("profiles")
+    @classmethod
+    def _keys_are_versions(cls, value: dict[str, Profile]) -> dict[str, Profile]:
+        for key, profile in value.items():
+            if key != profile.version:
+                raise ValueError(f"profile under key {key!r} declares version {profile.version!r}")
+        return value
+
+    def profile_for(self, version: str | None) -> Profile:
+        if version is not None and version in self.profiles:
+            return self.profiles[version]
+        return self.profiles[self.fallback_version]
+
+    def with_profile_edits(self, edits: dict[str, Any]) -> Contract:
+        """A copy with profiles added or changed; each edit is a Profile or a dict of fields."""
+        profiles = dict(self.profiles)
+        for version, edit in edits.items():
+            if isinstance(edit, Profile):
+                profiles[version] = edit
+            elif isinstance(edit, dict):
+                base = profiles.get(version)
+                fields = {**(base.model_dump() if base else {"endpoints": DEFAULT_ENDPOINTS}), **edit}
+                fields.setdefault("version", version)
+                profiles[version] = Profile.model_validate(fields)
+            else:
+                raise TypeError(
+                    f"profile edit for {version!r} must be a Profile or a dict, not {type(edit).__name__}"
+                )
+        return Contract(profiles=profiles, fallback_version=self.fallback_version)
+
+    def narrowed(self, *, versions: tuple[str, ...] | None, auth: tuple[str, ...] | None) -> Contract:
+        """A copy that accepts only `versions` and only the `auth` schemes (None: keep as is)."""
+        profiles = self.profiles
+        if versions is not None:
+            profiles = {v: p for v, p in profiles.items() if v in versions}
+        if auth is not None:
+            profiles = {
+                v: p.model_copy(update={"auth": tuple(a for a in p.auth if a in auth) or tuple(auth)})
+                for v, p in profiles.items()
+            }
+        fallback = self.fallback_version if self.fallback_version in profiles else next(iter(profiles))
+        return Contract(profiles=profiles, fallback_version=fallback)
+
+
+# Docs, Versions: 2023-01-01 initial; 2023-06-01 named SSE events; 2026-10-21 latest (removes
+# temperature/top_p/top_k; what the official SDK 2.x sends, with the key as a Bearer token).
+DEFAULT_CONTRACT = Contract(
+    profiles={
+        "2023-01-01": Profile(version="2023-01-01", status="legacy", endpoints=DEFAULT_ENDPOINTS),
+        "2023-06-01": Profile(
+            version="2023-06-01",
+            endpoints=DEFAULT_ENDPOINTS,
+            notes="Sent by the anthropic SDK 0.x and 1.x (x-api-key).",
+        ),
+        "2026-10-21": Profile(
+            version="2026-10-21",
+            status="current",
+            endpoints=DEFAULT_ENDPOINTS,
+            notes="Sent by the anthropic SDK 2.x (Authorization: Bearer).",
+        ),
+    },
+    fallback_version="2026-10-21",
+)
+
+assert tuple(DEFAULT_CONTRACT.profiles) == DOCUMENTED_VERSIONS, "keep _settings.DOCUMENTED_VERSIONS in step"

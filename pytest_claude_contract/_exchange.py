@@ -1,0 +1,152 @@
+"""One request and its response, as the checks see them.
+
+Built once per exchange from whatever the HTTP library handed over (a vcrpy request, a cassette
+entry), with header names lower-cased and bodies as the bytes that crossed the wire.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+Origin = Literal["live", "replayed", "not sent"]
+
+_NOT_PARSED: Any = object()
+
+
+def lower_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> dict[str, str]:
+    """Header names lower-cased; repeated or list values joined by ", " as HTTP allows."""
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    out: dict[str, str] = {}
+    for name, value in items:
+        if isinstance(value, (list, tuple)):
+            text = ", ".join(_text(v) for v in value)
+        else:
+            text = _text(value)
+        key = _text(name).lower()
+        out[key] = f"{out[key]}, {text}" if key in out else text
+    return out
+
+
+def _text(value: Any) -> str:
+    return value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def media_type(content_type: str | None) -> str:
+    """`application/json; charset=utf-8` -> `application/json`."""
+    if not content_type:
+        return ""
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+@dataclass(slots=True)
+class CapturedRequest:
+    method: str
+    url: str
+    headers: dict[str, str]
+    body: bytes
+    path: str = ""
+    query: tuple[tuple[str, str], ...] = ()
+    host: str = ""
+    _json: Any = field(default=_NOT_PARSED, repr=False)
+
+    def __post_init__(self) -> None:
+        self.method = self.method.upper()
+        parts = urlsplit(self.url)
+        self.path = parts.path or "/"
+        self.query = tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+        self.host = parts.netloc.lower()
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON, or None when it is empty or not JSON."""
+        if self._json is _NOT_PARSED:
+            self._json = parse_json(self.body)
+        return self._json
+
+    @property
+    def target(self) -> str:
+        return f"{self.method} {self.url}"
+
+
+@dataclass(slots=True)
+class CapturedResponse:
+    status: int
+    headers: dict[str, str]
+    body: bytes  # decoded: content-encoding undone
+    _json: Any = field(default=_NOT_PARSED, repr=False)
+
+    @property
+    def json(self) -> Any:
+        if self._json is _NOT_PARSED:
+            self._json = parse_json(self.body)
+        return self._json
+
+
+@dataclass(slots=True)
+class Exchange:
+    request: CapturedRequest
+    response: CapturedResponse | None
+    origin: Origin
+    index: int = 0  # position among the test's exchanges, from 1
+
+    def describe(self) -> str:
+        status = f" -> {self.response.status}" if self.response else ""
+        return f"{self.request.target}{status} ({self.origin})"
+
+
+def parse_json(body: bytes) -> Any:
+    if not body:
+        return None
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def decode_body(body: bytes, content_encoding: str | None) -> bytes:
+    """Undo gzip/deflate content-encoding; other or broken encodings come back as they are."""
+    encoding = (content_encoding or "").strip().lower()
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return gzip.decompress(body)
+        if encoding == "deflate":
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return zlib.decompress(body, -zlib.MAX_WBITS)
+    except (OSError, EOFError, zlib.error):
+        return body
+    return body
+
+
+def body_bytes(body: Any) -> bytes:
+    """Bytes of a body as an HTTP library handed it over (vcrpy keeps str, bytes, files or lists)."""
+    if body is None:
+        return b""
+    if isinstance(body, bytes):
+        return body
+    if isinstance(body, bytearray | memoryview):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if isinstance(body, Mapping | list) and not _is_chunk_list(body):
+        # aiohttp's json= argument: aiohttp serialises it with json.dumps before sending.
+        return json.dumps(body).encode("utf-8")
+    if isinstance(body, list):
+        return b"".join(body_bytes(chunk) for chunk in body)
+    if hasattr(body, "read"):
+        data = body.read()
+        if hasattr(body, "seek"):
+            body.seek(0)
+        return body_bytes(data)
+    return str(body).encode("utf-8")
+
+
+def _is_chunk_list(body: Any) -> bool:
+    return isinstance(body, list) and bool(body) and all(isinstance(c, bytes | bytearray) for c in body)

@@ -1,0 +1,315 @@
+"""The test's recorder: what vcrpy's patched HTTP libraries talk to instead of a vcrpy Cassette.
+
+vcrpy's stubs ask a cassette four questions for each request (can you play it? are you write
+protected? should it be recorded? here is a live response). Answering them here lets one object
+capture every exchange with a Claude host, check it, replay it by our matching rules (method, path,
+query, parsed JSON body; identical requests in recorded order) and record it, while requests to any
+other host pass through untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from vcr.patch import CassettePatcherBuilder
+
+from ._cassette import (
+    CassetteError,
+    Interaction,
+    MatchKey,
+    ReplayIndex,
+    Scrubber,
+    _playable_response,
+    credentials_in,
+    load_cassette,
+    match_key,
+    now,
+    write_cassette,
+)
+from ._checks import Violation, body_limit, check_exchange
+from ._contract import Contract
+from ._exchange import CapturedRequest, CapturedResponse, Exchange, Origin, body_bytes, lower_headers
+from ._report import SessionStats, miss_report, violation_report
+from ._settings import ContractSettings
+
+# Stands in for ANTHROPIC_API_KEY during replay, so SDK clients can be built without a key.
+PLACEHOLDER_KEY = "claude-contract-replay-placeholder-key"
+
+
+@dataclass(slots=True)
+class _Pending:
+    source: Any  # the vcrpy request object this was captured from
+    raw_length: int
+    request: CapturedRequest
+    key: MatchKey
+    prechecked: bool = False
+
+
+@dataclass
+class ClaudeContractRecorder:
+    """Exchanges and violations of one test; also the cassette vcrpy's patches talk to."""
+
+    settings: ContractSettings
+    contract: Contract
+    contract_mode: str
+    cassette_path: Path | None
+    stats: SessionStats = field(default_factory=SessionStats)
+    exchanges: list[Exchange] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    fatal: list[str] = field(default_factory=list)
+
+    # vcrpy's CassettePatcherBuilder reads these.
+    custom_patches: tuple[Any, ...] = ()
+    skip_patchers: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        path = self.cassette_path
+        self._path = str(path) if path else "check-only"
+        self._lock = threading.RLock()
+        self._pending: dict[int, _Pending] = {}
+        self._secrets: set[str] = {
+            v for v in (os.environ.get("ANTHROPIC_API_KEY"), os.environ.get("ANTHROPIC_AUTH_TOKEN")) if v
+        }
+        self._secrets.discard(PLACEHOLDER_KEY)
+        loaded = load_cassette(path) if path is not None else None
+        self._exists = loaded is not None
+        self._loaded: list[Interaction] = loaded or []
+        self._index = ReplayIndex(self._loaded)
+        self._played: set[int] = set()
+        self._recorded: list[Interaction] = []
+        mode = self.settings.record_mode
+        self._replay = path is not None and self._exists and mode not in ("all", "rewrite")
+        self._write_protected = path is not None and (mode == "none" or (mode == "once" and self._exists))
+        self._recording = path is not None and not self._write_protected
+        self._hosts = frozenset(self.settings.hosts)
+        self._stack: ExitStack | None = None
+
+    # ------------------------------------------------------------ public surface
+
+    def assert_conformant(self) -> None:
+        """Fail with the full report if any exchange so far broke the contract."""
+        __tracebackhide__ = True
+        if self.violations:
+            raise AssertionError(violation_report(self.violations, len(self.exchanges)))
+
+    @property
+    def path(self) -> Path | None:
+        return self.cassette_path
+
+    @property
+    def record_mode(self) -> str:
+        return self.settings.record_mode
+
+    @property
+    def write_protected(self) -> bool:
+        return self._write_protected
+
+    @property
+    def play_count(self) -> int:
+        return len(self._played)
+
+    @property
+    def all_played(self) -> bool:
+        return len(self._played) == len(self._loaded)
+
+    @property
+    def requests(self) -> list[CapturedRequest]:
+        return [i.request for i in self._loaded + self._recorded]
+
+    @property
+    def responses(self) -> list[dict[str, Any]]:
+        return [i.response for i in self._loaded + self._recorded]
+
+    def __len__(self) -> int:
+        return len(self._loaded) + len(self._recorded)
+
+    def __enter__(self) -> ClaudeContractRecorder:
+        stack = ExitStack()
+        for patcher in CassettePatcherBuilder(self).build():
+            stack.enter_context(patcher)
+        self._stack = stack
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._stack is not None:
+            self._stack.close()
+            self._stack = None
+
+    def save(self, test_failed: bool) -> None:
+        """Write what was recorded, unless the test failed (a failing run records a broken story)."""
+        if not self._recording or not self._recorded or self.cassette_path is None:
+            return
+        path = self.cassette_path
+        if test_failed:
+            self.stats.refused.append(f"{path} (the test failed; nothing was written)")
+            return
+        mode = self.settings.record_mode
+        if mode == "rewrite":
+            interactions = self._recorded
+        elif mode == "all":
+            fresh = {i.key for i in self._recorded}
+            interactions = [i for i in self._loaded if i.key not in fresh] + self._recorded
+        else:
+            interactions = self._loaded + self._recorded
+        write_cassette(path, interactions, Scrubber(self._secrets))
+        self.stats.recorded.add(str(path))
+
+    # ------------------------------------------------------------ vcrpy's cassette protocol
+
+    def can_play_response_for(self, request: Any) -> bool:
+        if not self._is_claude(request):
+            return False
+        with self._lock:
+            pending = self._capture(request)
+            if not pending.prechecked:
+                pending.prechecked = True
+                self._precheck(pending.request)
+            if self._replay and self._index.peek(pending.key):
+                return True
+            if not self._write_protected:
+                self._refuse_placeholder(pending.request)
+            return False
+
+    def filter_request(self, request: Any) -> Any:
+        """vcrpy asks this before refusing an unplayable request: we refuse Claude requests ourselves."""
+        if not self._is_claude(request):
+            return None
+        if self._write_protected:
+            with self._lock:
+                pending = self._capture(request)
+            self._miss(pending)
+        return request
+
+    def play_response(self, request: Any) -> dict[str, Any]:
+        with self._lock:
+            pending = self._capture(request)
+            position = self._index.take(pending.key)
+            if position is None:
+                self._miss(pending)
+            self._pending.pop(id(request), None)
+            self._played.add(position)
+        interaction = self._loaded[position]
+        recorded = interaction.response
+        response = {
+            "status": dict(recorded["status"]),
+            "headers": {k: list(v) for k, v in recorded["headers"].items()},
+            "body": {"string": recorded["body"]["string"]},
+        }
+        body = response["body"]["string"]
+        captured = CapturedResponse(response["status"]["code"], lower_headers(response["headers"]), body)
+        self._complete(pending.request, captured, "replayed")
+        if self.cassette_path is not None:
+            self.stats.replayed_from.add(str(self.cassette_path))
+        return response
+
+    def append(self, request: Any, response: dict[str, Any]) -> None:
+        if not self._is_claude(request):
+            return
+        with self._lock:
+            pending = self._capture(request)
+            self._pending.pop(id(request), None)
+        playable = _playable_response(response)
+        body = playable["body"]["string"]
+        captured = CapturedResponse(playable["status"]["code"], lower_headers(playable["headers"]), body)
+        self._complete(pending.request, captured, "live")
+        if self._recording:
+            with self._lock:
+                self._secrets.update(credentials_in(pending.request.headers))
+                self._recorded.append(Interaction(pending.request, playable, now()))
+
+    def find_requests_with_most_matches(self, request: Any) -> list[Any]:
+        return []  # aiohttp asks this to follow recorded redirects; the Claude API sends none
+
+    # ------------------------------------------------------------ internals
+
+    def _is_claude(self, request: Any) -> bool:
+        parsed = request.parsed_uri
+        host = (parsed.hostname or "").lower()
+        if host in self._hosts:
+            return True
+        return f"{host}:{request.port}" in self._hosts
+
+    def _capture(self, request: Any) -> _Pending:
+        raw = request.body_bytes if hasattr(request, "body_bytes") else request.body
+        body = body_bytes(raw)
+        pending = self._pending.get(id(request))
+        if pending is not None and pending.source is request and pending.raw_length == len(body):
+            return pending
+        headers = lower_headers(request.headers.items())
+        if isinstance(raw, dict | list) and not isinstance(raw, bytes) and "content-type" not in headers:
+            # aiohttp's json=: aiohttp adds this header itself after vcrpy has seen the request.
+            headers["content-type"] = "application/json"
+        captured = CapturedRequest(request.method, request.uri, headers, body)
+        pending = _Pending(request, len(body), captured, match_key(captured))
+        self._pending[id(request)] = pending
+        return pending
+
+    def _precheck(self, request: CapturedRequest) -> None:
+        """An oversized body fails the test before it is sent, in record mode as in replay."""
+        if self.contract_mode != "strict":
+            return
+        exchange = Exchange(request, None, "not sent", len(self.exchanges) + 1)
+        found = [v for v in body_limit(exchange, self.contract) if v.rule not in self.settings.allow]
+        if found:
+            self.violations.extend(found)
+            self.stats.violations.update(v.rule for v in found)
+            self._fail(violation_report(found, len(self.exchanges) + 1) + "\nThe request was not sent.")
+
+    def _refuse_placeholder(self, request: CapturedRequest) -> None:
+        if PLACEHOLDER_KEY in credentials_in(request.headers):
+            self._fail(
+                f"Claude contract: {request.target} would go to the live API with the replay placeholder key, "
+                "because ANTHROPIC_API_KEY is not set.\n"
+                f"  cassette: {self.cassette_path or '(check only)'} (record mode {self.record_mode!r})\n"
+                "Set ANTHROPIC_API_KEY to record it, or replay with --claude-record-mode=none."
+            )
+
+    def _miss(self, pending: _Pending) -> Any:
+        recorded = sum(1 for i in self._loaded if i.key == pending.key)
+        self._fail(
+            miss_report(
+                pending.request,
+                self.cassette_path or Path("(none)"),
+                self.record_mode,
+                self._loaded,
+                self._exists,
+                recorded,
+            )
+        )
+
+    def _fail(self, message: str) -> None:
+        # pytest.fail raises a BaseException: HTTP clients and SDK retry loops catch Exception, so the
+        # test stops here with this message instead of a wrapped "connection error" after retries.
+        self.fatal.append(message)
+        pytest.fail(message, pytrace=False)
+
+    def _complete(self, request: CapturedRequest, response: CapturedResponse, origin: Origin) -> None:
+        with self._lock:
+            exchange = Exchange(request, response, origin, len(self.exchanges) + 1)
+            self.exchanges.append(exchange)
+            if origin == "live":
+                self.stats.live += 1
+            else:
+                self.stats.replayed += 1
+        if self.contract_mode == "off":
+            return
+        found = check_exchange(exchange, self.contract)
+        if not found:
+            return
+        with self._lock:
+            for violation in found:
+                if violation.rule in self.settings.allow:
+                    self.stats.allowed[violation.rule] += 1
+                else:
+                    self.violations.append(violation)
+                    self.stats.violations[violation.rule] += 1
+
+    def unplayed(self) -> Iterator[int]:
+        return (n for n in range(len(self._loaded)) if n not in self._played)

@@ -1,0 +1,144 @@
+"""What the user reads: violation reports, replay misses, the terminal summary."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ._cassette import Interaction
+from ._checks import Violation
+from ._exchange import CapturedRequest
+from ._settings import DOCS_HINT
+
+
+def violation_report(violations: list[Violation], exchange_count: int) -> str:
+    """Every violation, grouped by exchange, each with its fix; ends with how to allow and where to read."""
+    by_exchange: dict[int, list[Violation]] = {}
+    for violation in violations:
+        index = violation.exchange.index if violation.exchange else 0
+        by_exchange.setdefault(index, []).append(violation)
+    noun = "violation" if len(violations) == 1 else "violations"
+    lines = [
+        f"Claude API contract: {len(violations)} {noun} in {len(by_exchange)} of {exchange_count} "
+        f"exchange{'s' if exchange_count != 1 else ''}",
+    ]
+    for group in by_exchange.values():
+        exchange = group[0].exchange
+        lines.append("")
+        if exchange is not None:
+            lines.append(f"{exchange.describe()}, exchange {exchange.index}")
+        for violation in group:
+            lines.append(f"  [{violation.rule}] {violation.message}")
+            lines.append(f"    fix: {violation.hint}")
+    rules = sorted({v.rule for v in violations})
+    lines += [
+        "",
+        f"To accept a rule for a test: @pytest.mark.claude_contract(allow={json.dumps(rules)}).",
+        DOCS_HINT,
+    ]
+    return "\n".join(lines)
+
+
+def miss_report(
+    request: CapturedRequest,
+    cassette: Path,
+    record_mode: str,
+    interactions: list[Interaction],
+    exists: bool,
+    exhausted: int,
+) -> str:
+    """Why a request has no recorded answer, and the nearest recorded request with a diff."""
+    lines = [f"Claude contract: no recorded answer for {request.target}", f"  cassette: {cassette}"]
+    if not exists:
+        lines.append(f"  the cassette does not exist (record mode {record_mode!r} does not record)")
+    elif exhausted:
+        lines.append(
+            f"  the cassette holds this request {exhausted} time(s), and every recording was already played: "
+            "the client sent it once more than when it was recorded"
+        )
+    else:
+        nearest = _nearest(request, interactions)
+        if nearest is None:
+            lines.append(f"  the cassette records {len(interactions)} interaction(s), none to {request.method} "
+                         f"{request.path}")
+        else:
+            position, interaction, diff = nearest
+            lines.append(
+                f"  nearest recorded request: interaction {position + 1}, {interaction.request.method} "
+                f"{interaction.request.url}"
+            )
+            lines.append("  what differs (recorded -> sent):")
+            lines += [f"    {row}" for row in diff]
+    lines.append("")
+    if record_mode == "none" and not exists:
+        lines.append("To record it: run once with --claude-record-mode=once and an ANTHROPIC_API_KEY, then "
+                     "commit the cassette.")
+    else:
+        lines.append(
+            "To record it: --claude-record-mode=new_episodes adds what is missing; --claude-record-mode=rewrite "
+            "records the test anew. (In CI the default record mode is 'none'.)"
+        )
+    return "\n".join(lines)
+
+
+def _nearest(
+    request: CapturedRequest, interactions: list[Interaction]
+) -> tuple[int, Interaction, list[str]] | None:
+    from deepdiff import DeepDiff  # only on a miss: keep it off the replay path
+
+    best: tuple[int, int, Interaction, list[str]] | None = None
+    for position, interaction in enumerate(interactions):
+        recorded = interaction.request
+        if recorded.method != request.method or recorded.path != request.path:
+            continue
+        diff = DeepDiff(_comparable(recorded), _comparable(request), verbose_level=2)
+        rows = diff.pretty().splitlines() if diff else ["(nothing: the request matches, see above)"]
+        score = len(rows)
+        if best is None or score < best[0]:
+            best = (score, position, interaction, rows)
+        if position > 200:  # a diff per recorded request; bound the cost on huge cassettes
+            break
+    if best is None:
+        return None
+    _, position, interaction, rows = best
+    if len(rows) > 20:
+        rows = [*rows[:20], f"... and {len(rows) - 20} more differences"]
+    return position, interaction, rows
+
+
+def _comparable(request: CapturedRequest) -> dict[str, Any]:
+    body: Any = request.json if request.json is not None else request.body.decode("utf-8", "replace")
+    return {"query": dict(request.query), "body": body}
+
+
+@dataclass
+class SessionStats:
+    """Counts for the terminal summary."""
+
+    live: int = 0
+    replayed: int = 0
+    violations: Counter[str] = field(default_factory=Counter)
+    allowed: Counter[str] = field(default_factory=Counter)
+    recorded: set[str] = field(default_factory=set)
+    replayed_from: set[str] = field(default_factory=set)
+    refused: list[str] = field(default_factory=list)
+
+    def summary_lines(self, mode: str) -> list[str]:
+        lines = [
+            f"exchanges checked: {self.live + self.replayed} ({self.replayed} replayed, {self.live} live)"
+            + (" - checks off" if mode == "off" else ""),
+        ]
+        if self.violations:
+            total = sum(self.violations.values())
+            lines.append(f"violations: {total} ({'failing tests' if mode == 'strict' else 'reported only'})")
+            lines += [f"  {rule}: {count}" for rule, count in sorted(self.violations.items())]
+        else:
+            lines.append("violations: 0")
+        if self.allowed:
+            lines.append("allowed by marker: " + ", ".join(f"{r} {c}" for r, c in sorted(self.allowed.items())))
+        lines.append(f"cassettes: {len(self.recorded)} recorded, {len(self.replayed_from)} replayed")
+        lines += [f"  not saved: {reason}" for reason in self.refused]
+        return lines

@@ -1,0 +1,206 @@
+"""The catalogue of rules: stable ids, what each one checks, how to fix a violation, and an example.
+
+The examples are real exchanges: the test suite runs each one through the checks and asserts that
+its rule (and only its rule) fires, and docs/rules.md is generated from this module, so the
+documentation cannot drift from what the plugin does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+_OK_HEADERS = {
+    "x-api-key": "<your API key>",
+    "anthropic-version": "2023-06-01",
+    "content-type": "application/json",
+}
+_OK_BODY = '{"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}'
+_OK_RESPONSE_HEADERS = {
+    "content-type": "application/json",
+    "request-id": "req_011CSHoEeqs5C35K2UUqR7Fy",
+    "anthropic-organization-id": "d3b07384-d9a0-4c5b-9f3e-3c3d3a1a8f00",
+}
+_OK_RESPONSE_BODY = (
+    '{"id": "msg_01XFDUDYJgAACzvnptvVoYEL", "type": "message", "role": "assistant", '
+    '"model": "claude-sonnet-4-5", "content": [{"type": "text", "text": "Hello!"}], '
+    '"stop_reason": "end_turn", "stop_sequence": null, "usage": {"input_tokens": 8, "output_tokens": 4}}'
+)
+
+
+# Plain dataclasses, not pydantic: plugin.py validates marker arguments against the rule ids at
+# collection, and that must not pay for importing pydantic in suites that never use the marker.
+@dataclass(frozen=True)
+class ExampleRequest:
+    method: str = "POST"
+    url: str = "https://api.anthropic.com/v1/messages"
+    headers: dict[str, str] = field(default_factory=lambda: dict(_OK_HEADERS))
+    body: str = _OK_BODY
+
+
+@dataclass(frozen=True)
+class ExampleResponse:
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=lambda: dict(_OK_RESPONSE_HEADERS))
+    body: str = _OK_RESPONSE_BODY
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    side: Literal["request", "response"]
+    summary: str
+    hint: str
+    source: str
+    example_request: ExampleRequest = field(default_factory=ExampleRequest)
+    example_response: ExampleResponse = field(default_factory=ExampleResponse)
+    # Lets the docs say "a body of 40 MB" without shipping one: the example body is padded to this size.
+    example_body_size: int | None = None
+
+
+def _headers(**changes: str | None) -> dict[str, str]:
+    """The conformant request headers with some changed (value) or removed (None)."""
+    out = dict(_OK_HEADERS)
+    for name, value in changes.items():
+        key = name.replace("_", "-")
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+def _response_headers(**changes: str | None) -> dict[str, str]:
+    out = dict(_OK_RESPONSE_HEADERS)
+    for name, value in changes.items():
+        key = name.replace("_", "-")
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = value
+    return out
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        id="auth-missing",
+        side="request",
+        summary="The request carries no credentials: no `x-api-key` header and no `Authorization` header.",
+        hint="Send the API key in the `x-api-key` header (the SDK does this when given `api_key=`), "
+        "or a token as `Authorization: Bearer <token>`.",
+        source="Docs, API overview: Authentication",
+        example_request=ExampleRequest(headers=_headers(x_api_key=None)),
+    ),
+    Rule(
+        id="auth-scheme",
+        side="request",
+        summary="Credentials are sent in a form the request's API version does not accept: "
+        "`Authorization` with a scheme other than Bearer, a bare `api-key` header, a key in the URL "
+        "query, or a scheme the profile was narrowed to exclude (`auth=[...]`).",
+        hint="Send the key as `x-api-key: <key>` or `Authorization: Bearer <token>`; never in the URL, "
+        "where proxies and logs keep it.",
+        source="Docs, API overview: Authentication",
+        example_request=ExampleRequest(headers=_headers(x_api_key=None, authorization="Basic dXNlcjprZXk=")),
+    ),
+    Rule(
+        id="version-missing",
+        side="request",
+        summary="The request has no `anthropic-version` header (required on every endpoint except the "
+        "OpenAI-compatible one).",
+        hint="Send `anthropic-version: 2023-06-01` (or the version your client was written for).",
+        source="Docs, API overview; Versions",
+        example_request=ExampleRequest(headers=_headers(anthropic_version=None)),
+    ),
+    Rule(
+        id="version-unknown",
+        side="request",
+        summary="The `anthropic-version` value is not a documented version (or not one this test accepts "
+        "with `api_versions=[...]`).",
+        hint="Use a documented version; add a profile in configuration if you target a newer one.",
+        source="Docs, Versions",
+        example_request=ExampleRequest(headers=_headers(anthropic_version="2024-01-01")),
+    ),
+    Rule(
+        id="content-type",
+        side="request",
+        summary="A request body is sent without the content type its endpoint takes: "
+        "`application/json` (Files uploads: `multipart/form-data`).",
+        hint="Send `content-type: application/json` with JSON bodies.",
+        source="Docs, API overview: Content types; Files API",
+        example_request=ExampleRequest(headers=_headers(content_type="text/plain")),
+    ),
+    Rule(
+        id="body-too-large",
+        side="request",
+        summary="The request body, as sent on the wire, is over its endpoint's limit (32 MB for Messages "
+        "and Token Counting, 256 MB for Message Batches, 500 MB for Files); the API would answer 413. "
+        "Reported before the request is sent.",
+        hint="Send large documents through the Files API, or split the work into a Message Batch.",
+        source="Docs, API overview: Request size limits",
+        example_body_size=32_000_001,
+    ),
+    Rule(
+        id="body-not-json",
+        side="request",
+        summary="A request to a JSON endpoint has a body that is not a JSON object.",
+        hint="Serialise the request body with a JSON encoder (e.g. `json.dumps(payload)`).",
+        source="Docs, API overview: Content types",
+        example_request=ExampleRequest(body="model=claude-sonnet-4-5&max_tokens=64"),
+    ),
+    Rule(
+        id="response-request-id",
+        side="response",
+        summary="The response has no `request-id` header.",
+        hint="The API sends `request-id` on every response: a proxy or stub in between dropped it, or "
+        "the cassette was edited. Keep it: support needs it to trace a request.",
+        source="Docs, API overview: Response headers",
+        example_response=ExampleResponse(headers=_response_headers(request_id=None)),
+    ),
+    Rule(
+        id="response-organization-id",
+        side="response",
+        summary="The response has no `anthropic-organization-id` header.",
+        hint="The API sends `anthropic-organization-id` on every response: a proxy or stub in between "
+        "dropped it, or the cassette was edited.",
+        source="Docs, API overview: Response headers",
+        example_response=ExampleResponse(headers=_response_headers(anthropic_organization_id=None)),
+    ),
+    Rule(
+        id="response-content-type",
+        side="response",
+        summary="The response's content type is not the documented one: `application/json`, or "
+        "`text/event-stream` for a successful `stream: true` request.",
+        hint="Whatever answered is not behaving like the API (a proxy's HTML error page, a stub); "
+        "check `base_url` and the stub.",
+        source="Docs, API overview: Content types; Streaming Messages",
+        example_response=ExampleResponse(headers=_response_headers(content_type="text/html")),
+    ),
+    Rule(
+        id="error-shape",
+        side="response",
+        summary='An error response (status >= 400) whose body is not `{"type": "error", "error": '
+        '{"type": ..., "message": ...}}`.',
+        hint="Whatever answered is not the API (a proxy, a load balancer, a stub): point the client at "
+        "the API or make the stub answer with the documented error shape.",
+        source="Docs, Errors",
+        example_response=ExampleResponse(
+            status=429, headers=_response_headers(retry_after="30"), body='{"error": "slow down"}'
+        ),
+    ),
+    Rule(
+        id="error-status",
+        side="response",
+        summary="An error response whose `error.type` does not belong to its HTTP status (e.g. 429 must "
+        "be `rate_limit_error`, 529 `overloaded_error`; other 4xx may be `invalid_request_error`).",
+        hint="Retry logic keys on the status: a stub that pairs them wrongly tests the wrong branch.",
+        source="Docs, Errors",
+        example_response=ExampleResponse(
+            status=429,
+            headers=_response_headers(retry_after="30"),
+            body='{"type": "error", "error": {"type": "api_error", "message": "Internal error"}}',
+        ),
+    ),
+)
+
+RULES_BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
+RULE_IDS: tuple[str, ...] = tuple(RULES_BY_ID)

@@ -1,0 +1,190 @@
+"""Options and marker arguments, resolved and validated in one place.
+
+Each option is read CLI first, then ini, then default, and a bad value is a `pytest.UsageError` that
+names the valid ones. Imports stay light (no pydantic, no vcrpy): this runs in every session.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ._rules import RULE_IDS
+
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+CONTRACT_MODES = ("strict", "warn", "off")
+AUTH_VALUES = ("x-api-key", "bearer")
+DEFAULT_HOSTS = ("api.anthropic.com",)
+# The versions the shipped profiles cover (Docs, Versions); _contract builds one profile for each.
+DOCUMENTED_VERSIONS = ("2023-01-01", "2023-06-01", "2026-10-21")
+MARKER_KEYS = ("cassette", "record_mode", "allow", "api_versions", "auth", "hosts", "profiles")
+DOCS_HINT = "Rules and options: `pytest-claude-contract rules`, docs/rules.md and docs/configuration.md."
+
+
+@dataclass(frozen=True, slots=True)
+class SessionOptions:
+    record_mode: str
+    contract_mode: str
+    autouse: bool
+    cassette_dir: Path
+
+
+def _choice(config: pytest.Config, option: str, ini: str, choices: tuple[str, ...], default: str) -> str:
+    value = config.getoption(option, default=None)
+    source = f"--{option.replace('_', '-')}"
+    if value is None:
+        value = config.getini(ini) or None
+        source = f"ini option {ini}"
+    if value is None:
+        return default
+    if value not in choices:
+        raise pytest.UsageError(
+            f"{source}={value!r} is not valid; use one of: {', '.join(choices)}"
+        )
+    return str(value)
+
+
+def session_options(config: pytest.Config) -> SessionOptions:
+    # Replaying in CI: a missing recording must fail, never reach out to the network.
+    default_record = "none" if os.environ.get("CI") else "once"
+    record_mode = _choice(config, "claude_record_mode", "claude_record_mode", RECORD_MODES, default_record)
+    contract_mode = _choice(config, "claude_contract", "claude_contract", CONTRACT_MODES, "strict")
+    autouse = bool(config.getini("claude_contract_autouse"))
+    raw_dir = config.getini("claude_cassette_dir") or "cassettes"
+    cassette_dir = Path(str(raw_dir))
+    if not cassette_dir.is_absolute():
+        cassette_dir = config.rootpath / cassette_dir
+    return SessionOptions(record_mode, contract_mode, autouse, cassette_dir)
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSettings:
+    cassette: str | bool  # a name, True for the default name, False for check-only
+    record_mode: str
+    allow: frozenset[str]
+    api_versions: tuple[str, ...] | None
+    auth: tuple[str, ...] | None
+    hosts: tuple[str, ...]
+    profiles: Mapping[str, Any]
+
+
+def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
+    """Raise pytest.UsageError naming the argument and the fix. `where` says whose arguments these are."""
+    unknown = sorted(set(overrides) - set(MARKER_KEYS))
+    if unknown:
+        raise pytest.UsageError(
+            f"{where}: unknown argument(s) {', '.join(unknown)}; valid ones are: {', '.join(MARKER_KEYS)}"
+        )
+    if "cassette" in overrides:
+        value = overrides["cassette"]
+        if not (value is False or value is True or (isinstance(value, str) and value.strip())):
+            raise pytest.UsageError(
+                f"{where}: cassette={value!r}; give a cassette name, True (the test's own) or False (check only)"
+            )
+        if isinstance(value, str) and (".." in Path(value).parts or Path(value).is_absolute()):
+            raise pytest.UsageError(
+                f"{where}: cassette={value!r} must be a name inside the cassette folder (no '..', not absolute)"
+            )
+    if "record_mode" in overrides and overrides["record_mode"] not in RECORD_MODES:
+        raise pytest.UsageError(
+            f"{where}: record_mode={overrides['record_mode']!r}; use one of: {', '.join(RECORD_MODES)}"
+        )
+    if "allow" in overrides:
+        allow = _str_list(overrides["allow"], "allow", where)
+        bad = [rule for rule in allow if rule not in RULE_IDS]
+        if bad:
+            raise pytest.UsageError(
+                f"{where}: allow={allow!r} names unknown rule id(s) {', '.join(bad)}; "
+                f"rule ids are: {', '.join(RULE_IDS)}"
+            )
+    if "auth" in overrides:
+        auth = _str_list(overrides["auth"], "auth", where)
+        bad = [a for a in auth if a not in AUTH_VALUES]
+        if bad or not auth:
+            raise pytest.UsageError(
+                f"{where}: auth={auth!r}; use a non-empty list of: {', '.join(AUTH_VALUES)}"
+            )
+    if "api_versions" in overrides:
+        versions = _str_list(overrides["api_versions"], "api_versions", where)
+        bad = [v for v in versions if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)]
+        if bad or not versions:
+            raise pytest.UsageError(
+                f"{where}: api_versions={versions!r}; use a non-empty list of dates like '2023-06-01'"
+            )
+    if "hosts" in overrides:
+        hosts = _str_list(overrides["hosts"], "hosts", where)
+        if not hosts or any("/" in h or not h for h in hosts):
+            raise pytest.UsageError(
+                f"{where}: hosts={hosts!r}; use a non-empty list of host names, e.g. ['api.anthropic.com', "
+                "'127.0.0.1:8080'] (no scheme, no path)"
+            )
+    if "profiles" in overrides and not isinstance(overrides["profiles"], Mapping):
+        raise pytest.UsageError(
+            f"{where}: profiles= must map an anthropic-version to a Profile or a dict of its fields"
+        )
+
+
+def _str_list(value: Any, name: str, where: str) -> list[str]:
+    if isinstance(value, str) or not isinstance(value, list | tuple | set | frozenset):
+        raise pytest.UsageError(f"{where}: {name}= takes a list of strings, e.g. {name}=[...], not {value!r}")
+    if not all(isinstance(v, str) for v in value):
+        raise pytest.UsageError(f"{where}: {name}= takes a list of strings, not {value!r}")
+    return list(value)
+
+
+def settings_for(options: SessionOptions, merged: Mapping[str, Any]) -> ContractSettings:
+    """Settings for one test from already-validated overrides (config fixture, then markers)."""
+
+    def strings(name: str) -> tuple[str, ...] | None:
+        value = merged.get(name)
+        return None if value is None else tuple(value)
+
+    cassette = merged.get("cassette", True)
+    return ContractSettings(
+        cassette=cassette,
+        record_mode=merged.get("record_mode") or options.record_mode,
+        allow=frozenset(merged.get("allow") or ()),
+        api_versions=strings("api_versions"),
+        auth=strings("auth"),
+        hosts=tuple(h.lower() for h in merged.get("hosts") or DEFAULT_HOSTS),
+        profiles=merged.get("profiles") or {},
+    )
+
+
+def marker_overrides(item: pytest.Item) -> dict[str, Any]:
+    """Marker arguments, the closest marker winning (function over class over module)."""
+    merged: dict[str, Any] = {}
+    for marker in reversed(list(item.iter_markers("claude_contract"))):
+        if marker.args:
+            raise pytest.UsageError(
+                f"{item.nodeid}: @pytest.mark.claude_contract takes keyword arguments only, got {marker.args!r}"
+            )
+        merged.update(marker.kwargs)
+    return merged
+
+
+def cassette_path(options: SessionOptions, item: pytest.Item, cassette: str | bool) -> Path:
+    """`<cassette dir>/<test module path>/<test name>.yaml`, or the named cassette in that folder."""
+    module = Path(str(item.path))
+    try:
+        relative = module.relative_to(item.config.rootpath)
+    except ValueError:
+        relative = Path(module.name)
+    folder = options.cassette_dir / relative.with_suffix("")
+    if isinstance(cassette, str):
+        name = cassette if cassette.endswith((".yaml", ".yml")) else f"{cassette}.yaml"
+        return folder / name
+    cls = getattr(item, "cls", None)
+    name = item.name if cls is None else f"{cls.__name__}.{item.name}"
+    return folder / f"{_safe(name)}.yaml"
+
+
+def _safe(name: str) -> str:
+    # Parametrize ids may hold any character; keep names portable across file systems.
+    return re.sub(r"[^\w\-.\[\],=+]", "_", name)

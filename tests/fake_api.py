@@ -1,0 +1,389 @@
+"""A fake Claude API: a real HTTP server on 127.0.0.1 that answers like the Claude API does.
+
+The tests record traffic against it with real clients (anthropic SDK, httpx, requests) and then
+replay with it stopped. It deliberately does not check auth or anthropic-version: flagging those is
+the plugin's job. ``misbehave`` injects server-side faults so that the plugin's response rules fire.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import json
+import re
+import socket
+import sys
+import threading
+import uuid
+from dataclasses import dataclass
+from email import policy
+from email.parser import BytesParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from types import TracebackType
+
+ORGANIZATION_ID = "6f1c2a4e-8b3d-4e5f-9a7c-0d2e4f6a8b1c"
+MAX_MESSAGES_BODY = 32_000_000  # the documented request size limit for the Messages API
+READ_CHUNK = 64 * 1024
+CREATED_AT = "2026-11-24T12:00:00Z"
+MODEL = {"type": "model", "id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5"}
+MODELS_PAGE = {
+    "data": [{**MODEL, "created_at": "2025-09-29T00:00:00Z"}],
+    "has_more": False,
+    "first_id": MODEL["id"],
+    "last_id": MODEL["id"],
+}
+SSE_HEADERS = {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    "transfer-encoding": "chunked",
+}
+# model name -> (status, error type, message) for provoking error responses
+TRIGGERS = {
+    "trigger-401": (401, "authentication_error", "invalid x-api-key"),
+    "trigger-429": (429, "rate_limit_error", "Number of requests has exceeded your rate limit"),
+    "trigger-500": (500, "api_error", "Internal server error"),
+    "trigger-529": (529, "overloaded_error", "Overloaded"),
+}
+
+
+@dataclass
+class ReceivedRequest:
+    method: str
+    path: str  # including the query string
+    headers: dict[str, str]  # lower-cased names
+    body: bytes  # empty for a body refused as too large (it is drained, not kept)
+
+
+def _hex_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:24]}"
+
+
+def _text_of(content: object) -> str:
+    """Text of a message's content: a plain string, or the text blocks of a block list."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(
+            b["text"]
+            for b in content
+            if isinstance(b, dict) and b.get("type") == "text" and isinstance(b.get("text"), str)
+        )
+    return ""
+
+
+def _count_words(messages: list[Any]) -> int:
+    return sum(len(_text_of(m.get("content")).split()) for m in messages if isinstance(m, dict))
+
+
+def _reply_to(messages: list[Any]) -> str:
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    return "Echo: " + (_text_of(users[-1].get("content")) if users else "")
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a client's idle keep-alive connection must not block stop()
+
+    def __init__(self, fake: FakeClaudeAPI) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.fake = fake
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Quiet when a client hangs up mid-response; a bug in this fake should still show.
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, for the SDK's connection pool
+    request_id = ""
+
+    @property
+    def fake(self) -> FakeClaudeAPI:
+        return cast("_Server", self.server).fake
+
+    # Track open connections so that stop() can cut idle keep-alive ones.
+    def setup(self) -> None:
+        super().setup()
+        server = cast("_Server", self.server)
+        with server.connections_lock:
+            server.connections.add(self.connection)
+
+    def finish(self) -> None:
+        server = cast("_Server", self.server)
+        with server.connections_lock:
+            server.connections.discard(self.connection)
+        super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet
+
+    def version_string(self) -> str:
+        return "cloudflare"  # what the real API reports
+
+    # -- request handling ------------------------------------------------------------------
+
+    def _read_up_to(self, size: int) -> Iterator[bytes]:
+        while size > 0 and (chunk := self.rfile.read(min(READ_CHUNK, size))):
+            size -= len(chunk)
+            yield chunk
+
+    def _body_chunks(self) -> Iterator[bytes]:
+        if "chunked" not in self.headers.get("transfer-encoding", "").lower():
+            yield from self._read_up_to(int(self.headers.get("content-length") or 0))
+            return
+        # requests sends a generator body chunked: "<hex size>\r\n<data>\r\n" ... "0\r\n", trailers, "\r\n".
+        while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
+            yield from self._read_up_to(size)
+            self.rfile.readline()
+        while self.rfile.readline().strip():
+            pass
+
+    def _read_body(self, limit: int | None) -> bytes | None:
+        """The body, read in bounded chunks; None if over limit (the rest is drained, not kept)."""
+        too_large = limit is not None and int(self.headers.get("content-length") or 0) > limit
+        chunks: list[bytes] = []
+        total = 0
+        for chunk in self._body_chunks():
+            total += len(chunk)
+            too_large = too_large or (limit is not None and total > limit)
+            if too_large:
+                chunks.clear()
+            else:
+                chunks.append(chunk)
+        return None if too_large else b"".join(chunks)
+
+    def _handle(self) -> None:
+        self.request_id = _hex_id("req")
+        path = self.path.split("?", 1)[0]
+        limit = MAX_MESSAGES_BODY if path == "/v1/messages" else None
+        body = self._read_body(limit)
+        headers: dict[str, str] = {}
+        for raw_name, value in self.headers.items():
+            name = raw_name.lower()
+            headers[name] = f"{headers[name]}, {value}" if name in headers else value
+        self.fake._record(ReceivedRequest(self.command, self.path, headers, body or b""))
+
+        route = (self.command, path)
+        if body is None:
+            self._error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
+        elif route == ("POST", "/v1/messages"):
+            self._messages(body)
+        elif route == ("POST", "/v1/messages/count_tokens"):
+            self._count_tokens(body)
+        elif route == ("GET", "/v1/models"):
+            self._send_json(200, MODELS_PAGE)
+        elif route == ("POST", "/v1/files"):
+            self._upload(body)
+        else:
+            self._error(404, "not_found_error", f"Not found: {self.command} {path}")
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+    def _json_body(self, body: bytes, required: tuple[str, ...]) -> dict[str, Any] | None:
+        """The parsed JSON object, or None after answering with the matching error."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            self._error(400, "invalid_request_error", "Request body is not valid JSON.")
+            return None
+        if not isinstance(data, dict):
+            self._error(400, "invalid_request_error", "Request body must be a JSON object.")
+            return None
+        if data.get("model") in TRIGGERS:
+            status, error_type, message = TRIGGERS[data["model"]]
+            self._error(status, error_type, message, {"retry-after": "1"} if status == 429 else None)
+            return None
+        for field in required:
+            if field not in data:
+                self._error(400, "invalid_request_error", f"{field}: Field required")
+                return None
+        if not isinstance(data.get("messages"), list):
+            self._error(400, "invalid_request_error", "messages: Input should be a valid list")
+            return None
+        return data
+
+    def _messages(self, body: bytes) -> None:
+        data = self._json_body(body, ("model", "max_tokens", "messages"))
+        if data is None:
+            return
+        reply = _reply_to(data["messages"])
+        message = {
+            "id": _hex_id("msg"),
+            "type": "message",
+            "role": "assistant",
+            "model": data["model"],
+            "content": [{"type": "text", "text": reply}],
+            "stop_reason": "end_turn",
+            "stop_sequence": None,
+            "usage": {"input_tokens": _count_words(data["messages"]), "output_tokens": len(reply.split())},
+        }
+        if data.get("stream") is True:
+            self._stream(message, reply)
+        else:
+            self._send_json(200, message)
+
+    def _count_tokens(self, body: bytes) -> None:
+        data = self._json_body(body, ("model", "messages"))
+        if data is not None:
+            self._send_json(200, {"input_tokens": _count_words(data["messages"])})
+
+    def _upload(self, body: bytes) -> None:
+        content_type = self.headers.get("content-type", "")
+        if not content_type.startswith("multipart/form-data"):
+            self._error(400, "invalid_request_error", "Expected a multipart/form-data body.")
+            return
+        # The email parser understands multipart once it is given the content-type header.
+        form = BytesParser(policy=policy.HTTP).parsebytes(
+            f"content-type: {content_type}\r\n\r\n".encode() + body
+        )
+        for part in form.iter_parts() if form.is_multipart() else ():
+            if part.get_param("name", header="content-disposition") != "file":
+                continue
+            payload = part.get_payload(decode=True)
+            size = len(payload) if isinstance(payload, bytes) else 0
+            mime_type = part.get_content_type() if "content-type" in part else "application/octet-stream"
+            file = {
+                "id": _hex_id("file"),
+                "type": "file",
+                "filename": part.get_filename() or "unnamed",
+                "mime_type": mime_type,
+                "size_bytes": size,
+                "created_at": CREATED_AT,
+                "downloadable": False,
+            }
+            self._send_json(200, file)
+            return
+        self._error(400, "invalid_request_error", "file: Field required")
+
+    # -- responses -------------------------------------------------------------------------
+
+    def _start_response(self, status: int, headers: dict[str, str]) -> None:
+        misbehave = self.fake.misbehave
+        self.send_response(status, "Overloaded" if status == 529 else None)  # 529 has no stdlib phrase
+        if "no-request-id" not in misbehave:
+            self.send_header("request-id", self.request_id)
+        if "no-organization-id" not in misbehave:
+            self.send_header("anthropic-organization-id", ORGANIZATION_ID)
+        self.send_header("anthropic-ratelimit-requests-limit", "50")
+        self.send_header("anthropic-ratelimit-requests-remaining", "49")
+        self.send_header("anthropic-ratelimit-requests-reset", CREATED_AT)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+
+    def _send_json(self, status: int, payload: object, extra: dict[str, str] | None = None) -> None:
+        body = json.dumps(payload, separators=(",", ":")).encode()
+        text = "text-content-type" in self.fake.misbehave
+        headers = {"content-type": "text/plain" if text else "application/json", **(extra or {})}
+        if self.fake.gzip_responses and "gzip" in self.headers.get("accept-encoding", "").lower():
+            body = gzip.compress(body)
+            headers["content-encoding"] = "gzip"
+        headers["content-length"] = str(len(body))
+        self._start_response(status, headers)
+        self.wfile.write(body)
+
+    def _error(self, status: int, error_type: str, message: str, extra: dict[str, str] | None = None) -> None:
+        misbehave = self.fake.misbehave
+        if "wrong-error-type" in misbehave and status == 429:
+            error_type = "api_error"
+        error = {"type": error_type, "message": message}
+        payload = {"type": "error", "error": error, "request_id": self.request_id}
+        if "bad-error-shape" in misbehave:
+            payload = {"error": message}
+        self._send_json(status, payload, extra)
+
+    def _stream(self, message: dict[str, Any], reply: str) -> None:
+        """Send the reply as server-sent events, one chunked write per event, like the API."""
+        self._start_response(200, SSE_HEADERS)
+        start = {**message, "content": [], "stop_reason": None, "stop_sequence": None}
+        start["usage"] = {**message["usage"], "output_tokens": 1}
+        # Split after whitespace so the deltas join back to exactly the non-streaming text.
+        words = re.split(r"(?<=\s)(?=\S)", reply)
+        delta = {"stop_reason": "end_turn", "stop_sequence": None}
+        usage = {"output_tokens": message["usage"]["output_tokens"]}
+        events: list[dict[str, Any]] = [
+            {"type": "message_start", "message": start},
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+            {"type": "ping"},
+            *(
+                {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": w}}
+                for w in words
+            ),
+            {"type": "content_block_stop", "index": 0},
+            {"type": "message_delta", "delta": delta, "usage": usage},
+            {"type": "message_stop"},
+        ]
+        for event in events:
+            # Each event is named after its type; the API spaces the ping's JSON, and only the ping's.
+            text = '{"type": "ping"}' if event["type"] == "ping" else json.dumps(event, separators=(",", ":"))
+            chunk = f"event: {event['type']}\ndata: {text}\n\n".encode()
+            self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+
+class FakeClaudeAPI:
+    """A Claude API look-alike on 127.0.0.1; use as a context manager or via start()/stop()."""
+
+    def __init__(self, *, gzip_responses: bool = False) -> None:
+        self.gzip_responses = gzip_responses
+        self.requests: list[ReceivedRequest] = []
+        self.misbehave: set[str] = set()
+        self._lock = threading.Lock()
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+        self._host: str | None = None  # kept after stop(): replays use the recorded URL
+
+    def _record(self, request: ReceivedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+    def start(self) -> FakeClaudeAPI:
+        if self._server is not None:
+            raise RuntimeError("FakeClaudeAPI is already running")
+        self._server = _Server(self)
+        self._host = f"127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="fake-claude-api", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        # Cut open keep-alive connections too, so no pooled client connection outlives the server.
+        with server.connections_lock:
+            for conn in server.connections:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+
+    def __enter__(self) -> FakeClaudeAPI:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def host(self) -> str:
+        if self._host is None:
+            raise RuntimeError("FakeClaudeAPI was never started")
+        return self._host
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}"

@@ -12,15 +12,17 @@ import os
 import re
 import tempfile
 from collections import deque
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from ._exchange import CapturedRequest, body_bytes, decode_body, lower_headers, media_type
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
 
 try:  # libyaml's C loader and dumper are several times faster; PyYAML falls back without them.
     from yaml import CSafeDumper as _Dumper
@@ -112,7 +114,7 @@ def load_cassette(path: Path) -> list[Interaction] | None:
     except OSError as exc:
         raise CassetteError(path, f"cannot be read: {exc.strerror}") from exc
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader (CSafeLoader/SafeLoader)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -122,7 +124,9 @@ def load_cassette(path: Path) -> list[Interaction] | None:
     if data is None:
         return []
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
-        raise CassetteError(path, "is not a vcrpy cassette: expected a mapping with an `interactions` list", 1)
+        raise CassetteError(
+            path, "is not a vcrpy cassette: expected a mapping with an `interactions` list", 1
+        )
     out = []
     for position, raw in enumerate(data["interactions"]):
         try:
@@ -191,15 +195,15 @@ def _agreeing(headers: dict[str, list[str]], body: bytes) -> tuple[dict[str, lis
 def _line_of_interaction(text: bytes, position: int) -> int | None:
     """Line of the `position`-th interaction, found by composing the YAML again (error path only)."""
     try:
-        node = yaml.compose(text, Loader=_Loader)  # noqa: S506 - safe loader
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError:
         return None
     if not isinstance(node, yaml.MappingNode):
         return 1
     for key, value in node.value:
-        if getattr(key, "value", None) == "interactions" and isinstance(value, yaml.SequenceNode):
-            if position < len(value.value):
-                return int(value.value[position].start_mark.line) + 1
+        is_list = getattr(key, "value", None) == "interactions" and isinstance(value, yaml.SequenceNode)
+        if is_list and position < len(value.value):
+            return int(value.value[position].start_mark.line) + 1
     return None
 
 
@@ -258,11 +262,11 @@ def credentials_in(headers: dict[str, str]) -> list[str]:
 # ---------------------------------------------------------------- writing
 
 
-class _BlockDumper(_Dumper):  # type: ignore[misc, valid-type]
+class _BlockDumper(_Dumper):
     """Multi-line strings (pretty JSON, SSE streams) as YAML literal blocks, readable in review."""
 
 
-def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+def _represent_str(dumper: _BlockDumper, value: str) -> yaml.Node:
     style = "|" if "\n" in value else None
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
@@ -286,9 +290,13 @@ def _readable_body(body: bytes, content_type: str | None) -> str | bytes:
 def interaction_dict(interaction: Interaction, scrubber: Scrubber) -> dict[str, Any]:
     request = interaction.request
     response = interaction.response
-    request_headers = {name: [scrubber.header(name, value)] for name, value in request.headers.items()}
+    # Sorted header names: re-recording the same traffic gives a minimal diff in review.
+    request_headers = {
+        name: [scrubber.header(name, value)] for name, value in sorted(request.headers.items())
+    }
     response_headers = {
-        name: [scrubber.header(name, v) for v in values] for name, values in response["headers"].items()
+        name: [scrubber.header(name, v) for v in values]
+        for name, values in sorted(response["headers"].items())
     }
     request_body = _readable_body(scrubber.data(request.body), request.headers.get("content-type"))
     content_type = lower_headers(response["headers"]).get("content-type")

@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from ._contract import Contract, Endpoint, Profile
 from ._exchange import Exchange, media_type
 from ._rules import RULES_BY_ID
+
+if TYPE_CHECKING:
+    from ._contract import Contract, Endpoint, Profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +41,9 @@ class Context:
 
 Check = Callable[[Context], Iterator[Violation]]
 
-_KEY_IN_QUERY = frozenset({"api_key", "api-key", "apikey", "key", "x-api-key", "x_api_key", "anthropic_api_key"})
+_KEY_IN_QUERY = frozenset(
+    {"api_key", "api-key", "apikey", "key", "x-api-key", "x_api_key", "anthropic_api_key"}
+)
 _KEY_SHAPE = re.compile(r"sk-ant-[a-z]+\d*-")
 
 
@@ -76,7 +81,9 @@ def check_auth(ctx: Context) -> Iterator[Violation]:
         scheme, _, token = authorization.strip().partition(" ")
         if scheme.lower() != "bearer":
             shown = scheme if scheme else "(empty)"
-            yield _violation(ctx, "auth-scheme", f"`Authorization: {shown} ...` is sent; the API takes Bearer")
+            yield _violation(
+                ctx, "auth-scheme", f"`Authorization: {shown} ...` is sent; the API takes Bearer"
+            )
         elif not token.strip():
             yield _violation(ctx, "auth-missing", "`Authorization: Bearer` is sent with no token")
         elif "bearer" not in accepted:
@@ -155,7 +162,9 @@ def check_body(ctx: Context) -> Iterator[Violation]:
     elif sent not in (ctx.profile.json_content_type, ctx.profile.multipart_content_type):
         # An endpoint the contract does not list: the API takes only these two body types.
         yield _violation(
-            ctx, "content-type", f"the body is sent with content-type {sent or '(none)'!r}, not application/json"
+            ctx,
+            "content-type",
+            f"the body is sent with content-type {sent or '(none)'!r}, not application/json",
         )
 
 
@@ -177,7 +186,10 @@ def check_response_headers(ctx: Context) -> Iterator[Violation]:
         return
     for name in ctx.profile.required_response_headers:
         if name not in response.headers:
-            rule = {"request-id": "response-request-id", "anthropic-organization-id": "response-organization-id"}
+            rule = {
+                "request-id": "response-request-id",
+                "anthropic-organization-id": "response-organization-id",
+            }
             yield _violation(
                 ctx,
                 rule.get(name, "response-request-id"),
@@ -194,14 +206,13 @@ def check_response_body(ctx: Context) -> Iterator[Violation]:
     sent = media_type(response.headers.get("content-type"))
     request_json = ctx.exchange.request.json
     streaming = isinstance(request_json, dict) and request_json.get("stream") is True
-    if response.status < 400 and streaming:
-        expected = "text/event-stream"
-    else:
-        expected = ctx.profile.json_content_type
+    expected = "text/event-stream" if response.status < 400 and streaming else ctx.profile.json_content_type
     if response.body and sent != expected:
         what = "a stream: true request's" if expected == "text/event-stream" else f"the {response.status}"
         yield _violation(
-            ctx, "response-content-type", f"{what} response has content-type {sent or '(none)'!r}, not {expected!r}"
+            ctx,
+            "response-content-type",
+            f"{what} response has content-type {sent or '(none)'!r}, not {expected!r}",
         )
     if response.status >= 400:
         yield from _check_error(ctx, response.status, response.json)
@@ -243,7 +254,9 @@ def context_for(exchange: Exchange, contract: Contract) -> Context:
     return Context(exchange, contract, profile, endpoint, version)
 
 
-def check_exchange(exchange: Exchange, contract: Contract, allow: frozenset[str] = frozenset()) -> list[Violation]:
+def check_exchange(
+    exchange: Exchange, contract: Contract, allow: frozenset[str] = frozenset()
+) -> list[Violation]:
     """Every violation in one exchange, less the allowed rules."""
     ctx = context_for(exchange, contract)
     found = [v for check in REQUEST_CHECKS for v in check(ctx)]

@@ -36,7 +36,8 @@ class Endpoint(_Model):
     max_body_bytes: int | None = Field(default=32 * MB, description="Docs: 'Request size limits'.")
     response_body: Literal["json", "binary"] = "json"
     requires_version: bool = Field(
-        default=True, description="False for the OpenAI-compatible endpoint, which takes no anthropic-version."
+        default=True,
+        description="False for the OpenAI-compatible endpoint, which takes no anthropic-version.",
     )
 
     @cached_property
@@ -126,9 +127,7 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(name="Files", method="POST", path="/v1/files", body="multipart", max_body_bytes=500 * MB),
     Endpoint(name="Files", method="GET", path="/v1/files", body="none"),
     Endpoint(name="Files", method="GET", path="/v1/files/{id}", body="none"),
-    Endpoint(
-        name="Files", method="GET", path="/v1/files/{id}/content", body="none", response_body="binary"
-    ),
+    Endpoint(name="Files", method="GET", path="/v1/files/{id}/content", body="none", response_body="binary"),
     Endpoint(name="Files", method="DELETE", path="/v1/files/{id}", body="none"),
     Endpoint(name="Text Completions (legacy)", method="POST", path="/v1/complete"),
     Endpoint(

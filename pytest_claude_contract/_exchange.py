@@ -24,10 +24,7 @@ def lower_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> dic
     items = headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for name, value in items:
-        if isinstance(value, (list, tuple)):
-            text = ", ".join(_text(v) for v in value)
-        else:
-            text = _text(value)
+        text = ", ".join(_text(v) for v in value) if isinstance(value, (list, tuple)) else _text(value)
         key = _text(name).lower()
         out[key] = f"{out[key]}, {text}" if key in out else text
     return out

@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 from vcr.patch import CassettePatcherBuilder
 
 from ._cassette import (
-    CassetteError,
     Interaction,
     MatchKey,
     ReplayIndex,
@@ -34,10 +32,14 @@ from ._cassette import (
     write_cassette,
 )
 from ._checks import Violation, body_limit, check_exchange
-from ._contract import Contract
 from ._exchange import CapturedRequest, CapturedResponse, Exchange, Origin, body_bytes, lower_headers
 from ._report import SessionStats, miss_report, violation_report
-from ._settings import ContractSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ._contract import Contract
+    from ._settings import ContractSettings
 
 # Stands in for ANTHROPIC_API_KEY during replay, so SDK clients can be built without a key.
 PLACEHOLDER_KEY = "claude-contract-replay-placeholder-key"
@@ -192,7 +194,7 @@ class ClaudeContractRecorder:
             pending = self._capture(request)
             position = self._index.take(pending.key)
             if position is None:
-                self._miss(pending)
+                return self._miss(pending)
             self._pending.pop(id(request), None)
             self._played.add(position)
         interaction = self._loaded[position]
@@ -271,20 +273,20 @@ class ClaudeContractRecorder:
                 "Set ANTHROPIC_API_KEY to record it, or replay with --claude-record-mode=none."
             )
 
-    def _miss(self, pending: _Pending) -> Any:
+    def _miss(self, pending: _Pending) -> NoReturn:
         recorded = sum(1 for i in self._loaded if i.key == pending.key)
         self._fail(
             miss_report(
                 pending.request,
-                self.cassette_path or Path("(none)"),
-                self.record_mode,
-                self._loaded,
-                self._exists,
-                recorded,
+                cassette=self.cassette_path or Path("(none)"),
+                record_mode=self.record_mode,
+                interactions=self._loaded,
+                exists=self._exists,
+                exhausted=recorded,
             )
         )
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str) -> NoReturn:
         # pytest.fail raises a BaseException: HTTP clients and SDK retry loops catch Exception, so the
         # test stops here with this message instead of a wrapped "connection error" after retries.
         self.fatal.append(message)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ._cassette import Interaction
-from ._checks import Violation
-from ._exchange import CapturedRequest
 from ._settings import DOCS_HINT
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ._cassette import Interaction
+    from ._checks import Violation
+    from ._exchange import CapturedRequest
 
 
 def violation_report(violations: list[Violation], exchange_count: int) -> str:
@@ -44,6 +47,7 @@ def violation_report(violations: list[Violation], exchange_count: int) -> str:
 
 def miss_report(
     request: CapturedRequest,
+    *,
     cassette: Path,
     record_mode: str,
     interactions: list[Interaction],
@@ -62,8 +66,10 @@ def miss_report(
     else:
         nearest = _nearest(request, interactions)
         if nearest is None:
-            lines.append(f"  the cassette records {len(interactions)} interaction(s), none to {request.method} "
-                         f"{request.path}")
+            lines.append(
+                f"  the cassette records {len(interactions)} interaction(s), none to {request.method} "
+                f"{request.path}"
+            )
         else:
             position, interaction, diff = nearest
             lines.append(
@@ -74,8 +80,10 @@ def miss_report(
             lines += [f"    {row}" for row in diff]
     lines.append("")
     if record_mode == "none" and not exists:
-        lines.append("To record it: run once with --claude-record-mode=once and an ANTHROPIC_API_KEY, then "
-                     "commit the cassette.")
+        lines.append(
+            "To record it: run once with --claude-record-mode=once and an ANTHROPIC_API_KEY, then "
+            "commit the cassette."
+        )
     else:
         lines.append(
             "To record it: --claude-record-mode=new_episodes adds what is missing; --claude-record-mode=rewrite "
@@ -138,7 +146,9 @@ class SessionStats:
         else:
             lines.append("violations: 0")
         if self.allowed:
-            lines.append("allowed by marker: " + ", ".join(f"{r} {c}" for r, c in sorted(self.allowed.items())))
+            lines.append(
+                "allowed by marker: " + ", ".join(f"{r} {c}" for r, c in sorted(self.allowed.items()))
+            )
         lines.append(f"cassettes: {len(self.recorded)} recorded, {len(self.replayed_from)} replayed")
         lines += [f"  not saved: {reason}" for reason in self.refused]
         return lines

@@ -15,7 +15,7 @@ _OK_HEADERS = {
     "anthropic-version": "2023-06-01",
     "content-type": "application/json",
 }
-_OK_BODY = '{"model": "claude-sonnet-4-5", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}'
+_OK_BODY = '{"model": "claude-sonnet-4-6", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}'
 _OK_RESPONSE_HEADERS = {
     "content-type": "application/json",
     "request-id": "req_011CSHoEeqs5C35K2UUqR7Fy",
@@ -23,7 +23,7 @@ _OK_RESPONSE_HEADERS = {
 }
 _OK_RESPONSE_BODY = (
     '{"id": "msg_01XFDUDYJgAACzvnptvVoYEL", "type": "message", "role": "assistant", '
-    '"model": "claude-sonnet-4-5", "content": [{"type": "text", "text": "Hello!"}], '
+    '"model": "claude-sonnet-4-6", "content": [{"type": "text", "text": "Hello!"}], '
     '"stop_reason": "end_turn", "stop_sequence": null, "usage": {"input_tokens": 8, "output_tokens": 4}}'
 )
 
@@ -145,7 +145,7 @@ RULES: tuple[Rule, ...] = (
         summary="A request to a JSON endpoint has a body that is not a JSON object.",
         hint="Serialise the request body with a JSON encoder (e.g. `json.dumps(payload)`).",
         source="Docs, API overview: Content types",
-        example_request=ExampleRequest(body="model=claude-sonnet-4-5&max_tokens=64"),
+        example_request=ExampleRequest(body="model=claude-sonnet-4-6&max_tokens=64"),
     ),
     Rule(
         id="response-request-id",

@@ -44,9 +44,7 @@ def _choice(config: pytest.Config, option: str, ini: str, choices: tuple[str, ..
     if value is None:
         return default
     if value not in choices:
-        raise pytest.UsageError(
-            f"{source}={value!r} is not valid; use one of: {', '.join(choices)}"
-        )
+        raise pytest.UsageError(f"{source}={value!r} is not valid; use one of: {', '.join(choices)}")
     return str(value)
 
 

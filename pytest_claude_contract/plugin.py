@@ -7,7 +7,6 @@ imported inside the fixture that needs them, so suites pay for them only when a 
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +23,8 @@ from ._settings import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
+
     from ._checks import Violation
     from ._contract import Contract
     from ._recorder import ClaudeContractRecorder
@@ -68,8 +69,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     parser.addini("claude_record_mode", "Default record mode (see --claude-record-mode).", default=None)
     parser.addini("claude_contract", "Default contract mode (see --claude-contract).", default=None)
-    parser.addini("claude_contract_autouse", "Apply @pytest.mark.claude_contract to every test.", type="bool",
-                  default=False)
+    parser.addini(
+        "claude_contract_autouse",
+        "Apply @pytest.mark.claude_contract to every test.",
+        type="bool",
+        default=False,
+    )
     parser.addini("claude_cassette_dir", "Cassette folder, relative to the rootdir.", default="cassettes")
 
 

@@ -1,0 +1,61 @@
+"""Shared fixtures: a loopback stand-in of the Claude API, and suites run by pytester against it.
+
+The plugin is tested the way users use it: a real pytest session (pytester) whose tests use real
+clients over real sockets against `FakeClaudeAPI` on 127.0.0.1, recording cassettes on disk, then
+replaying them with the server stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from fake_api import FakeClaudeAPI
+
+# A model the anthropic SDK does not warn about (its deprecation table names the 4-5 generation).
+MODEL = "claude-sonnet-4-6"
+
+_INNER_CONFTEST = '''
+import os
+import pytest
+
+@pytest.fixture(scope="module")
+def claude_contract_config():
+    return {"hosts": [os.environ["FAKE_API_HOST"]]}
+'''
+
+
+@pytest.fixture
+def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClaudeAPI]:
+    """A running stand-in; inner test suites find it through FAKE_API_URL / FAKE_API_HOST, and the
+    anthropic SDK through ANTHROPIC_BASE_URL."""
+    with FakeClaudeAPI() as server:
+        monkeypatch.setenv("FAKE_API_URL", server.url)
+        monkeypatch.setenv("FAKE_API_HOST", server.host)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", server.url)
+        yield server
+
+
+@pytest.fixture
+def suite(pytester: pytest.Pytester, api: FakeClaudeAPI) -> pytest.Pytester:
+    """A pytester folder whose conftest points the plugin's `hosts` at the stand-in."""
+    pytester.makeconftest(_INNER_CONFTEST)
+    return pytester
+
+
+@pytest.fixture
+def api_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """A key-shaped credential built at run time (no file holds a key-shaped literal)."""
+    key = "sk-ant-" + "api03-" + "T3st" * 10 + "AA"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    return key
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The default record mode follows the CI variable; tests set it explicitly when they mean to.
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)

@@ -118,7 +118,12 @@ def load_cassette(path: Path) -> list[Interaction] | None:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise CassetteError(path, f"is not valid YAML: {exc.problem or exc}", line) from exc
+        problem = str(exc.problem or exc)
+        if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
+            # "found unexpected end of stream" points past the last line; the context says where the
+            # unfinished construct (an unclosed quote, a block) starts.
+            problem += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
+        raise CassetteError(path, f"is not valid YAML: {problem}", line) from exc
     except yaml.YAMLError as exc:
         raise CassetteError(path, f"is not valid YAML: {exc}") from exc
     if data is None:
@@ -287,6 +292,15 @@ def _readable_body(body: bytes, content_type: str | None) -> str | bytes:
         return body
 
 
+def _written_body(body: bytes, content_type: str | None, scrubber: Scrubber) -> str | bytes:
+    readable = _readable_body(scrubber.data(body), content_type)
+    return scrubber.text(readable) if isinstance(readable, str) else readable
+
+
+def _length(body: str | bytes) -> int:
+    return len(body.encode() if isinstance(body, str) else body)
+
+
 def interaction_dict(interaction: Interaction, scrubber: Scrubber) -> dict[str, Any]:
     request = interaction.request
     response = interaction.response
@@ -298,16 +312,19 @@ def interaction_dict(interaction: Interaction, scrubber: Scrubber) -> dict[str, 
         name: [scrubber.header(name, v) for v in values]
         for name, values in sorted(response["headers"].items())
     }
-    request_body = _readable_body(scrubber.data(request.body), request.headers.get("content-type"))
+    request_body = _written_body(request.body, request.headers.get("content-type"), scrubber)
+    if "content-length" in request_headers:  # the length of the body as written, not as sent
+        request_headers["content-length"] = [str(_length(request_body))]
     content_type = lower_headers(response["headers"]).get("content-type")
-    response_body = _readable_body(scrubber.data(response["body"]["string"]), content_type)
-    if isinstance(response_body, str):
-        response_body = scrubber.text(response_body)
-    written = response_body.encode() if isinstance(response_body, str) else response_body
-    response_headers, _ = _agreeing(response_headers, written)
+    response_body = _written_body(response["body"]["string"], content_type, scrubber)
+    if any(name.lower() == "content-length" for name in response_headers):
+        response_headers = {
+            name: [str(_length(response_body))] if name.lower() == "content-length" else values
+            for name, values in response_headers.items()
+        }
     return {
         "request": {
-            "body": (scrubber.text(request_body) if isinstance(request_body, str) else request_body) or None,
+            "body": request_body or None,
             "headers": request_headers,
             "method": request.method,
             "uri": scrubber.text(request.url),

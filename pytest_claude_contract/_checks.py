@@ -7,12 +7,11 @@ here, so each check does a few dict look-ups and nothing more.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ._exchange import Exchange, media_type
+from ._exchange import Exchange, is_credential_param, media_type
 from ._rules import RULES_BY_ID
 
 if TYPE_CHECKING:
@@ -41,11 +40,6 @@ class Context:
 
 Check = Callable[[Context], Iterator[Violation]]
 
-_KEY_IN_QUERY = frozenset(
-    {"api_key", "api-key", "apikey", "key", "x-api-key", "x_api_key", "anthropic_api_key"}
-)
-_KEY_SHAPE = re.compile(r"sk-ant-[a-z]+\d*-")
-
 
 def _violation(ctx: Context, rule: str, message: str, hint: str | None = None) -> Violation:
     return Violation(rule, message, hint or RULES_BY_ID[rule].hint, ctx.exchange)
@@ -57,7 +51,7 @@ def check_auth(ctx: Context) -> Iterator[Violation]:
     accepted = ctx.profile.auth
     found = False
     for name, value in req.query:
-        if name.lower() in _KEY_IN_QUERY or _KEY_SHAPE.match(value):
+        if is_credential_param(name, value):
             found = True
             yield _violation(ctx, "auth-scheme", f"a credential is sent in the URL query parameter {name!r}")
     if "api-key" in headers:
@@ -79,10 +73,11 @@ def check_auth(ctx: Context) -> Iterator[Violation]:
     if authorization is not None:
         found = True
         scheme, _, token = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer":
-            shown = scheme if scheme else "(empty)"
+        if not scheme:
+            yield _violation(ctx, "auth-missing", "the `Authorization` header is empty")
+        elif scheme.lower() != "bearer":
             yield _violation(
-                ctx, "auth-scheme", f"`Authorization: {shown} ...` is sent; the API takes Bearer"
+                ctx, "auth-scheme", f"`Authorization: {scheme} ...` is sent; the API takes Bearer"
             )
         elif not token.strip():
             yield _violation(ctx, "auth-missing", "`Authorization: Bearer` is sent with no token")
@@ -186,15 +181,15 @@ def check_response_headers(ctx: Context) -> Iterator[Violation]:
         return
     for name in ctx.profile.required_response_headers:
         if name not in response.headers:
-            rule = {
-                "request-id": "response-request-id",
-                "anthropic-organization-id": "response-organization-id",
-            }
             yield _violation(
-                ctx,
-                rule.get(name, "response-request-id"),
-                f"the {response.status} response has no `{name}` header",
+                ctx, _RESPONSE_HEADER_RULES[name], f"the {response.status} response has no `{name}` header"
             )
+
+
+_RESPONSE_HEADER_RULES = {
+    "request-id": "response-request-id",
+    "anthropic-organization-id": "response-organization-id",
+}
 
 
 def check_response_body(ctx: Context) -> Iterator[Violation]:

@@ -65,7 +65,11 @@ class Profile(_Model):
     auth: tuple[AuthScheme, ...] = ("x-api-key", "bearer")
     json_content_type: str = "application/json"
     multipart_content_type: str = "multipart/form-data"
-    required_response_headers: tuple[str, ...] = ("request-id", "anthropic-organization-id")
+    # Each has its own rule id; a profile can drop one (a gateway that strips it), not add others.
+    required_response_headers: tuple[Literal["request-id", "anthropic-organization-id"], ...] = (
+        "request-id",
+        "anthropic-organization-id",
+    )
     # Docs, Errors: the error type each HTTP status carries.
     error_types: dict[int, str] = Field(
         default_factory=lambda: {
@@ -103,10 +107,8 @@ class Profile(_Model):
     def expected_error_types(self, status: int) -> tuple[str, ...]:
         """Error types the docs allow for `status` (empty: the docs name none)."""
         if status in self.error_types:
-            documented = self.error_types[status]
-            if 400 <= status < 500 and documented != self.fallback_4xx_error_type:
-                return (documented, self.fallback_4xx_error_type)
-            return (documented,)
+            # Docs, Errors: the fallback is for "other 4xx not listed"; a listed status has its own type.
+            return (self.error_types[status],)
         if 400 <= status < 500:
             return (self.fallback_4xx_error_type,)
         return ()

@@ -8,15 +8,39 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 Origin = Literal["live", "replayed", "not sent"]
 
 _NOT_PARSED: Any = object()
+
+# Query parameters that carry a credential: the checks flag them, and reports never show their values.
+CREDENTIAL_PARAMS = frozenset(
+    {"api_key", "api-key", "apikey", "key", "x-api-key", "x_api_key", "anthropic_api_key"}
+)
+KEY_SHAPE = re.compile(r"sk-ant-[a-z]+\d*-")
+
+
+def is_credential_param(name: str, value: str) -> bool:
+    return name.lower() in CREDENTIAL_PARAMS or KEY_SHAPE.match(value) is not None
+
+
+def shown_url(url: str) -> str:
+    """`url` fit for a report or a log: the values of credential query parameters replaced."""
+    base, sep, query = url.partition("?")
+    if not sep:
+        return url
+    items = []
+    for item in query.split("&"):
+        name, eq, value = item.partition("=")
+        secret = eq and is_credential_param(unquote_plus(name), unquote_plus(value))
+        items.append(f"{name}=redacted" if secret else item)
+    return f"{base}?{'&'.join(items)}"
 
 
 def lower_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> dict[str, str]:
@@ -68,7 +92,8 @@ class CapturedRequest:
 
     @property
     def target(self) -> str:
-        return f"{self.method} {self.url}"
+        """Method and URL for reports: a credential in the query is not shown."""
+        return f"{self.method} {shown_url(self.url)}"
 
 
 @dataclass(slots=True)

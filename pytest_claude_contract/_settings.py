@@ -48,9 +48,14 @@ def _choice(config: pytest.Config, option: str, ini: str, choices: tuple[str, ..
     return str(value)
 
 
+def running_in_ci() -> bool:
+    """CI services set CI (to "true", "1", ...); "false", "0" or empty mean a developer's machine."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
 def session_options(config: pytest.Config) -> SessionOptions:
     # Replaying in CI: a missing recording must fail, never reach out to the network.
-    default_record = "none" if os.environ.get("CI") else "once"
+    default_record = "none" if running_in_ci() else "once"
     record_mode = _choice(config, "claude_record_mode", "claude_record_mode", RECORD_MODES, default_record)
     contract_mode = _choice(config, "claude_contract", "claude_contract", CONTRACT_MODES, "strict")
     autouse = bool(config.getini("claude_contract_autouse"))

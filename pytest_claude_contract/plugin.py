@@ -191,6 +191,7 @@ def claude_contract(
     state = request.config.stash[_STATE]
     if state.stats is None:
         state.stats = SessionStats()
+    _provide_placeholder_key(state)  # also for a test that asks for the fixture without the marker
     item = request.node
     configured = dict(claude_contract_config or {})
     try:
@@ -200,12 +201,15 @@ def claude_contract(
         settings = settings_for(state.options, merged)
         contract = _contract_for(settings)
     except pytest.UsageError as exc:
-        pytest.fail(str(exc), pytrace=False)
+        # `from None`: the report is the message alone, not the chain of exceptions behind it.
+        raise pytest.fail.Exception(str(exc), pytrace=False) from None
     path = None if settings.cassette is False else cassette_path(state.options, item, settings.cassette)
     try:
         recorder = ClaudeContractRecorder(settings, contract, state.options.contract_mode, path, state.stats)
     except CassetteError as exc:
-        pytest.fail(f"Claude contract: cannot use the cassette\n  {exc}", pytrace=False)
+        raise pytest.fail.Exception(
+            f"Claude contract: cannot use the cassette\n  {exc}", pytrace=False
+        ) from None
     item.stash[_RECORDER] = recorder
     with recorder:
         yield recorder
@@ -214,7 +218,7 @@ def claude_contract(
     try:
         recorder.save(test_failed=item.stash.get(_FAILED, False))
     except CassetteError as exc:
-        pytest.fail(f"Claude contract: {exc}", pytrace=False)
+        raise pytest.fail.Exception(f"Claude contract: {exc}", pytrace=False) from None
 
 
 @pytest.fixture

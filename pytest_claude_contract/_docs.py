@@ -1,0 +1,295 @@
+"""docs/rules.md and the CLI's rule pages, generated from the rule catalogue and the contract models.
+
+Each rule's example exchange is run through the real checks, so the page shows the message the
+plugin prints for it; tests/test_docs.py keeps docs/rules.md equal to `rules_markdown()`.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from http import HTTPStatus
+from urllib.parse import urlsplit
+
+from ._checks import Violation, check_exchange
+from ._contract import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Contract, Endpoint, Profile
+from ._exchange import CapturedRequest, CapturedResponse, Exchange, lower_headers
+from ._rules import RULES, Rule
+
+REGENERATE = "python -m pytest_claude_contract rules --markdown > docs/rules.md"
+_BODY_KIND = {"json": "JSON", "multipart": "multipart/form-data", "none": "none"}
+
+
+# ---------------------------------------------------------------- the example exchange
+
+
+def example_exchange(rule: Rule) -> Exchange:
+    """The rule's example as the checks see it; a body with `example_body_size` is padded with
+    trailing spaces (still valid JSON) to exactly that many bytes."""
+    example = rule.example_request
+    body = example.body.encode("utf-8")
+    if rule.example_body_size is not None and rule.example_body_size > len(body):
+        body += b" " * (rule.example_body_size - len(body))
+    request = CapturedRequest(example.method, example.url, lower_headers(example.headers), body)
+    answer = rule.example_response
+    response = CapturedResponse(answer.status, lower_headers(answer.headers), answer.body.encode("utf-8"))
+    return Exchange(request, response, "live", 1)
+
+
+def example_violations(rule: Rule, contract: Contract = DEFAULT_CONTRACT) -> list[Violation]:
+    """What the checks report for the rule's example. Raises RuntimeError if its rule does not fire."""
+    found = check_exchange(example_exchange(rule), contract)
+    if rule.id not in {v.rule for v in found}:
+        raise RuntimeError(
+            f"the example of rule {rule.id!r} does not trigger it (found: {[v.rule for v in found]})"
+        )
+    return found
+
+
+def request_lines(rule: Rule) -> list[str]:
+    """The example request as HTTP/1.1: request line, headers, blank line, body (or a padding note)."""
+    example = rule.example_request
+    parts = urlsplit(example.url)
+    target = parts.path + (f"?{parts.query}" if parts.query else "")
+    lines = [f"{example.method} {target} HTTP/1.1", f"host: {parts.netloc}"]
+    lines += [f"{name}: {value}" for name, value in example.headers.items()]
+    if example.body or rule.example_body_size:
+        lines += ["", example.body]
+        if rule.example_body_size is not None:
+            lines.append(f"[... padded with spaces to {rule.example_body_size:,} bytes in all ...]")
+    return lines
+
+
+def response_lines(rule: Rule) -> list[str]:
+    """The example response as HTTP/1.1: status line, headers, blank line, body."""
+    answer = rule.example_response
+    try:
+        phrase = f" {HTTPStatus(answer.status).phrase}"
+    except ValueError:
+        phrase = ""
+    lines = [f"HTTP/1.1 {answer.status}{phrase}"]
+    lines += [f"{name}: {value}" for name, value in answer.headers.items()]
+    if answer.body:
+        lines += ["", answer.body]
+    return lines
+
+
+def report_lines(violations: list[Violation]) -> list[str]:
+    """The violations as the failure report prints them."""
+    lines = []
+    for violation in violations:
+        lines.append(f"[{violation.rule}] {violation.message}")
+        lines.append(f"  fix: {violation.hint}")
+    return lines
+
+
+# ---------------------------------------------------------------- plain text (CLI)
+
+
+def rule_text(rule: Rule, width: int = 100) -> str:
+    """One rule in full, for `pytest-claude-contract rules RULE_ID`; prose wrapped to `width`."""
+    indent = "    "
+    lines = [
+        f"{rule.id} ({rule.side} rule)",
+        "",
+        textwrap.fill(_plain(rule.summary), width),
+        "",
+        textwrap.fill(f"How to fix: {_plain(rule.hint)}", width),
+        textwrap.fill(f"Source: {rule.source}", width),
+        "",
+        "Example of a failing exchange:",
+        "",
+        *(indent + line if line else "" for line in request_lines(rule)),
+        "",
+        *(indent + line if line else "" for line in response_lines(rule)),
+        "",
+        "What the plugin reports for it:",
+        "",
+        *(indent + line for line in report_lines(example_violations(rule))),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _plain(text: str) -> str:
+    return text.replace("`", "")
+
+
+# ---------------------------------------------------------------- markdown (docs/rules.md)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _fence(language: str, lines: list[str]) -> list[str]:
+    return [f"```{language}", *lines, "```"]
+
+
+def rule_markdown(rule: Rule) -> list[str]:
+    return [
+        f"### {rule.id}",
+        "",
+        f"*Checks the {rule.side}.* {rule.summary}",
+        "",
+        f"**How to fix:** {rule.hint}",
+        "",
+        f"**Source:** {rule.source}",
+        "",
+        "Example of a failing exchange:",
+        "",
+        *_fence("http", request_lines(rule)),
+        "",
+        *_fence("http", response_lines(rule)),
+        "",
+        "What the plugin reports for it:",
+        "",
+        *_fence("text", report_lines(example_violations(rule))),
+    ]
+
+
+def _endpoint_rows(endpoints: tuple[Endpoint, ...]) -> list[list[str]]:
+    return [
+        [
+            e.name,
+            e.method,
+            f"`{e.path}`",
+            _BODY_KIND[e.body],
+            e.limit_text,
+            "binary" if e.response_body == "binary" else "JSON",
+            "yes" if e.requires_version else "no",
+        ]
+        for e in endpoints
+    ]
+
+
+def _auth_text(schemes: tuple[str, ...]) -> str:
+    names = {"x-api-key": "`x-api-key`", "bearer": "`Authorization: Bearer`"}
+    return ", ".join(names.get(s, s) for s in schemes)
+
+
+def _types(accepted: tuple[str, ...]) -> str:
+    return " or ".join(f"`{t}`" for t in accepted) or "any (not checked)"
+
+
+def _accepted(profile: Profile, first: int) -> str:
+    """Accepted error types for the statuses from `first` to `first + 99` that the profile does not list."""
+    status = next((s for s in range(first, first + 100) if s not in profile.error_types), None)
+    return _types(profile.expected_error_types(status) if status is not None else ())
+
+
+def _fallback_sentence(profile: Profile) -> str:
+    fallback = profile.fallback_4xx_error_type
+    listed = [s for s, t in profile.error_types.items() if 400 <= s < 500 and t != fallback]
+    if all(fallback in profile.expected_error_types(s) for s in listed):
+        where = "every 4xx status, listed or not"
+    else:
+        where = "the 4xx statuses the table does not list"
+    return (
+        f"`{fallback}` is accepted for {where}. An error response whose status has no accepted type "
+        "is checked for its shape only (`error-shape`)."
+    )
+
+
+def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
+    """The whole of docs/rules.md."""
+    fallback = contract.profiles[contract.fallback_version]
+    lines = [
+        "# Rules",
+        "",
+        f"<!-- Generated from pytest_claude_contract/_rules.py and _contract.py: do not edit by hand. "
+        f"Regenerate with `{REGENERATE}`. -->",
+        "",
+        "Every exchange between a test and a Claude API host is checked against these rules, whether it "
+        "goes to the live API or is replayed from a cassette. A violation names its rule id; accept a "
+        "rule for one test with `@pytest.mark.claude_contract(allow=[...])` "
+        "(see [Configuration](configuration.md)). "
+        "The same pages are printed by `pytest-claude-contract rules` and `pytest-claude-contract rules "
+        "RULE_ID`.",
+        "",
+        "Each example below is run through the plugin's checks when this page is generated, and the "
+        "message shown is the one the plugin prints for it.",
+        "",
+        *_table(
+            ["Rule", "Checks", "What it checks"],
+            [[f"[`{r.id}`](#{r.id})", r.side, r.summary] for r in RULES],
+        ),
+        "",
+        "## The rules",
+        "",
+    ]
+    for rule in RULES:
+        lines += [*rule_markdown(rule), ""]
+    lines += [
+        "## Endpoints and limits",
+        "",
+        "Which endpoint a request goes to decides its body type, its size limit (`body-too-large`) and "
+        "whether it needs `anthropic-version` (`version-missing`). A path segment written `{id}` matches "
+        "any one segment.",
+        "",
+        *_table(
+            [
+                "Endpoint",
+                "Method",
+                "Path",
+                "Request body",
+                "Size limit",
+                "Response body",
+                "`anthropic-version` required",
+            ],
+            _endpoint_rows(DEFAULT_ENDPOINTS),
+        ),
+        "",
+        "Sizes are decimal (1 MB = 1,000,000 bytes), measured on the body as sent. A request to a path "
+        "not listed here is held to the Messages limit, and a body it sends must be `application/json` or "
+        "`multipart/form-data`; whether that body is valid JSON is not checked. An endpoint whose response "
+        "body is binary is not held to the JSON content type when it succeeds.",
+        "",
+        "## Profiles",
+        "",
+        "A profile holds what one `anthropic-version` value accepts; the request's `anthropic-version` "
+        f"header selects it. A request with no version, or one with no profile, is judged by the "
+        f"`{contract.fallback_version}` profile."
+        + (
+            " Every profile lists the endpoints above."
+            if all(p.endpoints == DEFAULT_ENDPOINTS for p in contract.profiles.values())
+            else ""
+        ),
+        "",
+        *_table(
+            ["Version", "Status", "Accepted auth", "Notes"],
+            [
+                [f"`{p.version}`", p.status, _auth_text(p.auth), p.notes or "-"]
+                for p in contract.profiles.values()
+            ],
+        ),
+        "",
+        "## Error types by status",
+        "",
+        "An error response (status >= 400) must carry an `error.type` that belongs to its status "
+        "(`error-status`). "
+        + (
+            "Every shipped profile uses this table:"
+            if all(p.error_types == fallback.error_types for p in contract.profiles.values())
+            else f"The `{fallback.version}` profile uses this table:"
+        ),
+        "",
+        *_table(
+            ["Status", "Accepted `error.type`"],
+            [
+                [str(status), _types(fallback.expected_error_types(status))]
+                for status in sorted(fallback.error_types)
+            ]
+            + [
+                ["other 4xx", _accepted(fallback, 400)],
+                ["other 5xx", _accepted(fallback, 500)],
+            ],
+        ),
+        "",
+        _fallback_sentence(fallback),
+    ]
+    return "\n".join(lines) + "\n"

@@ -14,7 +14,11 @@ API = os.environ.get("ANTHROPIC_BASE_URL", "https://api.anthropic.com")
 
 def complete(prompt: str) -> dict[str, Any]:
     """The team's own minimal client: x-api-key, the 2023-06-01 version, compact JSON."""
-    body = {"model": "claude-sonnet-4-6", "max_tokens": 128, "messages": [{"role": "user", "content": prompt}]}
+    body = {
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 128,
+        "messages": [{"role": "user", "content": prompt}],
+    }
     response = httpx.post(
         f"{API}/v1/messages",
         headers={

@@ -7,23 +7,31 @@ replaying them with the server stopped.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
+# Imported once here, before any in-process pytester run: pytester restores sys.modules after each
+# run, and a module first imported inside one (PyYAML, vcrpy) would be imported anew in the next,
+# leaving the plugin with classes from a stale copy.
+import vcr  # noqa: F401
+import yaml  # noqa: F401
 from fake_api import FakeClaudeAPI
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # A model the anthropic SDK does not warn about (its deprecation table names the 4-5 generation).
 MODEL = "claude-sonnet-4-6"
 
-_INNER_CONFTEST = '''
+_INNER_CONFTEST = """
 import os
 import pytest
 
 @pytest.fixture(scope="module")
 def claude_contract_config():
     return {"hosts": [os.environ["FAKE_API_HOST"]]}
-'''
+"""
 
 
 @pytest.fixture

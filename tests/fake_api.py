@@ -350,8 +350,9 @@ class FakeClaudeAPI:
             raise RuntimeError("FakeClaudeAPI is already running")
         self._server = _Server(self)
         self._host = f"127.0.0.1:{self._server.server_address[1]}"
+        # A short poll interval: stop() waits for serve_forever to notice, and tests stop it often.
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-claude-api", daemon=True
+            target=self._server.serve_forever, args=(0.02,), name="fake-claude-api", daemon=True
         )
         self._thread.start()
         return self

@@ -136,9 +136,8 @@ def test_report_header_shows_the_resolved_options(
     over.stdout.fnmatch_lines(["claude contract: checks=off, record mode=all, *, autouse"])
 
 
-def test_ini_twins_change_behaviour(
-    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("api_key")
+def test_ini_twins_change_behaviour(suite: pytest.Pytester, api: FakeClaudeAPI) -> None:
     """ini `claude_contract = warn` turns a failing violation into a summary line; ini
     `claude_record_mode = none` refuses to record; the command line overrides both."""
     suite.makepyfile(

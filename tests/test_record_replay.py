@@ -182,6 +182,7 @@ def go_offline(api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def interactions(path: Path) -> list[dict[str, Any]]:
+    """The cassette's interactions, read with plain PyYAML."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     result: list[dict[str, Any]] = data["interactions"]
     return result
@@ -198,13 +199,17 @@ def answers(path: Path) -> list[list[str]]:
 
 
 def got(pytester: pytest.Pytester) -> list[list[str]]:
+    """[message text, answer id] for what the CHAT module received in its last run."""
     result: list[list[str]] = json.loads((pytester.path / "got.json").read_text())
     return result
 
 
-def run_chat(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, texts: str, *args: str) -> Any:
+def run_chat(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, texts: str, *args: str
+) -> pytest.RunResult:
     monkeypatch.setenv("TEXTS", texts)
     (pytester.path / "got.json").unlink(missing_ok=True)
+    """Run the CHAT module sending `texts` (comma-separated), with a fresh got.json."""
     return pytester.runpytest(*args)
 
 
@@ -550,15 +555,17 @@ def test_record_mode_rewrite_keeps_only_the_new_run(
 def test_default_record_mode_follows_ci(
     suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With CI set the default is none (a missing cassette is a miss, nothing sent); without, once."""
+    """With CI set the default is none (a missing cassette is a miss, nothing sent); with CI unset or
+    "false", once (it records)."""
     suite.makepyfile(test_chat=CHAT)
+    run_chat(suite, monkeypatch, "hi", "--collect-only").stdout.fnmatch_lines(["*record mode=once*"])
     monkeypatch.setenv("CI", "true")
     result = run_chat(suite, monkeypatch, "hi")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*record mode 'none' does not record*"])
     assert api.requests == []
 
-    monkeypatch.delenv("CI")
+    monkeypatch.setenv("CI", "false")  # what some setups export on a developer's machine
     run_chat(suite, monkeypatch, "hi").assert_outcomes(passed=1)
     assert len(api.requests) == 1
     assert (suite.path / "cassettes" / "test_chat" / "test_chat.yaml").is_file()
@@ -777,14 +784,13 @@ def test_two():
 
 
 def test_gzip_responses_are_stored_decoded_and_replay(
-    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+    pytester: pytest.Pytester, api_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A gzip-compressed answer is stored decoded (no content-encoding, a content-length that fits)
     and replays to the SDK and to requests."""
     with FakeClaudeAPI(gzip_responses=True) as api:
         monkeypatch.setenv("FAKE_API_URL", api.url)
         monkeypatch.setenv("ANTHROPIC_BASE_URL", api.url)
-        monkeypatch.setenv("ANTHROPIC_API_KEY", "test-key-for-the-stand-in")
         pytester.makeconftest(
             "import pytest\n\n@pytest.fixture(scope='module')\ndef claude_contract_config():\n"
             f"    return {{'hosts': [{api.host!r}]}}\n"

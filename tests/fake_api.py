@@ -195,8 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(data, dict):
             self._error(400, "invalid_request_error", "Request body must be a JSON object.")
             return None
-        if data.get("model") in TRIGGERS:
-            status, error_type, message = TRIGGERS[data["model"]]
+        if (trigger := TRIGGERS.get(str(data.get("model")))) is not None:
+            status, error_type, message = trigger
             self._error(status, error_type, message, {"retry-after": "1"} if status == 429 else None)
             return None
         for field in required:

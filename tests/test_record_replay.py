@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Any
 # Imported here, before any pytester run: pytester's in-process runs restore sys.modules afterwards,
 # and a second import of PyYAML's C extension would break the plugin's loader (and the anthropic SDK
 # is slow to import: once per test session is enough).
+import aiohttp  # noqa: F401
 import anthropic  # noqa: F401
 import httpx  # noqa: F401
 import httpx2  # noqa: F401
 import pytest
 import requests  # noqa: F401
+import urllib3  # noqa: F401
 import vcr.serialize
 import yaml
 from fake_api import FakeClaudeAPI
@@ -40,11 +42,13 @@ import json
 import os
 from pathlib import Path
 
+import aiohttp
 import anthropic
 import httpx
 import httpx2
 import pytest
 import requests
+import urllib3
 
 MODEL = {MODEL!r}
 URL = os.environ["FAKE_API_URL"]
@@ -159,6 +163,28 @@ def test_requests():
     response = requests.post(f"{URL}/v1/messages", headers=headers(), json=message("requests"), timeout=10)
     assert response.status_code == 200
     assert response.json()["content"][0]["text"] == "Echo: requests"
+
+
+def test_aiohttp():
+    # json= without a content-type header: aiohttp adds it after vcrpy has seen the request.
+    sent = {k: v for k, v in headers().items() if k != "content-type"}
+
+    async def main():
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{URL}/v1/messages", headers=sent, json=message("aiohttp")) as response:
+                return response.status, await response.json()
+
+    status, body = asyncio.run(main())
+    assert status == 200
+    assert body["content"][0]["text"] == "Echo: aiohttp"
+
+
+def test_urllib3():
+    with urllib3.PoolManager() as http:
+        body = json.dumps(message("urllib3")).encode()
+        response = http.request("POST", f"{URL}/v1/messages", headers=headers(), body=body)
+    assert response.status == 200
+    assert json.loads(response.data)["content"][0]["text"] == "Echo: urllib3"
 """
 )
 CLIENT_TESTS = [
@@ -171,6 +197,8 @@ CLIENT_TESTS = [
     "test_httpx_async",
     "test_httpx2_sync",
     "test_requests",
+    "test_aiohttp",
+    "test_urllib3",
 ]
 
 
@@ -220,7 +248,7 @@ def test_every_client_records_then_replays_offline(
     suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each client (SDK sync/async, create(stream=True), stream helpers sync/async, httpx sync/async,
-    httpx2, requests) records a cassette per test at cassettes/<module path>/<test>.yaml, and the
+    httpx2, requests, aiohttp, urllib3) records a cassette per test at cassettes/<module path>/<test>.yaml, and the
     whole module replays with the stand-in stopped, no key and CI=1; the summary counts both runs."""
     suite.mkpydir("pkg")
     suite.makepyfile(**{"pkg/test_clients": EVERY_CLIENT})

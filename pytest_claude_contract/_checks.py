@@ -7,12 +7,16 @@ here, so each check does a few dict look-ups and nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import re
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from ._exchange import Exchange, is_credential_param, media_type
 from ._rules import RULES_BY_ID
+from ._stream import event_problems, order_problem, parse_events
 
 if TYPE_CHECKING:
     from ._contract import Contract, Endpoint, Profile
@@ -238,8 +242,230 @@ def _check_error(ctx: Context, status: int, body: object) -> Iterator[Violation]
         )
 
 
-REQUEST_CHECKS: tuple[Check, ...] = (check_auth, check_version, check_body)
-RESPONSE_CHECKS: tuple[Check, ...] = (check_response_headers, check_response_body)
+# ---------------------------------------------------------------- streams, rate limits, betas
+
+
+def check_stream(ctx: Context) -> Iterator[Violation]:
+    """A Messages event stream: its order (stream-order, the first break only: later ones follow from
+    it) and each event's data (stream-event, the first problem and how many more)."""
+    response = ctx.exchange.response
+    if (
+        response is None
+        or ctx.exchange.request.path != "/v1/messages"
+        or media_type(response.headers.get("content-type")) != "text/event-stream"
+    ):
+        return
+    events = parse_events(response.body)
+    problem = order_problem(events)
+    if problem is not None:
+        yield _violation(ctx, "stream-order", problem)
+    problems = event_problems(events)
+    if problems:
+        more = len(problems) - 1
+        suffix = f" (and {more} more event{'s' if more > 1 else ''} like it)" if more else ""
+        yield _violation(ctx, "stream-event", problems[0] + suffix)
+
+
+_RATELIMIT = re.compile(
+    r"anthropic-ratelimit-(?:requests|tokens|input-tokens|output-tokens)-(limit|remaining|reset)"
+)
+_RFC3339 = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:[Zz]|[+-](\d{2}):(\d{2}))"
+)
+# A recorder's stand-in for a filtered header: crewAI writes the name upper-cased plus "-XXX".
+_PLACEHOLDER = re.compile(r"[A-Z0-9]+(?:-[A-Z0-9]+)*-XXX")
+
+
+def check_ratelimit_headers(ctx: Context) -> Iterator[Violation]:
+    response = ctx.exchange.response
+    if response is None:
+        return
+    for name, value in response.headers.items():
+        if not name.startswith("anthropic-ratelimit-"):
+            continue
+        match = _RATELIMIT.fullmatch(name)
+        text = value.strip()
+        if match is None or _PLACEHOLDER.fullmatch(text):
+            continue  # a limit the docs do not list yet, or a value the recorder filtered out
+        if match.group(1) == "reset":
+            if not _is_rfc3339(text):
+                yield _violation(ctx, "ratelimit-headers", f"`{name}: {value}` is not an RFC 3339 time")
+        elif not text.isascii() or not text.isdigit():
+            yield _violation(ctx, "ratelimit-headers", f"`{name}: {value}` is not a non-negative integer")
+    retry_after = response.headers.get("retry-after")
+    if retry_after is None:
+        if response.status == 429:
+            yield _violation(
+                ctx,
+                "ratelimit-headers",
+                "the 429 response has no `retry-after` header; clients read it to know when to retry",
+            )
+    elif not _PLACEHOLDER.fullmatch(retry_after.strip()) and not _is_retry_after(retry_after.strip()):
+        yield _violation(
+            ctx,
+            "ratelimit-headers",
+            f"`retry-after: {retry_after}` is neither a number of seconds nor an HTTP date",
+        )
+
+
+def _is_rfc3339(text: str) -> bool:
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second, off_hour, off_minute = match.groups()
+    try:
+        datetime(int(year), int(month), int(day), int(hour), int(minute), min(int(second), 59))
+    except ValueError:
+        return False
+    return off_hour is None or (int(off_hour) < 24 and int(off_minute) < 60)
+
+
+def _is_retry_after(text: str) -> bool:
+    if text.isascii() and text.isdigit():
+        return True
+    try:
+        parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return False
+    return True
+
+
+_BETA_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def check_beta_header(ctx: Context) -> Iterator[Violation]:
+    value = ctx.exchange.request.headers.get("anthropic-beta")
+    if value is None:
+        return
+    entries = value.split(",")
+    for position, entry in enumerate(entries, 1):
+        name = entry.strip()
+        if not name:
+            where = f"entry {position} of {len(entries)}" if len(entries) > 1 else "its only entry"
+            yield _violation(ctx, "beta-header", f"`anthropic-beta: {value}` has an empty entry ({where})")
+        elif not _BETA_NAME.fullmatch(name):
+            what = "is not a beta name" if len(entries) == 1 else f"names {name!r}, which is not a beta name"
+            yield _violation(
+                ctx,
+                "beta-header",
+                f"`anthropic-beta: {value}` {what} (lowercase letters, digits and hyphens, "
+                "e.g. files-api-2025-04-14; several names are separated by commas)",
+            )
+
+
+# ---------------------------------------------------------------- documented bodies
+# The models live in _bodies (pydantic), imported on first use: importing the checks stays light.
+
+
+def check_request_schema(ctx: Context) -> Iterator[Violation]:
+    """A JSON request body against its endpoint's documented request model."""
+    endpoint = ctx.endpoint
+    data = ctx.exchange.request.json
+    if endpoint is None or endpoint.request_schema is None or not isinstance(data, dict):
+        return  # a body that is no JSON object is body-not-json's
+    from ._bodies import validate_body
+
+    errors, total = validate_body(endpoint.request_schema, data)
+    if errors:
+        yield _violation(
+            ctx,
+            "request-schema",
+            f"the {endpoint.name} request body does not match the documented request: "
+            f"{_listed(errors, total)}",
+        )
+
+
+def check_response_schema(ctx: Context) -> Iterator[Violation]:
+    """A 2xx JSON response body against its endpoint's documented response model (not streams)."""
+    response = ctx.exchange.response
+    endpoint = ctx.endpoint
+    if (
+        response is None
+        or endpoint is None
+        or endpoint.response_schema is None
+        or not 200 <= response.status < 300
+        or not response.body
+        or media_type(response.headers.get("content-type")) == "text/event-stream"
+    ):
+        return
+    request_json = ctx.exchange.request.json
+    if isinstance(request_json, dict) and request_json.get("stream") is True:
+        return  # a stream, or a stream request answered as JSON (response-content-type's)
+    from ._bodies import validate_body
+
+    errors, total = validate_body(endpoint.response_schema, response.json)
+    if errors:
+        yield _violation(
+            ctx,
+            "response-schema",
+            f"the {response.status} {endpoint.name} response body does not match the documented "
+            f"response: {_listed(errors, total)}",
+        )
+
+
+def check_version_body(ctx: Context) -> Iterator[Violation]:
+    """What the declared `anthropic-version` removed or rejects, in Messages-shaped request bodies."""
+    profile = ctx.profile
+    endpoint = ctx.endpoint
+    data = ctx.exchange.request.json
+    if (
+        ctx.version != profile.version  # judged only against the version the client declares
+        or not (
+            profile.removed_request_fields
+            or profile.rejects_assistant_document
+            or profile.rejects_user_text_citations
+        )
+        or endpoint is None
+        or endpoint.request_schema is None
+        or not isinstance(data, dict)
+    ):
+        return
+    from ._bodies import message_params, version_body_errors
+
+    errors = [
+        error
+        for prefix, params in message_params(endpoint.request_schema, data)
+        for error in version_body_errors(
+            params,
+            prefix,
+            removed=profile.removed_request_fields,
+            assistant_document=profile.rejects_assistant_document,
+            user_text_citations=profile.rejects_user_text_citations,
+        )
+    ]
+    if errors:
+        yield _violation(
+            ctx,
+            "version-body",
+            f"the request sends what `anthropic-version: {profile.version}` rejects: "
+            f"{_listed(errors[:MAX_LISTED], len(errors))}",
+        )
+
+
+MAX_LISTED = 5  # body errors listed in one violation; the rest are counted
+
+
+def _listed(errors: Sequence[object], total: int) -> str:
+    text = "; ".join(str(e) for e in errors[:MAX_LISTED])
+    more = total - min(len(errors), MAX_LISTED)
+    return f"{text}; and {more} more" if more > 0 else text
+
+
+REQUEST_CHECKS: tuple[Check, ...] = (
+    check_auth,
+    check_version,
+    check_body,
+    check_beta_header,
+    check_request_schema,
+    check_version_body,
+)
+RESPONSE_CHECKS: tuple[Check, ...] = (
+    check_response_headers,
+    check_response_body,
+    check_ratelimit_headers,
+    check_stream,
+    check_response_schema,
+)
 
 
 def context_for(exchange: Exchange, contract: Contract) -> Context:

@@ -39,6 +39,18 @@ class Endpoint(_Model):
         default=True,
         description="False for the OpenAI-compatible endpoint, which takes no anthropic-version.",
     )
+    # Names of models in `_bodies.BODY_MODELS` (rules request-schema / response-schema); None: not checked.
+    request_schema: str | None = None
+    response_schema: str | None = Field(default=None, description="Checked on 2xx JSON responses.")
+
+    @field_validator("request_schema", "response_schema")
+    @classmethod
+    def _known_schema(cls, value: str | None) -> str | None:
+        from ._bodies import BODY_MODELS  # the models are defined without building their schemas
+
+        if value is not None and value not in BODY_MODELS:
+            raise ValueError(f"unknown body model {value!r}; known: {', '.join(BODY_MODELS)}")
+        return value
 
     @cached_property
     def _regex(self) -> re.Pattern[str]:
@@ -88,6 +100,17 @@ class Profile(_Model):
     )
     # Docs, Errors: "invalid_request_error ... also allowed for other 4xx not listed".
     fallback_4xx_error_type: str = "invalid_request_error"
+    # Docs, Versions: request fields a version removed, and content a version rejects with 400 (rule
+    # version-body). Read from every Messages-shaped request: Messages, Token Counting, each batch item.
+    removed_request_fields: tuple[str, ...] = ()
+    rejects_assistant_document: bool = Field(
+        default=False, description="A `document` block directly in an `assistant` message returns 400."
+    )
+    rejects_user_text_citations: bool = Field(
+        default=False,
+        description="A user `text` block with a non-empty `citations` array (directly or inside a "
+        "`search_result` block) returns 400.",
+    )
     endpoints: tuple[Endpoint, ...]
     notes: str = ""
 
@@ -116,16 +139,60 @@ class Profile(_Model):
 
 # Docs, API overview ("Request size limits") and endpoint references.
 DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint(name="Messages", method="POST", path="/v1/messages"),
-    Endpoint(name="Token Counting", method="POST", path="/v1/messages/count_tokens"),
-    Endpoint(name="Message Batches", method="POST", path="/v1/messages/batches", max_body_bytes=256 * MB),
-    Endpoint(name="Message Batches", method="GET", path="/v1/messages/batches", body="none"),
-    Endpoint(name="Message Batches", method="GET", path="/v1/messages/batches/{id}", body="none"),
+    Endpoint(
+        name="Messages",
+        method="POST",
+        path="/v1/messages",
+        request_schema="messages_request",
+        response_schema="messages_response",
+    ),
+    Endpoint(
+        name="Token Counting",
+        method="POST",
+        path="/v1/messages/count_tokens",
+        request_schema="count_tokens_request",
+        response_schema="count_tokens_response",
+    ),
+    Endpoint(
+        name="Message Batches",
+        method="POST",
+        path="/v1/messages/batches",
+        max_body_bytes=256 * MB,
+        request_schema="batch_create_request",
+        response_schema="message_batch",
+    ),
+    Endpoint(
+        name="Message Batches",
+        method="GET",
+        path="/v1/messages/batches",
+        body="none",
+        response_schema="message_batch_list",
+    ),
+    Endpoint(
+        name="Message Batches",
+        method="GET",
+        path="/v1/messages/batches/{id}",
+        body="none",
+        response_schema="message_batch",
+    ),
+    # Results are JSON Lines, one result per line: no single-body model.
     Endpoint(name="Message Batches", method="GET", path="/v1/messages/batches/{id}/results", body="none"),
-    Endpoint(name="Message Batches", method="POST", path="/v1/messages/batches/{id}/cancel", body="none"),
-    Endpoint(name="Message Batches", method="DELETE", path="/v1/messages/batches/{id}", body="none"),
-    Endpoint(name="Models", method="GET", path="/v1/models", body="none"),
-    Endpoint(name="Models", method="GET", path="/v1/models/{id}", body="none"),
+    Endpoint(
+        name="Message Batches",
+        method="POST",
+        path="/v1/messages/batches/{id}/cancel",
+        body="none",
+        response_schema="message_batch",
+    ),
+    Endpoint(
+        name="Message Batches",
+        method="DELETE",
+        path="/v1/messages/batches/{id}",
+        body="none",
+        response_schema="deleted_message_batch",
+    ),
+    Endpoint(name="Models", method="GET", path="/v1/models", body="none", response_schema="models_list"),
+    Endpoint(name="Models", method="GET", path="/v1/models/{id}", body="none", response_schema="model_info"),
     Endpoint(name="Files", method="POST", path="/v1/files", body="multipart", max_body_bytes=500 * MB),
     Endpoint(name="Files", method="GET", path="/v1/files", body="none"),
     Endpoint(name="Files", method="GET", path="/v1/files/{id}", body="none"),
@@ -203,6 +270,9 @@ DEFAULT_CONTRACT = Contract(
             version="2026-10-21",
             status="current",
             endpoints=DEFAULT_ENDPOINTS,
+            removed_request_fields=("temperature", "top_p", "top_k"),
+            rejects_assistant_document=True,
+            rejects_user_text_citations=True,
             notes="Sent by the anthropic SDK 2.x (Authorization: Bearer).",
         ),
     },

@@ -162,9 +162,35 @@ def _endpoint_rows(endpoints: tuple[Endpoint, ...]) -> list[list[str]]:
             e.limit_text,
             "binary" if e.response_body == "binary" else "JSON",
             "yes" if e.requires_version else "no",
+            f"`{e.request_schema}`" if e.request_schema else "-",
+            f"`{e.response_schema}`" if e.response_schema else "-",
         ]
         for e in endpoints
     ]
+
+
+def _body_model_rows() -> list[list[str]]:
+    from ._bodies import BODY_MODELS
+
+    rows = []
+    for name, model in BODY_MODELS.items():
+        fields = model.model_fields
+        required = [f"`{f}`" for f, info in fields.items() if info.is_required()]
+        optional = [f"`{f}`" for f, info in fields.items() if not info.is_required()]
+        summary = (model.__doc__ or "").strip().split("\n\n")[0]
+        rows.append([f"`{name}`", ", ".join(required), ", ".join(optional) or "-", " ".join(summary.split())])
+    return rows
+
+
+def _version_body_text(profile: Profile) -> str:
+    parts = []
+    if profile.removed_request_fields:
+        parts.append("removed: " + ", ".join(f"`{f}`" for f in profile.removed_request_fields))
+    if profile.rejects_assistant_document:
+        parts.append("no `document` block in an `assistant` message")
+    if profile.rejects_user_text_citations:
+        parts.append("no user `text` block with non-empty `citations`")
+    return "; ".join(parts) or "-"
 
 
 def _auth_text(schemes: tuple[str, ...]) -> str:
@@ -240,6 +266,8 @@ def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
                 "Size limit",
                 "Response body",
                 "`anthropic-version` required",
+                "Request model",
+                "Response model",
             ],
             _endpoint_rows(DEFAULT_ENDPOINTS),
         ),
@@ -248,6 +276,17 @@ def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
         "not listed here is held to the Messages limit, and a body it sends must be `application/json` or "
         "`multipart/form-data`; whether that body is valid JSON is not checked. An endpoint whose response "
         "body is binary is not held to the JSON content type when it succeeds.",
+        "",
+        "## Body models",
+        "",
+        "A JSON request body is checked against its endpoint's request model (`request-schema`), and a "
+        "successful JSON response against its response model (`response-schema`; event streams are not "
+        'checked here). A body must have each required field with its documented type (strictly: `"64"` '
+        "is not an integer); unknown extra fields are accepted everywhere, and so are values the API may "
+        "add within a version (a new `stop_reason`, content block `type` or `processing_status`). The "
+        "`error` model documents the error body, which `error-shape` and `error-status` check.",
+        "",
+        *_table(["Model", "Required fields", "Optional fields checked", "What it is"], _body_model_rows()),
         "",
         "## Profiles",
         "",
@@ -261,12 +300,16 @@ def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
         ),
         "",
         *_table(
-            ["Version", "Status", "Accepted auth", "Notes"],
+            ["Version", "Status", "Accepted auth", "Notes", "Body rules (`version-body`)"],
             [
-                [f"`{p.version}`", p.status, _auth_text(p.auth), p.notes or "-"]
+                [f"`{p.version}`", p.status, _auth_text(p.auth), p.notes or "-", _version_body_text(p)]
                 for p in contract.profiles.values()
             ],
         ),
+        "",
+        "Body rules apply to the Messages-shaped parameters of Messages, Token Counting and each Message "
+        "Batches request, and only when the request declares that version: a request with no "
+        "`anthropic-version` is `version-missing`, not judged against the fallback profile's body rules.",
         "",
         "## Error types by status",
         "",

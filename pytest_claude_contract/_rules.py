@@ -81,6 +81,32 @@ def _response_headers(**changes: str | None) -> dict[str, str]:
     return out
 
 
+_STREAM_REQUEST_BODY = (
+    '{"model": "claude-sonnet-4-6", "max_tokens": 64, "stream": true, '
+    '"messages": [{"role": "user", "content": "Hi"}]}'
+)
+
+
+def _sse(*events: str) -> str:
+    """An event-stream body: each event is named after the `type` in its JSON data."""
+    return "".join(f"event: {e.split(chr(34))[3]}\ndata: {e}\n\n" for e in events)
+
+
+_MESSAGE_START = (
+    '{"type": "message_start", "message": {"id": "msg_01XFDUDYJgAACzvnptvVoYEL", "type": "message", '
+    '"role": "assistant", "model": "claude-sonnet-4-6", "content": [], "stop_reason": null, '
+    '"stop_sequence": null, "usage": {"input_tokens": 8, "output_tokens": 1}}}'
+)
+_TEXT_START = '{"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}'
+_TEXT_DELTA = '{"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hello!"}}'
+_BLOCK_STOP = '{"type": "content_block_stop", "index": 0}'
+_MESSAGE_DELTA = (
+    '{"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": null}, '
+    '"usage": {"output_tokens": 4}}'
+)
+_MESSAGE_STOP = '{"type": "message_stop"}'
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         id="auth-missing",
@@ -198,6 +224,125 @@ RULES: tuple[Rule, ...] = (
             status=429,
             headers=_response_headers(retry_after="30"),
             body='{"type": "error", "error": {"type": "api_error", "message": "Internal error"}}',
+        ),
+    ),
+    Rule(
+        id="stream-order",
+        side="response",
+        summary="A Messages event stream whose events are out of the documented order: `message_start` "
+        "first; per content block `content_block_start`, its `content_block_delta`s, "
+        "`content_block_stop`; then one or more `message_delta`; `message_stop` last. `ping` and event "
+        "types the docs do not list may come anywhere; an `error` event may end the stream early.",
+        hint="Whatever produced the stream is not behaving like the API (a stub, a proxy that buffers "
+        "or reorders, an edited cassette): SDKs build the message from this order. Re-record it, or "
+        "emit the events in the documented order.",
+        source="Docs, Streaming Messages",
+        example_request=ExampleRequest(body=_STREAM_REQUEST_BODY),
+        example_response=ExampleResponse(
+            headers=_response_headers(content_type="text/event-stream"),
+            body=_sse(_MESSAGE_START, _TEXT_START, _TEXT_DELTA, _BLOCK_STOP, _MESSAGE_STOP, _MESSAGE_DELTA),
+        ),
+    ),
+    Rule(
+        id="stream-event",
+        side="response",
+        summary="An event in a Messages stream whose data does not fit it: `data:` is not a JSON object, "
+        "its `type` differs from the `event:` name, a content block event has no `index`, or a delta "
+        "type is in the wrong kind of block (`text_delta` belongs in text blocks, `input_json_delta` in "
+        "tool use blocks, `thinking_delta` and `signature_delta` in thinking blocks). Delta and block "
+        "types the docs do not list are accepted.",
+        hint="Whatever produced the stream is not the API (a stub, an edited cassette): SDKs dispatch "
+        "on the event name and the delta type. Re-record it, or emit events as the API does.",
+        source="Docs, Streaming Messages",
+        example_request=ExampleRequest(body=_STREAM_REQUEST_BODY),
+        example_response=ExampleResponse(
+            headers=_response_headers(content_type="text/event-stream"),
+            body=_sse(
+                _MESSAGE_START,
+                _TEXT_START,
+                _TEXT_DELTA.replace('"text_delta", "text"', '"thinking_delta", "thinking"'),
+                _BLOCK_STOP,
+                _MESSAGE_DELTA,
+                _MESSAGE_STOP,
+            ),
+        ),
+    ),
+    Rule(
+        id="ratelimit-headers",
+        side="response",
+        summary="A rate-limit header with a malformed value: "
+        "`anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining}` must be "
+        "non-negative integers and `...-reset` an RFC 3339 time; `retry-after` must be a number of "
+        "seconds or an HTTP date, and a 429 must carry it. Other `anthropic-ratelimit-*` names are "
+        "accepted.",
+        hint="Retry and back-off logic reads these headers: a stub that omits `retry-after` on 429 or "
+        "sends malformed limits tests a path the API never takes. Send them as the API does.",
+        source="Docs, Rate limits; Errors",
+        example_response=ExampleResponse(
+            status=429,
+            headers=_response_headers(
+                anthropic_ratelimit_requests_limit="50",
+                anthropic_ratelimit_requests_remaining="0",
+                anthropic_ratelimit_requests_reset="2026-11-24T12:00:30Z",
+            ),
+            body='{"type": "error", "error": {"type": "rate_limit_error", "message": '
+            '"Number of requests has exceeded your rate limit"}}',
+        ),
+    ),
+    Rule(
+        id="beta-header",
+        side="request",
+        summary="The request's `anthropic-beta` header is not a comma-separated list of beta names "
+        "(lowercase letters, digits and hyphens, such as `files-api-2025-04-14`): an entry is empty or "
+        "has other characters.",
+        hint="Send `anthropic-beta: name1,name2` with names as the docs spell them (the SDK's "
+        "`betas=[...]` does this).",
+        source="Docs, Beta headers",
+        example_request=ExampleRequest(
+            headers=_headers(anthropic_beta="prompt-caching-2024-07-31; pdfs-2024-09-25")
+        ),
+    ),
+    Rule(
+        id="request-schema",
+        side="request",
+        summary="A JSON request body misses or mistypes a field its endpoint's documented request "
+        "model requires (Messages, Token Counting, Message Batches): e.g. no `max_tokens`, a `content` "
+        "block without a `type`, `max_tokens` as a string. Unknown extra fields are accepted.",
+        hint="Send the fields the endpoint reference lists, with their documented types; the message "
+        "names each JSON path (the SDK's typed `messages.create(...)` builds a valid body).",
+        source="Docs, Messages API reference (Token Counting, Message Batches); SDK `types/`",
+        example_request=ExampleRequest(
+            body='{"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hi"}]}'
+        ),
+    ),
+    Rule(
+        id="response-schema",
+        side="response",
+        summary="A successful (2xx) JSON response misses or mistypes a field of its endpoint's documented "
+        "response model (the Message object, a token count, a Message Batch, a model list). Unknown "
+        "extra fields and new enum values (an unknown `stop_reason`) are accepted; streams are not "
+        "checked here.",
+        hint="Whatever answered is not the API, or the cassette was edited: make the stub or the "
+        "cassette answer with the documented body (the SDK parses it into typed objects).",
+        source="Docs, Messages API reference (Token Counting, Message Batches, Models); SDK `types/`",
+        example_response=ExampleResponse(
+            body=_OK_RESPONSE_BODY.replace('"output_tokens": 4', '"output_tokens": "4"')
+        ),
+    ),
+    Rule(
+        id="version-body",
+        side="request",
+        summary="A request that declares an `anthropic-version` sends what that version removed or "
+        "rejects. For 2026-10-21: `temperature`, `top_p` and `top_k`; a `document` block directly in an "
+        "`assistant` message; a user `text` block with a non-empty `citations` array (directly or inside "
+        "a `search_result`). Checked in Messages, Token Counting and each Message Batches request.",
+        hint="Follow the version's migration guide (drop the removed parameters, move documents and "
+        "cited text where the version takes them), or declare the version the code was written for.",
+        source="Docs, Versions",
+        example_request=ExampleRequest(
+            headers=_headers(anthropic_version="2026-10-21"),
+            body='{"model": "claude-sonnet-4-6", "max_tokens": 64, "temperature": 0.5, '
+            '"messages": [{"role": "user", "content": "Hi"}]}',
         ),
     ),
 )

@@ -7,6 +7,8 @@ replaying them with the server stopped.
 
 from __future__ import annotations
 
+import gc
+import warnings
 from typing import TYPE_CHECKING
 
 import pytest
@@ -46,10 +48,15 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClaudeAPI]:
 
 
 @pytest.fixture
-def suite(pytester: pytest.Pytester, api: FakeClaudeAPI) -> pytest.Pytester:
+def suite(pytester: pytest.Pytester, api: FakeClaudeAPI) -> Iterator[pytest.Pytester]:
     """A pytester folder whose conftest points the plugin's `hosts` at the stand-in."""
     pytester.makeconftest(_INNER_CONFTEST)
-    return pytester
+    yield pytester
+    # Inner tests play users' code, which may leave SDK clients unclosed; collect their sockets
+    # here, quietly, rather than let the garbage collector warn in whichever outer test runs next.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 The tests record traffic against it with real clients (anthropic SDK, httpx, requests) and then
 replay with it stopped. It deliberately does not check auth or anthropic-version: flagging those is
-the plugin's job. ``misbehave`` injects server-side faults so that the plugin's response rules fire.
+the plugin's job. ``misbehave`` injects server-side faults so that the plugin's response rules fire
+(e.g. "no-request-id", "wrong-error-type", "no-retry-after", "stream-out-of-order", "stream-bad-delta",
+"stream-type-mismatch").
 """
 
 from __future__ import annotations
@@ -197,7 +199,8 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if (trigger := TRIGGERS.get(str(data.get("model")))) is not None:
             status, error_type, message = trigger
-            self._error(status, error_type, message, {"retry-after": "1"} if status == 429 else None)
+            rate_limited = status == 429 and "no-retry-after" not in self.fake.misbehave
+            self._error(status, error_type, message, {"retry-after": "1"} if rate_limited else None)
             return None
         for field in required:
             if field not in data:
@@ -226,6 +229,9 @@ class _Handler(BaseHTTPRequestHandler):
         if data.get("stream") is True:
             self._stream(message, reply)
         else:
+            if "bad-message-body" in self.fake.misbehave:  # a mistyped field: a count as a string
+                usage = message["usage"]
+                message["usage"] = {**usage, "output_tokens": str(usage["output_tokens"])}
             self._send_json(200, message)
 
     def _count_tokens(self, body: bytes) -> None:
@@ -319,9 +325,16 @@ class _Handler(BaseHTTPRequestHandler):
             {"type": "message_delta", "delta": delta, "usage": usage},
             {"type": "message_stop"},
         ]
+        misbehave = self.fake.misbehave
+        if "stream-out-of-order" in misbehave:  # message_stop before message_delta
+            events[-2], events[-1] = events[-1], events[-2]
+        if "stream-bad-delta" in misbehave:  # a thinking_delta inside the text block
+            events[3] = {**events[3], "delta": {"type": "thinking_delta", "thinking": words[0]}}
         for event in events:
             # Each event is named after its type; the API spaces the ping's JSON, and only the ping's.
             text = '{"type": "ping"}' if event["type"] == "ping" else json.dumps(event, separators=(",", ":"))
+            if "stream-type-mismatch" in misbehave and event["type"] == "ping":
+                text = '{"type": "pong"}'  # the data's type is not the event's name
             chunk = f"event: {event['type']}\ndata: {text}\n\n".encode()
             self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
             self.wfile.flush()

@@ -22,7 +22,7 @@ from pytest_claude_contract._exchange import (
     decode_body,
     lower_headers,
 )
-from pytest_claude_contract._rules import RULE_IDS, RULES, ExampleRequest, ExampleResponse, Rule
+from pytest_claude_contract._rules import RULE_IDS, RULES, RULES_BY_ID, ExampleRequest, ExampleResponse, Rule
 
 MODEL = "claude-sonnet-4-6"
 API = "https://api.anthropic.com"
@@ -39,11 +39,15 @@ REPLY = json.dumps(
         "usage": {"input_tokens": 8, "output_tokens": 4},
     }
 )
+# What GET /v1/models answers (response-schema checks it against the models list model).
+MODELS_PAGE = json.dumps({"data": [{"type": "model", "id": MODEL}], "has_more": False})
 RESPONSE_HEADERS = {
     "content-type": "application/json",
     "request-id": "req_011CSHoEeqs5C35K2UUqR7Fy",
     "anthropic-organization-id": "d3b07384-d9a0-4c5b-9f3e-3c3d3a1a8f00",
 }
+# The API sends retry-after with every 429 (ratelimit-headers flags a 429 without it).
+RATE_LIMITED = {**RESPONSE_HEADERS, "retry-after": "30"}
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +93,7 @@ def error(status: int, error_type: str, **extra: Any) -> Exchange:
     return exchange(
         request_headers("placeholder-credential"),
         status=status,
+        response_headers=RATE_LIMITED if status == 429 else None,
         response_body=json.dumps({**body, **extra}),
     )
 
@@ -119,7 +124,7 @@ def rule_exchange(rule: Rule) -> Exchange:
 
 
 def test_catalogue_names_every_rule_once() -> None:
-    """The rule ids the plugin documents are exactly the twelve the checks can emit."""
+    """The rule ids the plugin documents are exactly the ones the checks can emit, in catalogue order."""
     assert RULE_IDS == (
         "auth-missing",
         "auth-scheme",
@@ -133,6 +138,13 @@ def test_catalogue_names_every_rule_once() -> None:
         "response-content-type",
         "error-shape",
         "error-status",
+        "stream-order",
+        "stream-event",
+        "ratelimit-headers",
+        "beta-header",
+        "request-schema",
+        "response-schema",
+        "version-body",
     )
 
 
@@ -208,7 +220,9 @@ def test_key_shaped_value_in_any_query_parameter_is_auth_scheme(key: str) -> Non
     url = f"{API}/v1/messages?token={key}"
     assert rules(check_exchange(exchange(request_headers(key), url=url), DEFAULT_CONTRACT)) == ["auth-scheme"]
     innocent = f"{API}/v1/models?limit=20&after_id=claude-sonnet-4-6"
-    quiet = exchange(request_headers(key, content_type=None), "", method="GET", url=innocent)
+    quiet = exchange(
+        request_headers(key, content_type=None), "", method="GET", url=innocent, response_body=MODELS_PAGE
+    )
     assert check_exchange(quiet, DEFAULT_CONTRACT) == []
 
 
@@ -368,7 +382,8 @@ def test_body_not_json_preview_is_short(key: str) -> None:
 def test_bodiless_get_needs_no_content_type(key: str) -> None:
     """GET /v1/models sends no body and no content type: nothing to flag."""
     headers = request_headers(key, content_type=None)
-    assert check_exchange(exchange(headers, "", method="GET", url=f"{API}/v1/models"), DEFAULT_CONTRACT) == []
+    models = exchange(headers, "", method="GET", url=f"{API}/v1/models", response_body=MODELS_PAGE)
+    assert check_exchange(models, DEFAULT_CONTRACT) == []
 
 
 def test_files_upload_needs_multipart(key: str) -> None:
@@ -506,7 +521,7 @@ def test_endpoint_without_limit_and_unlisted_endpoint() -> None:
 
 def test_response_headers_are_required_on_errors_too() -> None:
     """request-id and anthropic-organization-id are required on every response, errors included."""
-    headers = {k: v for k, v in RESPONSE_HEADERS.items() if k == "content-type"}
+    headers = {k: v for k, v in RATE_LIMITED.items() if k in ("content-type", "retry-after")}
     body = json.dumps({"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}})
     found = check_exchange(
         exchange(
@@ -527,13 +542,11 @@ def test_streaming_response_content_type() -> None:
     stream_body = json.dumps({**json.loads(BODY), "stream": True})
     headers = request_headers("placeholder-credential")
     sse = {**RESPONSE_HEADERS, "content-type": "text/event-stream"}
-    events = 'event: message_start\ndata: {"type": "message_start"}\n\n'
-    assert (
-        check_exchange(
-            exchange(headers, stream_body, response_headers=sse, response_body=events), DEFAULT_CONTRACT
-        )
-        == []
+    events = RULES_BY_ID["stream-order"].example_response.body  # out of order, but an event stream
+    found = check_exchange(
+        exchange(headers, stream_body, response_headers=sse, response_body=events), DEFAULT_CONTRACT
     )
+    assert rules(found) == ["stream-order"]  # no response-content-type: the content type is right
     found = check_exchange(exchange(headers, stream_body), DEFAULT_CONTRACT)
     assert rules(found) == ["response-content-type"]
     assert found[0].message == (
@@ -592,7 +605,13 @@ def test_binary_file_download_is_not_json() -> None:
 def test_error_shape(body: str) -> None:
     """Anything but {"type": "error", "error": {"type": str, "message": str}} on a >= 400 is error-shape."""
     found = check_exchange(
-        exchange(request_headers("placeholder-credential"), status=429, response_body=body), DEFAULT_CONTRACT
+        exchange(
+            request_headers("placeholder-credential"),
+            status=429,
+            response_headers=RATE_LIMITED,
+            response_body=body,
+        ),
+        DEFAULT_CONTRACT,
     )
     assert rules(found) == ["error-shape"]
     assert (
@@ -669,9 +688,8 @@ def test_unknown_additions_are_allowed(key: str) -> None:
     )
     details = {"details": {"error_code": "enforced_spend_limit_reached"}}
     body = {"type": "error", "error": {"type": "rate_limit_error", "message": "limit", **details}, "new": 1}
-    assert (
-        check_exchange(exchange(headers, status=429, response_body=json.dumps(body)), DEFAULT_CONTRACT) == []
-    )
+    limited = exchange(headers, status=429, response_headers=RATE_LIMITED, response_body=json.dumps(body))
+    assert check_exchange(limited, DEFAULT_CONTRACT) == []
     # Older recorded errors lack request_id in the body: still conformant.
     assert (
         check_exchange(
@@ -712,7 +730,7 @@ def test_gzip_response_is_checked_decoded() -> None:
     raw = {
         "status": {"code": 429, "message": "Too Many Requests"},
         "headers": {"Content-Type": ["application/json"], "Content-Encoding": ["gzip"]}
-        | {k: [v] for k, v in RESPONSE_HEADERS.items() if k != "content-type"},
+        | {k: [v] for k, v in RATE_LIMITED.items() if k != "content-type"},
         "body": {"string": gzip.compress(wrong)},
     }
     playable = _playable_response(raw)

@@ -94,8 +94,11 @@ EVERY_CLIENT = (
 pytestmark = pytest.mark.claude_contract
 
 
+# Clients are closed: an unclosed one leaves a pooled socket for the garbage collector, whose
+# ResourceWarning would land in whichever later test happens to trigger a collection.
 def test_sdk_sync():
-    reply = anthropic.Anthropic(max_retries=0).messages.create(**message("sync"))
+    with anthropic.Anthropic(max_retries=0) as client:
+        reply = client.messages.create(**message("sync"))
     assert reply.content[0].text == "Echo: sync"
 
 
@@ -108,8 +111,8 @@ def test_sdk_async():
 
 
 def test_sdk_create_stream():
-    stream = anthropic.Anthropic(max_retries=0).messages.create(**message("raw stream of words"), stream=True)
-    events = list(stream)
+    with anthropic.Anthropic(max_retries=0) as client:
+        events = list(client.messages.create(**message("raw stream of words"), stream=True))
     assert [e.type for e in events][:2] == ["message_start", "content_block_start"]
     assert events[-1].type == "message_stop"
     text = "".join(e.delta.text for e in events if e.type == "content_block_delta")
@@ -117,8 +120,9 @@ def test_sdk_create_stream():
 
 
 def test_sdk_stream_helper():
-    client = anthropic.Anthropic(max_retries=0)
-    with client.messages.stream(**message("helper stream of words")) as stream:
+    with anthropic.Anthropic(max_retries=0) as client, client.messages.stream(
+        **message("helper stream of words")
+    ) as stream:
         pieces = list(stream.text_stream)
         final = stream.get_final_message()
     assert len(pieces) > 1

@@ -1,0 +1,234 @@
+"""Server-sent events: parsing a recorded Messages stream, and what is wrong with its events.
+
+Pure functions over the decoded response body; `_checks.check_stream` turns the messages into
+violations of `stream-order` and `stream-event`. Events are numbered from 1 in stream order, so a
+message can point at the event it is about.
+
+The parser follows the WHATWG event-stream rules where real traffic needs them (CRLF, CR or LF line
+ends; one optional space after the colon; several `data:` lines joined by "\\n"; lines starting with
+":" are comments) and is lenient where recorded traffic is: `data:` JSON padded with trailing spaces,
+and a last event with no blank line after it (a recorder may drop it) still counts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+_LINE_END = re.compile(r"\r\n|\r|\n")
+_NOT_JSON: Any = object()
+
+# The event types whose order the docs fix; any other type (ping, error, types added later) is free.
+_ORDERED = frozenset(
+    {
+        "message_start",
+        "content_block_start",
+        "content_block_delta",
+        "content_block_stop",
+        "message_delta",
+        "message_stop",
+    }
+)
+_BLOCK_EVENTS = ("content_block_start", "content_block_delta", "content_block_stop")
+
+# Which content blocks each documented delta type belongs in. A delta type not listed here, or a
+# block type not in _KNOWN_BLOCKS, is an addition the API may make within a version: accepted.
+_DELTA_BLOCKS: dict[str, tuple[str, ...]] = {
+    "text_delta": ("text",),
+    "citations_delta": ("text",),
+    "input_json_delta": ("tool_use", "server_tool_use", "mcp_tool_use"),
+    "thinking_delta": ("thinking",),
+    "signature_delta": ("thinking",),
+}
+_KNOWN_BLOCKS = frozenset(
+    {"text", "tool_use", "server_tool_use", "mcp_tool_use", "thinking", "redacted_thinking"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    position: int  # from 1, in stream order
+    name: str | None  # the `event:` line, if any
+    data: str | None  # the `data:` lines joined by "\n"; None if there was none
+    json: Any = _NOT_JSON  # `data` parsed; _NOT_JSON when it is not JSON
+
+    @property
+    def type(self) -> str | None:
+        """What the event is: its name, or the `type` of its data when it has no name."""
+        if self.name:
+            return self.name
+        return self.json.get("type") if isinstance(self.json, dict) else None
+
+    @property
+    def index(self) -> int | None:
+        value = self.json.get("index") if isinstance(self.json, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def parse_events(body: bytes) -> list[Event]:
+    """The events of an event-stream body, numbered from 1."""
+    events: list[Event] = []
+    name: str | None = None
+    data: list[str] | None = None
+    for line in _LINE_END.split(body.decode("utf-8", "replace")):
+        if not line:
+            if name is not None or data is not None:
+                events.append(_event(len(events) + 1, name, data))
+            name, data = None, None
+            continue
+        if line.startswith(":"):
+            continue
+        field, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if field == "event":
+            name = value.strip()
+        elif field == "data":
+            data = [*(data or ()), value]
+    if name is not None or data is not None:  # a last event without its blank line
+        events.append(_event(len(events) + 1, name, data))
+    return events
+
+
+def _event(position: int, name: str | None, data: list[str] | None) -> Event:
+    if data is None:
+        return Event(position, name or None, None)
+    text = "\n".join(data)
+    try:
+        parsed = json.loads(text)  # trailing padding is JSON whitespace
+    except ValueError:
+        parsed = _NOT_JSON
+    return Event(position, name or None, text, parsed)
+
+
+def order_problem(events: list[Event]) -> str | None:
+    """The first place where the events leave the documented order, or None.
+
+    message_start; per content block: content_block_start, its deltas, content_block_stop; one or
+    more message_delta; message_stop. ping and unknown types may come anywhere; an `error` event
+    may end the stream early, and then no ordered event may follow it.
+    """
+    message_start = message_delta = message_stop = error = None
+    started: dict[int, int] = {}  # block index -> position of its content_block_start
+    stopped: dict[int, int] = {}  # block index -> position of its content_block_stop
+    open_block: int | None = None
+    for event in events:
+        kind, at = event.type, event.position
+        if kind == "error":
+            error = error or at
+            continue
+        if kind not in _ORDERED:
+            continue
+        index = event.index
+        if kind in _BLOCK_EVENTS and index is None:
+            # stream-event reports the missing index; a delta or stop goes with the open block.
+            if kind == "content_block_start" or open_block is None:
+                continue
+            index = open_block
+        what = f"event {at} is {kind}" + (f" for index {index}" if kind in _BLOCK_EVENTS else "")
+        if error is not None:
+            return f"{what}, but an error event (event {error}) ended the stream; nothing may follow it"
+        if message_stop is not None:
+            return f"{what}, but message_stop (event {message_stop}) must be the last event"
+        if message_start is None and kind != "message_start":
+            return f"{what}, but no message_start came before it; a stream opens with message_start"
+        if kind == "message_start":
+            if message_start is not None:
+                return f"event {at} is a second message_start (the first is event {message_start})"
+            message_start = at
+        elif kind in _BLOCK_EVENTS and index is not None:
+            if message_delta is not None:
+                return (
+                    f"{what}, but message_delta (event {message_delta}) came before it; "
+                    "content blocks come before message_delta"
+                )
+            if kind == "content_block_start":
+                if index in started:
+                    return f"{what}, but index {index} was already started (event {started[index]})"
+                if open_block is not None:
+                    return (
+                        f"{what}, but content block {open_block} (event {started[open_block]}) "
+                        "has no content_block_stop yet"
+                    )
+                started[index] = at
+                open_block = index
+            elif index not in started:
+                return f"{what}, but no content_block_start for index {index} came before it"
+            elif index in stopped:
+                return f"{what}, but content_block_stop for index {index} (event {stopped[index]}) came before it"
+            elif kind == "content_block_stop":
+                stopped[index] = at
+                open_block = None
+        elif kind == "message_delta":
+            if open_block is not None:
+                return (
+                    f"event {at} is message_delta, but content block {open_block} "
+                    f"(event {started[open_block]}) has no content_block_stop yet"
+                )
+            message_delta = message_delta or at
+        elif message_delta is None:  # message_stop
+            return f"event {at} is message_stop, but no message_delta came before it"
+        else:
+            message_stop = at
+    if message_stop is not None or error is not None:
+        return None
+    if not events:
+        return "the stream has no events; expected message_start first and message_stop last"
+    last = events[-1]
+    return f"the stream ends after event {last.position} ({last.type or 'unnamed'}) without message_stop"
+
+
+def event_problems(events: list[Event]) -> list[str]:
+    """Every event whose data does not fit it: not JSON, a type other than its name, a missing
+    block index, a delta type that does not belong in its block's type."""
+    problems: list[str] = []
+    blocks: dict[int, str] = {}  # block index -> content block type
+    for event in events:
+        at, name, data = event.position, event.name, event.json
+        label = f"event {at} ({name})" if name else f"event {at}"
+        if event.data is None:
+            problems.append(f"{label} has no `data:` line")
+            continue
+        if not isinstance(data, dict):
+            preview = event.data[:40] + ("..." if len(event.data) > 40 else "")
+            problems.append(f"{label} carries data that is not a JSON object: {preview!r}")
+            continue
+        kind = data.get("type")
+        if not isinstance(kind, str):
+            problems.append(f"{label} carries JSON with no string `type`")
+            continue
+        if name is not None and kind != name:
+            problems.append(
+                f"event {at} is named {name}, but its data has type {kind!r}; the type must equal the event name"
+            )
+            continue
+        if kind not in _BLOCK_EVENTS:
+            continue
+        index = event.index
+        if index is None:
+            problems.append(f"event {at} ({kind}) has no integer `index`")
+            continue
+        if kind == "content_block_start":
+            block = data.get("content_block")
+            block_type = block.get("type") if isinstance(block, dict) else None
+            blocks[index] = block_type if isinstance(block_type, str) else ""
+        elif kind == "content_block_delta":
+            problem = _delta_problem(at, index, data.get("delta"), blocks.get(index))
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+def _delta_problem(at: int, index: int, delta: Any, block_type: str | None) -> str | None:
+    delta_type = delta.get("type") if isinstance(delta, dict) else None
+    if not isinstance(delta_type, str):
+        return f"event {at} (content_block_delta for index {index}) has no `delta` with a string `type`"
+    allowed = _DELTA_BLOCKS.get(delta_type)
+    if allowed is None or block_type not in _KNOWN_BLOCKS or block_type in allowed:
+        return None
+    fits = " or ".join(allowed)
+    return (
+        f"event {at} is content_block_delta ({delta_type}) for index {index}, but content block {index} "
+        f"is a {block_type} block; {delta_type} belongs in a {fits} block"
+    )

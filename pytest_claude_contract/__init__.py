@@ -9,15 +9,28 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ._warnings import ClaudeCassetteExpired, ClaudeCassetteUnplayed, ClaudeContractWarning
+
 __version__ = "0.1.0"
-__all__ = ["DEFAULT_CONTRACT", "DEFAULT_ENDPOINTS", "Contract", "Endpoint", "Profile", "__version__"]
+__all__ = [
+    "DEFAULT_CONTRACT",
+    "DEFAULT_ENDPOINTS",
+    "ClaudeCassetteExpired",
+    "ClaudeCassetteUnplayed",
+    "ClaudeContractWarning",
+    "Contract",
+    "Endpoint",
+    "Profile",
+    "__version__",
+]
+_CONTRACT_NAMES = ("DEFAULT_CONTRACT", "DEFAULT_ENDPOINTS", "Contract", "Endpoint", "Profile")
 
 if TYPE_CHECKING:
     from ._contract import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Contract, Endpoint, Profile
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
+    if name in _CONTRACT_NAMES:
         from . import _contract
 
         return getattr(_contract, name)

@@ -7,15 +7,20 @@ interaction, and safety: secrets replaced before anything is written, writes ato
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
 import os
 import re
 import tempfile
-from collections import deque
+import zlib
+from collections import Counter, deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import yaml
 
@@ -104,17 +109,53 @@ class ReplayIndex:
 
 # ---------------------------------------------------------------- reading
 
+# What `lint` finds when it walks a folder; `load_cassette` reads any of them by name.
+CASSETTE_SUFFIXES = (".yaml", ".yml", ".json", ".yaml.gz", ".yml.gz", ".json.gz")
 
-def load_cassette(path: Path) -> list[Interaction] | None:
-    """The interactions in `path`, or None when there is no file. Raises CassetteError."""
+
+@dataclass(slots=True)
+class CassetteDocument:
+    """A cassette file as read: its text (gzip undone), the parsed data and how it was serialized."""
+
+    path: Path
+    text: str
+    data: Any
+    serializer: str  # "yaml" or "json"
+    compressed: bool
+
+
+def read_cassette_document(path: Path) -> CassetteDocument | None:
+    """`path` parsed, or None when there is no file. Reads vcrpy's YAML and JSON serializers, either
+    gzip-compressed (`.yaml.gz`, or gzip magic bytes), and cassetter's YAML. Raises CassetteError."""
     try:
-        text = path.read_bytes()
+        raw = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise CassetteError(path, f"cannot be read: {exc.strerror}") from exc
+    compressed = raw[:2] == b"\x1f\x8b"
+    if compressed:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CassetteError(path, f"is not valid gzip: {exc}") from exc
     try:
-        data = yaml.load(text, Loader=_Loader)
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CassetteError(path, f"is not UTF-8 text (byte {exc.start})") from exc
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CassetteError(path, f"is not valid JSON: {exc.msg}", exc.lineno) from exc
+        return CassetteDocument(path, text, data, "json", compressed)
+    return CassetteDocument(path, text, _parse_yaml(path, text), "yaml", compressed)
+
+
+def _parse_yaml(path: Path, text: str) -> Any:
+    try:
+        return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -126,24 +167,41 @@ def load_cassette(path: Path) -> list[Interaction] | None:
         raise CassetteError(path, f"is not valid YAML: {problem}", line) from exc
     except yaml.YAMLError as exc:
         raise CassetteError(path, f"is not valid YAML: {exc}") from exc
+
+
+def raw_interactions(document: CassetteDocument) -> list[Any]:
+    """The `interactions` list as stored. Raises CassetteError when the data is not a cassette."""
+    data = document.data
     if data is None:
         return []
     if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
         raise CassetteError(
-            path, "is not a vcrpy cassette: expected a mapping with an `interactions` list", 1
+            document.path, "is not a vcrpy cassette: expected a mapping with an `interactions` list", 1
         )
+    interactions: list[Any] = data["interactions"]
+    return interactions
+
+
+def document_interactions(document: CassetteDocument) -> list[Interaction]:
+    """The interactions of a read cassette, as the replay plays them. Raises CassetteError."""
     out = []
-    for position, raw in enumerate(data["interactions"]):
+    for position, raw in enumerate(raw_interactions(document)):
         try:
             out.append(_interaction(raw))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CassetteError(
-                path,
+                document.path,
                 f"interaction {position + 1} is not a vcrpy interaction ({exc}); expected `request` with "
                 "method, uri, headers and body, and `response` with status, headers and body",
-                _line_of_interaction(text, position),
+                _line_of_interaction(document.text, position),
             ) from exc
     return out
+
+
+def load_cassette(path: Path) -> list[Interaction] | None:
+    """The interactions in `path`, or None when there is no file. Raises CassetteError."""
+    document = read_cassette_document(path)
+    return None if document is None else document_interactions(document)
 
 
 def _interaction(raw: dict[str, Any]) -> Interaction:
@@ -159,9 +217,22 @@ def _interaction(raw: dict[str, Any]) -> Interaction:
 
 
 def _body_string(body: Any) -> Any:
-    if isinstance(body, dict):  # some recorders nest the body as {string: ...}
-        return body.get("string")
+    if isinstance(body, dict):
+        if "type" in body and "string" not in body:  # cassetter: {type: json|text|binary|none, content}
+            return _typed_body(body)
+        return body.get("string")  # vcrpy nests the response body as {string: ...}
     return body
+
+
+def _typed_body(body: dict[str, Any]) -> Any:
+    kind, content = body.get("type"), body.get("content")
+    if kind == "none" or content is None:
+        return None
+    if kind == "json":  # structure in YAML; a JSON string in cassetter's TOML
+        return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+    if kind == "binary":
+        return bytes.fromhex(str(content))
+    return str(content)
 
 
 def _playable_response(response: dict[str, Any]) -> dict[str, Any]:
@@ -197,30 +268,40 @@ def _agreeing(headers: dict[str, list[str]], body: bytes) -> tuple[dict[str, lis
     return headers, body
 
 
-def _line_of_interaction(text: bytes, position: int) -> int | None:
-    """Line of the `position`-th interaction, found by composing the YAML again (error path only)."""
+def interaction_lines(text: str, count: int) -> list[int | None]:
+    """The line where each of the first `count` interactions starts (YAML or JSON text), found by
+    composing the text again; None where it cannot be told."""
+    lines: list[int | None] = [None] * count
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.YAMLError:
-        return None
+        return lines
     if not isinstance(node, yaml.MappingNode):
-        return 1
+        return lines
     for key, value in node.value:
-        is_list = getattr(key, "value", None) == "interactions" and isinstance(value, yaml.SequenceNode)
-        if is_list and position < len(value.value):
-            return int(value.value[position].start_mark.line) + 1
-    return None
+        if getattr(key, "value", None) == "interactions" and isinstance(value, yaml.SequenceNode):
+            for position, item in enumerate(value.value[:count]):
+                lines[position] = int(item.start_mark.line) + 1
+    return lines
+
+
+def _line_of_interaction(text: str, position: int) -> int | None:
+    """Line of the `position`-th interaction (error path only)."""
+    return interaction_lines(text, position + 1)[position]
 
 
 # ---------------------------------------------------------------- scrubbing
 
 
 class Scrubber:
-    """Replaces credentials by value and by header name, never by substring of a key name."""
+    """Replaces credentials by value and by header name, never by substring of a key name.
 
-    def __init__(self, secrets: Iterable[str]) -> None:
+    `headers` names more headers whose whole value is replaced (e.g. `anthropic-organization-id`)."""
+
+    def __init__(self, secrets: Iterable[str], *, headers: Iterable[str] = ()) -> None:
         # Short values would match innocent text; a credential is long.
         self._secrets = sorted({s for s in secrets if s and len(s) >= 8}, key=len, reverse=True)
+        self._headers = SECRET_HEADERS | {h.lower() for h in headers}
 
     def text(self, value: str) -> str:
         for secret in self._secrets:
@@ -238,7 +319,7 @@ class Scrubber:
         return value
 
     def header(self, name: str, value: str) -> str:
-        if name.lower() in SECRET_HEADERS:
+        if name.lower() in self._headers:
             scheme, sep, _ = value.partition(" ")
             # Keep the scheme, so a reader (and lint) still sees which kind of credential was sent.
             return f"{scheme} {REDACTED}" if sep and scheme.lower() in ("bearer", "basic") else REDACTED
@@ -334,12 +415,26 @@ def interaction_dict(interaction: Interaction, scrubber: Scrubber) -> dict[str, 
             "headers": response_headers,
             "status": dict(response["status"]),
         },
-        "recorded_at": interaction.recorded_at or now(),
+        # Kept as read: an interaction recorded by another tool has no time, and is not given one.
+        **({"recorded_at": interaction.recorded_at} if interaction.recorded_at else {}),
     }
 
 
 def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def recorded_time(value: object) -> datetime | None:
+    """`recorded_at` as an aware datetime (ISO 8601 text, or a timestamp YAML already parsed); None
+    when it is missing or not a time."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def dump_cassette(interactions: list[Interaction], scrubber: Scrubber) -> str:
@@ -348,8 +443,71 @@ def dump_cassette(interactions: list[Interaction], scrubber: Scrubber) -> str:
     return text
 
 
+def write_order(interactions: Iterable[Interaction], scrubber: Scrubber) -> list[Interaction]:
+    """The order a cassette is written in: by what each request is, never by when it was sent.
+
+    Sorted by method, path, query and canonical body (JSON with sorted keys), compared as they are
+    written (scrubbed), so concurrent requests (asyncio.gather, threads, xdist workers) land in the same
+    place on every recording. The sort is stable: identical requests keep their relative order, which
+    is the order they were sent and the order replay plays them back in. Replay matches per request,
+    so sorting never changes what a test is answered."""
+
+    def key(interaction: Interaction) -> tuple[str, str, str, str]:
+        method, path, query, body = interaction.key
+        text = body.decode("latin-1") if isinstance(body, bytes) else body
+        return (method, path, scrubber.text(urlencode(query)), scrubber.text(text))
+
+    return sorted(interactions, key=key)
+
+
+def merge_missing(present: list[Interaction], wanted: Iterable[Interaction]) -> list[Interaction]:
+    """`present` plus each of `wanted` that it does not hold yet. Identity is match key and occurrence:
+    the n-th `wanted` request with a key is there when `present` holds that key n times or more (so
+    two tests or workers that recorded the same request leave it once, as a sequential run would)."""
+    seen = Counter(i.key for i in present)
+    merged = list(present)
+    for interaction in wanted:
+        if seen[interaction.key] > 0:
+            seen[interaction.key] -= 1
+        else:
+            merged.append(interaction)
+    return merged
+
+
+_LOCK_TIMEOUT = 120.0
+
+
+def _lock_dir() -> Path:
+    # Outside the project: a lock file in the cassette folder would show up in `git status`.
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return Path(tempfile.gettempdir()) / f"pytest-claude-contract-{user}"
+
+
+@contextmanager
+def cassette_lock(path: Path) -> Iterator[Path]:
+    """Hold the lock that serialises load-merge-save of `path` across processes (pytest-xdist
+    workers); yields a per-cassette scratch path beside the lock (for small session notes)."""
+    from filelock import FileLock, Timeout
+
+    folder = _lock_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+    lock = FileLock(str(folder / f"{name}.lock"), timeout=_LOCK_TIMEOUT)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise CassetteError(
+            path, f"not written: another process held its lock for {_LOCK_TIMEOUT:.0f} s ({lock.lock_file})"
+        ) from exc
+    try:
+        yield folder / name
+    finally:
+        lock.release()
+
+
 def write_cassette(path: Path, interactions: list[Interaction], scrubber: Scrubber) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename. Refuses a leak."""
+    """Write atomically: a temporary file in the same folder, then a rename. Refuses a leak. A write
+    that fails leaves the file as it was and no temporary file behind (CassetteError)."""
     text = dump_cassette(interactions, scrubber)
     leaked = sorted(set(scrubber.leaks(text)))
     if leaked:
@@ -357,14 +515,21 @@ def write_cassette(path: Path, interactions: list[Interaction], scrubber: Scrubb
         raise CassetteError(
             path, f"not written: it would hold a credential ({', '.join(leaked)}) at line {line}", line
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise CassetteError(path, f"not written: {exc.strerror or exc}") from exc
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CassetteError(
+                path, f"not written ({exc.strerror or exc}); the file on disk is as it was"
+            ) from exc
         raise

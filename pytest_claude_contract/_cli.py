@@ -4,9 +4,13 @@ Subcommands:
   rules               the rule table
   rules RULE_ID       one rule in full, with its example exchange and the message the checks print
   rules --markdown    docs/rules.md, exactly
+  lint PATH...        check committed cassettes: contract rules and secrets (exit 1 on violations)
+  diff OLD NEW        what changed in the API's answers between two recordings (exit 1 on changes)
+  serve --cassette P  a contract-checking server for any client, replaying (or recording) a cassette
 
-Exit codes: 0 done, 2 usage error. Only argparse and the rule catalogue are imported up front; the
-contract models (pydantic) are imported by the subcommands that show an example.
+Exit codes: 0 done, 1 findings (lint, diff, serve), 2 usage error or unreadable input. Only argparse
+and the rule catalogue are imported up front; the contract models (pydantic), PyYAML and deepdiff are
+imported by the subcommands that use them.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import difflib
 import shutil
 import sys
 import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import __version__
@@ -51,6 +56,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the rules page as Markdown (the content of docs/rules.md)",
     )
     rules.set_defaults(handler=_rules_command, subparser=rules)
+    _add_lint(commands)
+    _add_diff(commands)
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the contract server for any client (replays a cassette by default)",
+        description="Serve the Claude API on 127.0.0.1 for any client (curl, another language's SDK via "
+        "ANTHROPIC_BASE_URL): every request is checked against the contract, then answered from the "
+        "cassette or, in a record mode, forwarded to the upstream API and recorded. Each exchange is "
+        "logged with its verdict. Ctrl-C stops it (saving the cassette in record modes). Exit code: "
+        "0 when every exchange conformed, 1 when any broke the contract or missed the cassette.",
+    )
+    serve.add_argument("--cassette", required=True, metavar="PATH", help="the cassette file (YAML)")
+    serve.add_argument(
+        "--port", type=int, default=0, metavar="N", help="port on 127.0.0.1 (default: a free one)"
+    )
+    serve.add_argument(
+        "--record-mode",
+        choices=("none", "once", "new_episodes", "all", "rewrite"),
+        default="none",
+        help="none (the default) only replays; the others as in --claude-record-mode",
+    )
+    serve.add_argument(
+        "--upstream",
+        default=None,
+        metavar="URL",
+        help="where a record mode forwards requests (default: https://api.anthropic.com)",
+    )
+    serve.set_defaults(handler=_serve_command, subparser=serve)
     return parser
 
 
@@ -66,6 +100,80 @@ def main(argv: Sequence[str] | None = None) -> int:
         return handler(args, args.subparser)
     except SystemExit as exc:  # a subcommand's parser.error()
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+
+
+# ---------------------------------------------------------------- lint and diff
+
+
+def _add_lint(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    lint = commands.add_parser(
+        "lint",
+        help="check cassettes: contract rules on every recorded exchange, and secrets",
+        description="Read vcrpy cassettes (YAML or JSON, .gz too; folders are walked for *.yaml, *.yml, "
+        "*.json, *.yaml.gz) and run the plugin's contract rules on every exchange with a Claude host, "
+        "plus rule secret-in-cassette on every interaction. Exit 0 clean, 1 violations, 2 unreadable "
+        "input or usage error.",
+    )
+    lint.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="cassette files or folders")
+    lint.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also check requests to this host (api.anthropic.com always); repeatable",
+    )
+    lint.add_argument(
+        "--assume-recorded",
+        action="store_true",
+        help="the cassettes hold every header sent: an absent header is a violation, never 'not recorded'",
+    )
+    lint.add_argument(
+        "--fix-secrets",
+        action="store_true",
+        help="rewrite cassettes in place (atomically), each secret replaced by redacted-by-claude-contract",
+    )
+    lint.add_argument("--format", choices=("text", "json", "github"), default="text", help="report format")
+    lint.set_defaults(handler=_lint_command, subparser=lint)
+
+
+def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    diff = commands.add_parser(
+        "diff",
+        help="what changed in the API's answers between two recordings of the same test",
+        description="Compare two cassettes of the same test: statuses, headers and the shape of the "
+        "response bodies (fields added or removed, changed types, changed enum-like values). Volatile "
+        "values (ids, request-id, dates, recorded_at, usage numbers, rate-limit values, content-length, "
+        "free text) are ignored. Exit 0 when nothing else changed, 1 otherwise, 2 unreadable input.",
+    )
+    diff.add_argument("old", type=Path, metavar="OLD", help="the earlier recording")
+    diff.add_argument("new", type=Path, metavar="NEW", help="the later recording")
+    diff.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also compare exchanges with this host (api.anthropic.com always); repeatable",
+    )
+    diff.add_argument("--format", choices=("text", "json"), default="text", help="report format")
+    diff.set_defaults(handler=_diff_command, subparser=diff)
+
+
+def _lint_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ._lint import REPORTS, lint_paths
+
+    result = lint_paths(
+        args.paths, hosts=args.host, assume_recorded=args.assume_recorded, fix=args.fix_secrets
+    )
+    sys.stdout.write(REPORTS[args.format](result))
+    return result.exit_code
+
+
+def _diff_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ._diff import diff_files
+
+    result = diff_files(args.old, args.new, hosts=args.host)
+    sys.stdout.write(result.json_report() if args.format == "json" else result.text_report())
+    return result.exit_code
 
 
 # ---------------------------------------------------------------- rules
@@ -112,3 +220,81 @@ def rules_table(width: int | None = None) -> str:
         "Accept a rule in a test: @pytest.mark.claude_contract(allow=[RULE_ID, ...])",
     ]
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- serve
+
+
+def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import contextlib
+    import signal
+    import threading
+    from pathlib import Path
+
+    import pytest
+
+    from ._cassette import CassetteError
+    from ._contract import DEFAULT_CONTRACT
+    from ._recorder import ClaudeContractRecorder
+    from ._server import ContractServer, Outcome, describe
+    from ._settings import DEFAULT_HOSTS, DEFAULT_UPSTREAM, ContractSettings, check_upstream
+
+    try:
+        upstream = check_upstream(args.upstream or DEFAULT_UPSTREAM, "--upstream")
+    except pytest.UsageError as exc:
+        parser.error(str(exc).removeprefix("--upstream: "))
+    if not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port}: use 0 (a free port) to 65535")
+    settings = ContractSettings(
+        cassette=True,
+        record_mode=args.record_mode,
+        allow=frozenset(),
+        api_versions=None,
+        auth=None,
+        hosts=DEFAULT_HOSTS,
+        profiles={},
+        upstream=upstream,
+    )
+    path = Path(args.cassette)
+    try:
+        recorder = ClaudeContractRecorder(settings, DEFAULT_CONTRACT, "strict", path)
+    except CassetteError as exc:
+        print(f"{PROG} serve: cannot use the cassette\n  {exc}", file=sys.stderr)
+        return 1
+    printing = threading.Lock()
+
+    def log(outcome: Outcome) -> None:
+        with printing:
+            print(describe(outcome), flush=True)
+
+    server = ContractServer(recorder, upstream=upstream, port=args.port, on_exchange=log)
+    try:
+        server.open()
+    except OSError as exc:
+        print(f"{PROG} serve: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    where = (
+        "replaying" if args.record_mode == "none" else f"record mode {args.record_mode}, upstream {upstream}"
+    )
+    print(f"{PROG} serve: {server.url} ({where}; cassette {path})", flush=True)
+    print(f"  point a client at it: ANTHROPIC_BASE_URL={server.url}   Ctrl-C stops.", flush=True)
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # `kill` stops it like Ctrl-C: the cassette is saved
+    with contextlib.suppress(KeyboardInterrupt):
+        server.serve_forever()
+    try:
+        recorder.save(test_failed=False)
+    except CassetteError as exc:
+        print(f"{PROG} serve: {exc}", file=sys.stderr)
+        return 1
+    stats = recorder.stats
+    saved = f"; saved {path}" if stats.recorded else ""
+    print(
+        f"{PROG} serve: stopped after {len(recorder.exchanges)} exchange(s), "
+        f"{len(recorder.violations)} violation(s), {len(recorder.fatal)} unanswered{saved}",
+        flush=True,
+    )
+    return 1 if recorder.violations or recorder.fatal else EXIT_OK

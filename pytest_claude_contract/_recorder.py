@@ -13,6 +13,7 @@ import os
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -25,24 +26,28 @@ from ._cassette import (
     ReplayIndex,
     Scrubber,
     _playable_response,
+    cassette_lock,
     credentials_in,
     load_cassette,
     match_key,
+    merge_missing,
     now,
+    recorded_time,
     write_cassette,
+    write_order,
 )
 from ._checks import Violation, body_limit, check_exchange
 from ._exchange import CapturedRequest, CapturedResponse, Exchange, Origin, body_bytes, lower_headers
 from ._report import SessionStats, miss_report, violation_report
+from ._settings import PLACEHOLDER_KEY
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
 
     from ._contract import Contract
     from ._settings import ContractSettings
 
-# Stands in for ANTHROPIC_API_KEY during replay, so SDK clients can be built without a key.
-PLACEHOLDER_KEY = "claude-contract-replay-placeholder-key"
+ORG_ID_HEADER = "anthropic-organization-id"
 
 
 @dataclass(slots=True)
@@ -70,6 +75,12 @@ class ClaudeContractRecorder:
     # vcrpy's CassettePatcherBuilder reads these.
     custom_patches: tuple[Any, ...] = ()
     skip_patchers: tuple[str, ...] = ()
+
+    # Recording options (--claude-keep-failed, --claude-scrub-org-id) and the session's id, which
+    # tells a rewrite whether this session already wrote the cassette (see save()).
+    keep_failed: bool = False
+    scrub_org_id: bool = False
+    session_id: str = ""
 
     def __post_init__(self) -> None:
         path = self.cassette_path
@@ -144,24 +155,75 @@ class ClaudeContractRecorder:
             self._stack.close()
             self._stack = None
 
+    @property
+    def replaying(self) -> bool:
+        """Pure replay: the cassette exists and this record mode (none, once) will not add to it."""
+        return self._write_protected and self._exists
+
     def save(self, test_failed: bool) -> None:
-        """Write what was recorded, unless the test failed (a failing run records a broken story)."""
+        """Write what was recorded, unless the test failed (a failing run records a broken story) and
+        keep_failed is off.
+
+        Load-merge-save runs under a lock shared by every process (pytest-xdist workers), against the
+        file as it is *now*, so that tests recording into one cassette at the same time lose nothing:
+        once / new_episodes add what the file does not hold yet (by match key and occurrence); all
+        replaces the requests it re-recorded; rewrite replaces the file on its first save in the
+        session and adds to it afterwards. The result is written in `write_order`, atomically."""
         if not self._recording or not self._recorded or self.cassette_path is None:
             return
         path = self.cassette_path
-        if test_failed:
-            self.stats.refused.append(f"{path} (the test failed; nothing was written)")
+        if test_failed and not self.keep_failed:
+            self.stats.refused.append(
+                f"{path} (the test failed; nothing was written; --claude-keep-failed writes it anyway)"
+            )
             return
+        secrets = set(self._secrets)
+        if self.scrub_org_id:
+            secrets.update(
+                value
+                for i in self._recorded
+                for name, values in i.response["headers"].items()
+                if name.lower() == ORG_ID_HEADER
+                for value in values
+            )
+        scrubber = Scrubber(secrets, headers=(ORG_ID_HEADER,) if self.scrub_org_id else ())
+        stamp = now()  # one time for the test's recordings: no timing noise between them in a diff
+        for interaction in self._recorded:
+            interaction.recorded_at = stamp
         mode = self.settings.record_mode
-        if mode == "rewrite":
-            interactions = self._recorded
-        elif mode == "all":
-            fresh = {i.key for i in self._recorded}
-            interactions = [i for i in self._loaded if i.key not in fresh] + self._recorded
-        else:
-            interactions = self._loaded + self._recorded
-        write_cassette(path, interactions, Scrubber(self._secrets))
+        with cassette_lock(path) as notes:
+            on_disk = load_cassette(path) or []
+            session_note = notes.with_suffix(".rewrite")
+            if mode == "rewrite":
+                written_this_session = bool(self.session_id) and _read(session_note) == self.session_id
+                interactions = merge_missing(on_disk if written_this_session else [], self._recorded)
+            elif mode == "all":
+                fresh = {i.key for i in self._recorded}
+                interactions = [i for i in on_disk if i.key not in fresh] + self._recorded
+            else:
+                interactions = merge_missing(on_disk, self._loaded + self._recorded)
+            write_cassette(path, write_order(interactions, scrubber), scrubber)
+            if mode == "rewrite" and self.session_id:
+                session_note.write_text(self.session_id, encoding="utf-8")
         self.stats.recorded.add(str(path))
+        if test_failed:
+            self.stats.kept.append(str(path))
+
+    def expired(self, max_age: timedelta) -> tuple[int, datetime] | None:
+        """The interactions this test replayed that were recorded more than `max_age` ago: how many,
+        and when the oldest was recorded. Interactions without `recorded_at` are not judged."""
+        limit = datetime.now(UTC) - max_age
+        times = (recorded_time(self._loaded[position].recorded_at) for position in sorted(self._played))
+        old = [t for t in times if t is not None and t < limit]
+        return (len(old), min(old)) if old else None
+
+    def describe(self, positions: Iterable[int]) -> list[str]:
+        """`interaction N: METHOD URL` for loaded interactions (reports)."""
+        return [f"interaction {p + 1}: {self._loaded[p].request.target}" for p in positions]
+
+    @property
+    def loaded_count(self) -> int:
+        return len(self._loaded)
 
     # ------------------------------------------------------------ vcrpy's cassette protocol
 
@@ -229,6 +291,73 @@ class ClaudeContractRecorder:
     def find_requests_with_most_matches(self, request: Any) -> list[Any]:
         return []  # aiohttp asks this to follow recorded redirects; the Claude API sends none
 
+    # ------------------------------------------------------------ one exchange at a time (_server)
+    # The same decisions as vcrpy's path above, for a caller that holds a CapturedRequest and must
+    # never raise in its own thread: failures are noted in `fatal`, which the plugin's _judge raises
+    # in the test.
+
+    def play(self, request: CapturedRequest) -> tuple[dict[str, Any], list[Violation]] | None:
+        """The recorded response for `request` (vcrpy's shape), checked and counted, with the
+        violations found; None when the cassette has no recording left for it."""
+        if not self._replay:
+            return None
+        with self._lock:
+            position = self._index.take(match_key(request))
+            if position is None:
+                return None
+            self._played.add(position)
+        recorded = self._loaded[position].response
+        body = recorded["body"]["string"]
+        captured = CapturedResponse(recorded["status"]["code"], lower_headers(recorded["headers"]), body)
+        found = self._complete(request, captured, "replayed")
+        if self.cassette_path is not None:
+            self.stats.replayed_from.add(str(self.cassette_path))
+        return recorded, found
+
+    def refusal(self, request: CapturedRequest) -> str | None:
+        """Why `request` (which `play` could not answer) may not go live: a replay miss, or the
+        placeholder key on its way to the API. Noted as fatal for the test; None when it may go."""
+        if self._write_protected:
+            message = self._miss_message(request, match_key(request))
+        elif PLACEHOLDER_KEY in credentials_in(request.headers):
+            message = self._placeholder_message(request)
+        else:
+            return None
+        with self._lock:
+            self.fatal.append(message)
+        return message
+
+    def record_live(self, request: CapturedRequest, response: dict[str, Any]) -> list[Violation]:
+        """A live exchange (response in vcrpy's shape, body as received): checked, counted, and kept
+        for the cassette when recording. Returns the violations found."""
+        playable = _playable_response(response)
+        body = playable["body"]["string"]
+        captured = CapturedResponse(playable["status"]["code"], lower_headers(playable["headers"]), body)
+        found = self._complete(request, captured, "live")
+        if self._recording:
+            with self._lock:
+                self._secrets.update(credentials_in(request.headers))
+                self._recorded.append(Interaction(request, playable, now()))
+        return found
+
+    def record_refused(self, request: CapturedRequest, found: list[Violation]) -> list[Violation]:
+        """A request answered without being sent (e.g. 413 for its size): its exchange and the
+        violations that refused it, less the allowed ones (none when checks are off)."""
+        with self._lock:
+            self.exchanges.append(Exchange(request, None, "not sent", len(self.exchanges) + 1))
+            if self.contract_mode == "off":
+                return []
+            kept = [v for v in found if v.rule not in self.settings.allow]
+            self.violations.extend(kept)
+            self.stats.violations.update(v.rule for v in kept)
+            self.stats.allowed.update(v.rule for v in found if v.rule in self.settings.allow)
+        return kept
+
+    @property
+    def exchange_count(self) -> int:
+        with self._lock:
+            return len(self.exchanges)
+
     # ------------------------------------------------------------ internals
 
     def _is_claude(self, request: Any) -> bool:
@@ -266,24 +395,28 @@ class ClaudeContractRecorder:
 
     def _refuse_placeholder(self, request: CapturedRequest) -> None:
         if PLACEHOLDER_KEY in credentials_in(request.headers):
-            self._fail(
-                f"Claude contract: {request.target} would go to the live API with the replay placeholder key, "
-                "because ANTHROPIC_API_KEY is not set.\n"
-                f"  cassette: {self.cassette_path or '(check only)'} (record mode {self.record_mode!r})\n"
-                "Set ANTHROPIC_API_KEY to record it, or replay with --claude-record-mode=none."
-            )
+            self._fail(self._placeholder_message(request))
+
+    def _placeholder_message(self, request: CapturedRequest) -> str:
+        return (
+            f"Claude contract: {request.target} would go to the live API with the replay placeholder key, "
+            "because ANTHROPIC_API_KEY is not set.\n"
+            f"  cassette: {self.cassette_path or '(check only)'} (record mode {self.record_mode!r})\n"
+            "Set ANTHROPIC_API_KEY to record it, or replay with --claude-record-mode=none."
+        )
 
     def _miss(self, pending: _Pending) -> NoReturn:
-        recorded = sum(1 for i in self._loaded if i.key == pending.key)
-        self._fail(
-            miss_report(
-                pending.request,
-                cassette=self.cassette_path or Path("(none)"),
-                record_mode=self.record_mode,
-                interactions=self._loaded,
-                exists=self._exists,
-                exhausted=recorded,
-            )
+        self._fail(self._miss_message(pending.request, pending.key))
+
+    def _miss_message(self, request: CapturedRequest, key: MatchKey) -> str:
+        recorded = sum(1 for i in self._loaded if i.key == key)
+        return miss_report(
+            request,
+            cassette=self.cassette_path or Path("(none)"),
+            record_mode=self.record_mode,
+            interactions=self._loaded,
+            exists=self._exists,
+            exhausted=recorded,
         )
 
     def _fail(self, message: str) -> NoReturn:
@@ -292,7 +425,9 @@ class ClaudeContractRecorder:
         self.fatal.append(message)
         pytest.fail(message, pytrace=False)
 
-    def _complete(self, request: CapturedRequest, response: CapturedResponse, origin: Origin) -> None:
+    def _complete(
+        self, request: CapturedRequest, response: CapturedResponse, origin: Origin
+    ) -> list[Violation]:
         with self._lock:
             exchange = Exchange(request, response, origin, len(self.exchanges) + 1)
             self.exchanges.append(exchange)
@@ -301,17 +436,29 @@ class ClaudeContractRecorder:
             else:
                 self.stats.replayed += 1
         if self.contract_mode == "off":
-            return
+            return []
         found = check_exchange(exchange, self.contract)
-        if not found:
-            return
+        kept: list[Violation] = []
         with self._lock:
             for violation in found:
                 if violation.rule in self.settings.allow:
                     self.stats.allowed[violation.rule] += 1
                 else:
+                    kept.append(violation)
                     self.violations.append(violation)
                     self.stats.violations[violation.rule] += 1
+        return kept
 
     def unplayed(self) -> Iterator[int]:
         return (n for n in range(len(self._loaded)) if n not in self._played)
+
+    @property
+    def played(self) -> frozenset[int]:
+        return frozenset(self._played)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ._settings import DOCS_HINT
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from pathlib import Path
 
     from ._cassette import Interaction
@@ -133,6 +134,46 @@ class SessionStats:
     recorded: set[str] = field(default_factory=set)
     replayed_from: set[str] = field(default_factory=set)
     refused: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # written although the test failed (keep_failed)
+    expired: list[str] = field(default_factory=list)  # replayed past max_age (on_expiry warn)
+    unplayed: list[str] = field(default_factory=list)  # interactions no test played
+    # Named cassettes replayed by several tests are judged once per session:
+    # path -> {"total": n, "played": [positions], "users": [node ids], "failed": bool}
+    shared: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def note_shared(self, path: str, total: int, played: Iterable[int], user: str, failed: bool) -> None:
+        entry = self.shared.setdefault(path, {"total": total, "played": [], "users": [], "failed": False})
+        entry["total"] = max(entry["total"], total)
+        entry["played"] = sorted(set(entry["played"]) | set(played))
+        entry["users"].append(user)
+        entry["failed"] = entry["failed"] or failed
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (what pytest-xdist can send from a worker to the controller)."""
+        out: dict[str, Any] = {}
+        for spec in fields(self):
+            value = getattr(self, spec.name)
+            out[spec.name] = sorted(value) if isinstance(value, set) else value
+            if isinstance(value, Counter):
+                out[spec.name] = dict(value)
+        return out
+
+    def merge(self, data: dict[str, Any]) -> None:
+        """Add a worker's `to_dict()` to these counts."""
+        for spec in fields(self):
+            if spec.name not in data:
+                continue
+            mine, theirs = getattr(self, spec.name), data[spec.name]
+            if spec.name == "shared":
+                for path, entry in theirs.items():
+                    for user in entry["users"]:
+                        self.note_shared(path, entry["total"], entry["played"], user, entry["failed"])
+            elif isinstance(mine, Counter | set):
+                mine.update(theirs)
+            elif isinstance(mine, list):
+                mine.extend(theirs)
+            elif isinstance(mine, int):
+                setattr(self, spec.name, mine + theirs)
 
     def summary_lines(self, mode: str) -> list[str]:
         lines = [
@@ -151,4 +192,11 @@ class SessionStats:
             )
         lines.append(f"cassettes: {len(self.recorded)} recorded, {len(self.replayed_from)} replayed")
         lines += [f"  not saved: {reason}" for reason in self.refused]
+        lines += [f"  saved although the test failed (keep_failed): {path}" for path in self.kept]
+        if self.expired:
+            lines.append(f"expired cassettes (older than max_age): {len(self.expired)}")
+            lines += [f"  {line}" for line in self.expired]
+        if self.unplayed:
+            lines.append(f"cassettes with unplayed interactions: {len(self.unplayed)}")
+            lines += [f"  {line}" for line in self.unplayed]
         return lines

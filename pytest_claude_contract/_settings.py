@@ -10,8 +10,10 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -21,9 +23,29 @@ RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
 CONTRACT_MODES = ("strict", "warn", "off")
 AUTH_VALUES = ("x-api-key", "bearer")
 DEFAULT_HOSTS = ("api.anthropic.com",)
+# Stands in for ANTHROPIC_API_KEY during replay, so SDK clients can be built without a key. Here, not
+# in _recorder, so that lending it at collection imports nothing heavy.
+PLACEHOLDER_KEY = "claude-contract-replay-placeholder-key"
 # The versions the shipped profiles cover (Docs, Versions); _contract builds one profile for each.
 DOCUMENTED_VERSIONS = ("2023-01-01", "2023-06-01", "2026-10-21")
-MARKER_KEYS = ("cassette", "record_mode", "allow", "api_versions", "auth", "hosts", "profiles")
+MARKER_KEYS = (
+    "cassette",
+    "record_mode",
+    "allow",
+    "api_versions",
+    "auth",
+    "hosts",
+    "profiles",
+    "upstream",
+    "max_age",
+    "on_expiry",
+)
+EXPIRY_MODES = ("warn", "fail")
+UNPLAYED_MODES = ("warn", "fail", "off")
+DURATION_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+DURATION_FORMS = "a whole number and a unit: m (minutes), h (hours), d (days) or w (weeks), e.g. 12h, 30d, 2w"
+# Where `claude_contract_server` forwards requests it records (marker/config key `upstream=`).
+DEFAULT_UPSTREAM = "https://api.anthropic.com"
 DOCS_HINT = "Rules and options: `pytest-claude-contract rules`, docs/rules.md and docs/configuration.md."
 
 
@@ -33,6 +55,12 @@ class SessionOptions:
     contract_mode: str
     autouse: bool
     cassette_dir: Path
+    keep_failed: bool = False
+    unplayed: str = "warn"
+    scrub_org_id: bool = False
+    orphans: bool = False
+    max_age: timedelta | None = None
+    on_expiry: str = "warn"
 
 
 def _choice(config: pytest.Config, option: str, ini: str, choices: tuple[str, ...], default: str) -> str:
@@ -63,7 +91,36 @@ def session_options(config: pytest.Config) -> SessionOptions:
     cassette_dir = Path(str(raw_dir))
     if not cassette_dir.is_absolute():
         cassette_dir = config.rootpath / cassette_dir
-    return SessionOptions(record_mode, contract_mode, autouse, cassette_dir)
+    raw_age = config.getini("claude_max_age") or None
+    return SessionOptions(
+        record_mode,
+        contract_mode,
+        autouse,
+        cassette_dir,
+        keep_failed=_flag(config, "claude_keep_failed", "claude_keep_failed"),
+        unplayed=_choice(config, "claude_unplayed", "claude_unplayed", UNPLAYED_MODES, "warn"),
+        scrub_org_id=_flag(config, "claude_scrub_org_id", "claude_scrub_org_id"),
+        orphans=bool(config.getoption("claude_orphans", default=False)),
+        max_age=None if raw_age is None else parse_duration(raw_age, "ini option claude_max_age"),
+        on_expiry=_choice(config, "claude_on_expiry", "claude_on_expiry", EXPIRY_MODES, "warn"),
+    )
+
+
+def _flag(config: pytest.Config, option: str, ini: str) -> bool:
+    """A switch: given on the command line it is on, else the (bool) ini option decides."""
+    if config.getoption(option, default=None):
+        return True
+    return bool(config.getini(ini))
+
+
+def parse_duration(value: Any, source: str) -> timedelta:
+    """`30d`, `12h`, `2w`, `90m` (or a timedelta) as a positive timedelta; else a UsageError."""
+    if isinstance(value, timedelta) and value > timedelta(0):
+        return value
+    match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", value) if isinstance(value, str) else None
+    if match is None or int(match.group(1)) == 0:
+        raise pytest.UsageError(f"{source}={value!r} is not a duration; use {DURATION_FORMS}")
+    return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +132,9 @@ class ContractSettings:
     auth: tuple[str, ...] | None
     hosts: tuple[str, ...]
     profiles: Mapping[str, Any]
+    upstream: str = DEFAULT_UPSTREAM
+    max_age: timedelta | None = None
+    on_expiry: str = "warn"
 
 
 def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
@@ -127,10 +187,35 @@ def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
                 f"{where}: hosts={hosts!r}; use a non-empty list of host names, e.g. ['api.anthropic.com', "
                 "'127.0.0.1:8080'] (no scheme, no path)"
             )
+    if "upstream" in overrides:
+        check_upstream(overrides["upstream"], where)
+    if overrides.get("max_age") is not None:
+        parse_duration(overrides["max_age"], f"{where}: max_age")
+    if "on_expiry" in overrides and overrides["on_expiry"] not in EXPIRY_MODES:
+        raise pytest.UsageError(
+            f"{where}: on_expiry={overrides['on_expiry']!r}; use one of: {', '.join(EXPIRY_MODES)}"
+        )
     if "profiles" in overrides and not isinstance(overrides["profiles"], Mapping):
         raise pytest.UsageError(
             f"{where}: profiles= must map an anthropic-version to a Profile or a dict of its fields"
         )
+
+
+def check_upstream(value: Any, where: str) -> str:
+    """`value` as an upstream base URL (no trailing slash), or a UsageError naming the fix."""
+    parts = urlsplit(value) if isinstance(value, str) else None
+    if (
+        parts is None
+        or parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+    ):
+        raise pytest.UsageError(
+            f"{where}: upstream={value!r}; give the API's base URL, e.g. 'https://api.anthropic.com' or "
+            "'http://127.0.0.1:8080' (http or https, a host, no query)"
+        )
+    return str(value).rstrip("/")
 
 
 def _str_list(value: Any, name: str, where: str) -> list[str]:
@@ -157,7 +242,18 @@ def settings_for(options: SessionOptions, merged: Mapping[str, Any]) -> Contract
         auth=strings("auth"),
         hosts=tuple(h.lower() for h in merged.get("hosts") or DEFAULT_HOSTS),
         profiles=merged.get("profiles") or {},
+        upstream=str(merged.get("upstream") or DEFAULT_UPSTREAM).rstrip("/"),
+        max_age=_max_age(options, merged),
+        on_expiry=merged.get("on_expiry") or options.on_expiry,
     )
+
+
+def _max_age(options: SessionOptions, merged: Mapping[str, Any]) -> timedelta | None:
+    """The marker's max_age, else the ini's; max_age=None in a marker turns the ini's off for a test."""
+    if "max_age" not in merged:
+        return options.max_age
+    value = merged["max_age"]
+    return None if value is None else parse_duration(value, "max_age")
 
 
 def marker_overrides(item: pytest.Item) -> dict[str, Any]:

@@ -7,13 +7,16 @@ imported inside the fixture that needs them, so suites pay for them only when a 
 from __future__ import annotations
 
 import os
+import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from ._settings import (
     DOCUMENTED_VERSIONS,
+    PLACEHOLDER_KEY,
     SessionOptions,
     cassette_path,
     marker_overrides,
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from ._contract import Contract
     from ._recorder import ClaudeContractRecorder
     from ._report import SessionStats
+    from ._server import ContractServer
     from ._settings import ContractSettings
 
 MARKER = "claude_contract"
@@ -38,9 +42,13 @@ MARKER = "claude_contract"
 class _State:
     options: SessionOptions
     stats: SessionStats | None = None
-    warned: list[tuple[str, Violation]] = field(default_factory=list)
+    warned: list[tuple[str, Violation | str]] = field(default_factory=list)  # str: from an xdist worker
     env: pytest.MonkeyPatch = field(default_factory=pytest.MonkeyPatch)
     used: bool = False
+    # Recording safety and staleness (see the "recording" hooks at the end of this module).
+    session_id: str = ""
+    cassettes: set[str] = field(default_factory=set)  # paths collected or used tests read or write
+    deselected: set[str] = field(default_factory=set)  # paths of deselected tests (-k, --lf)
 
 
 _STATE = pytest.StashKey[_State]()
@@ -48,6 +56,7 @@ _RECORDER = pytest.StashKey["ClaudeContractRecorder"]()
 _REPORTED = pytest.StashKey[int]()
 _FATAL_REPORTED = pytest.StashKey[int]()
 _FAILED = pytest.StashKey[bool]()
+_EXPIRY_REPORTED = pytest.StashKey[bool]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -76,15 +85,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
     )
     parser.addini("claude_cassette_dir", "Cassette folder, relative to the rootdir.", default="cassettes")
+    _add_recording_options(group, parser)
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "claude_contract(**overrides): check this test's Claude API traffic against the contract and "
-        "record/replay it (cassette=, record_mode=, allow=, api_versions=, auth=, hosts=, profiles=)",
+        "record/replay it (cassette=, record_mode=, allow=, api_versions=, auth=, hosts=, profiles=, "
+        "upstream=, max_age=, on_expiry=)",
     )
     config.stash[_STATE] = _State(session_options(config))
+    _configure_recording(config)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -118,8 +130,6 @@ def _provide_placeholder_key(state: _State) -> None:
     """Replay needs no key: SDK clients refuse to be built without one, so lend them a placeholder.
     A request that would carry it to the live API is stopped with a message (see _recorder)."""
     if not os.environ.get("ANTHROPIC_API_KEY") and not os.environ.get("ANTHROPIC_AUTH_TOKEN"):
-        from ._recorder import PLACEHOLDER_KEY
-
         state.env.setenv("ANTHROPIC_API_KEY", PLACEHOLDER_KEY)
 
 
@@ -135,7 +145,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     try:
         result = yield
-    except BaseException:
+    except BaseException as exc:
         recorder = item.stash.get(_RECORDER, None)
         if recorder is not None and recorder.violations and not recorder.fatal:
             from ._report import violation_report
@@ -144,12 +154,20 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
                 "call", "claude contract", violation_report(recorder.violations, len(recorder.exchanges))
             )
         if recorder is not None:
+            # Failures noted by claude_contract_server's threads (a miss answered 404...) that the test
+            # never raised: the client saw an error answer; the report says why.
+            raised = getattr(exc, "msg", None)
+            unseen = [m for m in recorder.fatal[item.stash.get(_FATAL_REPORTED, 0) :] if m != raised]
+            if unseen:
+                item.add_report_section("call", "claude contract server", "\n\n".join(unseen))
+        if recorder is not None:
             item.stash[_REPORTED] = len(recorder.violations)
             item.stash[_FATAL_REPORTED] = len(recorder.fatal)
         raise
     recorder = item.stash.get(_RECORDER, None)
     if recorder is not None:
         _judge(item, recorder)
+        _judge_expiry(item, recorder)
     return result
 
 
@@ -205,7 +223,16 @@ def claude_contract(
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
     path = None if settings.cassette is False else cassette_path(state.options, item, settings.cassette)
     try:
-        recorder = ClaudeContractRecorder(settings, contract, state.options.contract_mode, path, state.stats)
+        recorder = ClaudeContractRecorder(
+            settings,
+            contract,
+            state.options.contract_mode,
+            path,
+            state.stats,
+            keep_failed=state.options.keep_failed,
+            scrub_org_id=state.options.scrub_org_id,
+            session_id=state.session_id,
+        )
     except CassetteError as exc:
         raise pytest.fail.Exception(
             f"Claude contract: cannot use the cassette\n  {exc}", pytrace=False
@@ -213,12 +240,27 @@ def claude_contract(
     item.stash[_RECORDER] = recorder
     with recorder:
         yield recorder
+    _note_shared_replay(item, recorder)
     if not item.stash.get(_FAILED, False):
         _judge(item, recorder)  # exchanges made by fixtures after the test body
     try:
         recorder.save(test_failed=item.stash.get(_FAILED, False))
     except CassetteError as exc:
         raise pytest.fail.Exception(f"Claude contract: {exc}", pytrace=False) from None
+    if path is not None:
+        state.cassettes.add(str(path))
+    _judge_replayed_cassette(item, recorder)
+
+
+@pytest.fixture
+def claude_contract_server(claude_contract: ClaudeContractRecorder) -> Generator[ContractServer, None, None]:
+    """A real HTTP server on 127.0.0.1 (a free port) for any client: point it at `.url` (base_url=,
+    or ANTHROPIC_BASE_URL via `.env()` for a subprocess). Requests are checked into the test's
+    recorder and answered from its cassette (replay) or forwarded to `upstream=` (record)."""
+    from ._server import ContractServer
+
+    with ContractServer(claude_contract, upstream=claude_contract.settings.upstream) as server:
+        yield server
 
 
 @pytest.fixture
@@ -257,7 +299,11 @@ def _contract_for(settings: ContractSettings) -> Contract:
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     state = terminalreporter.config.stash.get(_STATE, None)
-    if state is None or state.stats is None:
+    if state is None:
+        return
+    if state.options.orphans:
+        _write_orphans(terminalreporter, state)
+    if state.stats is None:
         return
     terminalreporter.write_sep("=", "claude contract")
     for line in state.stats.summary_lines(state.options.contract_mode):
@@ -268,3 +314,270 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             terminalreporter.write_line(f"  {nodeid}: {violation}")
         if len(state.warned) > 50:
             terminalreporter.write_line(f"  ... and {len(state.warned) - 50} more")
+
+
+# ---------------------------------------------------------------- recording safety and staleness
+
+_SESSION_KEY = "claude_contract_session"  # workerinput: the controller's session id
+_OUTPUT_KEY = "claude_contract"  # workeroutput: a worker's counts, warnings and cassette paths
+
+
+def _add_recording_options(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
+    group.addoption(
+        "--claude-keep-failed",
+        dest="claude_keep_failed",
+        action="store_true",
+        default=None,
+        help="write the cassette of a test that fails while recording (default: nothing is written)",
+    )
+    group.addoption(
+        "--claude-unplayed",
+        dest="claude_unplayed",
+        default=None,
+        metavar="MODE",
+        help="warn|fail|off: a passing test that replays a cassette and leaves some of its "
+        "interactions unplayed (default: warn)",
+    )
+    group.addoption(
+        "--claude-scrub-org-id",
+        dest="claude_scrub_org_id",
+        action="store_true",
+        default=None,
+        help="replace the anthropic-organization-id of recorded responses with the placeholder",
+    )
+    group.addoption(
+        "--claude-orphans",
+        dest="claude_orphans",
+        action="store_true",
+        default=False,
+        help="list, at the end, cassettes that no collected test uses (meaningful for a full run)",
+    )
+    parser.addini(
+        "claude_keep_failed", "Write the cassette of a failing test (see --claude-keep-failed).", type="bool"
+    )
+    parser.addini("claude_unplayed", "Default for --claude-unplayed: warn, fail or off.", default=None)
+    parser.addini(
+        "claude_scrub_org_id", "Scrub anthropic-organization-id (see --claude-scrub-org-id).", type="bool"
+    )
+    parser.addini(
+        "claude_max_age",
+        "Replayed interactions recorded longer ago than this are reported, e.g. 30d, 12h, 2w.",
+        default=None,
+    )
+    parser.addini("claude_on_expiry", "What max_age does: warn (default) or fail.", default=None)
+
+
+def _configure_recording(config: pytest.Config) -> None:
+    state = config.stash[_STATE]
+    workerinput = getattr(config, "workerinput", None)
+    # One id per session, shared by xdist workers: a rewrite replaces a cassette once per session.
+    state.session_id = (workerinput or {}).get(_SESSION_KEY) or uuid.uuid4().hex
+    if workerinput is None and config.pluginmanager.hasplugin("xdist"):
+        config.pluginmanager.register(_XdistController(state), "claude_contract_xdist")
+
+
+class _XdistController:
+    """pytest-xdist hooks for the controller, registered only when xdist is installed."""
+
+    def __init__(self, state: _State) -> None:
+        self.state = state
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput[_SESSION_KEY] = self.state.session_id
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        data = (getattr(node, "workeroutput", None) or {}).get(_OUTPUT_KEY)
+        if not data:
+            return
+        if data.get("stats") is not None:
+            from ._report import SessionStats
+
+            if self.state.stats is None:
+                self.state.stats = SessionStats()
+            self.state.stats.merge(data["stats"])
+        self.state.warned.extend((str(nodeid), str(text)) for nodeid, text in data.get("warned", []))
+        self.state.cassettes.update(data.get("cassettes", []))
+        self.state.deselected.update(data.get("deselected", []))
+
+
+def _static_cassette(item: pytest.Item, state: _State) -> str | None:
+    """The cassette `item` would use, as the fixture computes it from markers (not from a
+    claude_contract_config fixture, which only runs with the test); None for none or check only."""
+    uses = (
+        state.options.autouse
+        or item.get_closest_marker(MARKER) is not None
+        or "claude_contract" in getattr(item, "fixturenames", ())
+    )
+    if not uses:
+        return None
+    try:
+        cassette = marker_overrides(item).get("cassette", True)
+    except pytest.UsageError:
+        return None
+    if cassette is True or (isinstance(cassette, str) and cassette.strip()):
+        return str(cassette_path(state.options, item, cassette))
+    return None
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    state = item.config.stash.get(_STATE, None)
+    if state is not None and (path := _static_cassette(item, state)) is not None:
+        state.cassettes.add(path)
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    for item in items:
+        state = item.config.stash.get(_STATE, None)
+        if state is not None and (path := _static_cassette(item, state)) is not None:
+            state.deselected.add(path)
+
+
+def _age(delta: Any) -> str:
+    seconds = int(delta.total_seconds())
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+def _judge_expiry(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
+    """max_age: replayed interactions recorded too long ago fail the test, or warn (once per test)."""
+    __tracebackhide__ = True
+    max_age = recorder.settings.max_age
+    if max_age is None or recorder.cassette_path is None or item.stash.get(_EXPIRY_REPORTED, False):
+        return
+    found = recorder.expired(max_age)
+    if found is None:
+        return
+    item.stash[_EXPIRY_REPORTED] = True
+    count, oldest = found
+    age = _age(datetime.now(UTC) - oldest)
+    message = (
+        f"Claude contract: cassette {recorder.cassette_path} is older than max_age ({_age(max_age)}): "
+        f"{count} replayed interaction(s) were recorded {age} ago or more "
+        f"(oldest recorded_at {oldest:%Y-%m-%dT%H:%M:%SZ}).\n"
+        f"Re-record it against the live API, with ANTHROPIC_API_KEY set:\n"
+        f"  pytest '{item.nodeid}' --claude-record-mode=rewrite"
+    )
+    if recorder.settings.on_expiry == "fail":
+        pytest.fail(message, pytrace=False)
+    from ._warnings import ClaudeCassetteExpired
+
+    recorder.stats.expired.append(f"{recorder.cassette_path}: recorded {age} ago ({item.nodeid})")
+    item.warn(ClaudeCassetteExpired(message))
+
+
+def _note_shared_replay(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
+    """A named cassette may be replayed by several tests: what each played is pooled, and the
+    cassette is judged for unplayed interactions once, at the end of the session."""
+    if (
+        recorder.replaying
+        and recorder.cassette_path is not None
+        and isinstance(recorder.settings.cassette, str)
+    ):
+        recorder.stats.note_shared(
+            str(recorder.cassette_path),
+            recorder.loaded_count,
+            recorder.played,
+            item.nodeid,
+            item.stash.get(_FAILED, False),
+        )
+
+
+def _unplayed_hint(mode: str) -> str:
+    return (
+        "If the client stopped making these calls on purpose, re-record the cassette "
+        "(--claude-record-mode=rewrite, with ANTHROPIC_API_KEY set); "
+        f"--claude-unplayed=off (ini claude_unplayed) turns this check off (now: {mode})."
+    )
+
+
+def _judge_replayed_cassette(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
+    """After a passing test (and its fixtures): expiry of what fixtures replayed, and the test's own
+    cassette's unplayed interactions (pure replay only)."""
+    __tracebackhide__ = True
+    if item.stash.get(_FAILED, False):
+        return
+    _judge_expiry(item, recorder)
+    mode = item.config.stash[_STATE].options.unplayed
+    shared = isinstance(recorder.settings.cassette, str)
+    if mode == "off" or shared or not recorder.replaying or recorder.cassette_path is None:
+        return
+    positions = list(recorder.unplayed())
+    if not positions:
+        return
+    message = "\n".join(
+        [
+            f"Claude contract: {len(positions)} of {recorder.loaded_count} recorded interaction(s) in "
+            f"{recorder.cassette_path} were not played: the client no longer makes a call the cassette "
+            "says it makes.",
+            *(f"  {line}" for line in recorder.describe(positions)),
+            _unplayed_hint(mode),
+        ]
+    )
+    if mode == "fail":
+        pytest.fail(message, pytrace=False)
+    from ._warnings import ClaudeCassetteUnplayed
+
+    recorder.stats.unplayed.append(
+        f"{recorder.cassette_path}: {len(positions)} of {recorder.loaded_count} not played ({item.nodeid})"
+    )
+    item.warn(ClaudeCassetteUnplayed(message))
+
+
+def _judge_shared_cassettes(session: pytest.Session, state: _State) -> None:
+    stats = state.stats
+    mode = state.options.unplayed
+    if stats is None or mode == "off":
+        return
+    found = False
+    for path, entry in sorted(stats.shared.items()):
+        played = set(entry["played"])
+        missing = [n + 1 for n in range(entry["total"]) if n not in played]
+        # A failing user, or one left out by -k/--lf, may be the one that plays the rest.
+        if not missing or entry["failed"] or path in state.deselected:
+            continue
+        found = True
+        users = sorted(set(entry["users"]))
+        stats.unplayed.append(
+            f"{path}: {len(missing)} of {entry['total']} not played (interaction "
+            f"{', '.join(map(str, missing))}) by the {len(users)} test(s) that replayed it"
+            + (" - failing the session (--claude-unplayed=fail)" if mode == "fail" else "")
+        )
+    if found and mode == "fail" and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    state = session.config.stash.get(_STATE, None)
+    if state is None:
+        return
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller adds it up (_XdistController)
+        workeroutput[_OUTPUT_KEY] = {
+            "stats": None if state.stats is None else state.stats.to_dict(),
+            "warned": [(nodeid, str(violation)) for nodeid, violation in state.warned],
+            "cassettes": sorted(state.cassettes),
+            "deselected": sorted(state.deselected),
+        }
+        return
+    _judge_shared_cassettes(session, state)
+
+
+def _write_orphans(terminalreporter: pytest.TerminalReporter, state: _State) -> None:
+    from ._cassette import CASSETTE_SUFFIXES
+
+    folder = state.options.cassette_dir
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(CASSETTE_SUFFIXES))
+    orphans = [p for p in files if str(p) not in state.cassettes]
+    terminalreporter.write_sep("=", "claude contract: orphaned cassettes")
+    terminalreporter.write_line(
+        f"{len(orphans)} of {len(files)} cassette(s) under {folder} are used by no collected test. "
+        "Only meaningful for a full run: a run given some files or folders does not collect the "
+        "others' tests; a name set in claude_contract_config counts only when its test ran."
+    )
+    for path in orphans:
+        terminalreporter.write_line(f"  {path.relative_to(folder)}")

@@ -330,6 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
             events[-2], events[-1] = events[-1], events[-2]
         if "stream-bad-delta" in misbehave:  # a thinking_delta inside the text block
             events[3] = {**events[3], "delta": {"type": "thinking_delta", "thinking": words[0]}}
+        gate = self.fake.stream_gate
         for event in events:
             # Each event is named after its type; the API spaces the ping's JSON, and only the ping's.
             text = '{"type": "ping"}' if event["type"] == "ping" else json.dumps(event, separators=(",", ":"))
@@ -338,8 +339,13 @@ class _Handler(BaseHTTPRequestHandler):
             chunk = f"event: {event['type']}\ndata: {text}\n\n".encode()
             self.wfile.write(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
             self.wfile.flush()
+            if gate is not None and event["type"] == "content_block_delta":
+                gate.wait(self.fake.gate_timeout)  # hold the rest until the client has seen this
+                gate = None
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+        with self.fake._lock:
+            self.fake.streams_finished += 1
 
 
 class FakeClaudeAPI:
@@ -349,6 +355,11 @@ class FakeClaudeAPI:
         self.gzip_responses = gzip_responses
         self.requests: list[ReceivedRequest] = []
         self.misbehave: set[str] = set()
+        # When set: each stream holds after its first content_block_delta until the event is set (or
+        # gate_timeout passes), so a test can prove a proxy passes events on before the stream ends.
+        self.stream_gate: threading.Event | None = None
+        self.gate_timeout = 5.0
+        self.streams_finished = 0
         self._lock = threading.Lock()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None

@@ -69,7 +69,8 @@ def test_reference_tables_come_from_the_contract(page: str) -> None:
 def test_every_page_in_the_nav_exists() -> None:
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
     pages = [next(iter(entry.values())) for entry in config["nav"]]
-    assert pages == ["index.md", "quickstart.md", "configuration.md", "rules.md", "cassettes.md"]
+    assert pages[:5] == ["index.md", "quickstart.md", "configuration.md", "rules.md", "cassettes.md"]
+    assert "lint.md" in pages
     for page in pages:
         assert (DOCS / page).is_file(), page
 

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 MODEL = "claude-sonnet-4-6"
 RECORD_MODES = "none, once, new_episodes, all, rewrite"
 CONTRACT_MODES = "strict, warn, off"
-MARKER_KEYS = "cassette, record_mode, allow, api_versions, auth, hosts, profiles"
+MARKER_KEYS = (
+    "cassette, record_mode, allow, api_versions, auth, hosts, profiles, upstream, max_age, on_expiry"
+)
 PROFILES = "2023-01-01, 2023-06-01, 2026-10-21"
 
 

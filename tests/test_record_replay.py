@@ -28,7 +28,7 @@ from fake_api import FakeClaudeAPI
 from vcr.serializers import yamlserializer
 
 from pytest_claude_contract._cassette import REDACTED
-from pytest_claude_contract._recorder import PLACEHOLDER_KEY
+from pytest_claude_contract._settings import PLACEHOLDER_KEY
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -528,7 +528,8 @@ def test_record_mode_once(
 def test_record_mode_new_episodes_adds_and_keeps(
     suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """new_episodes replays what is recorded, records what is new, and the file keeps both."""
+    """new_episodes replays what is recorded, records what is new, and the file keeps both (in
+    write order: sorted by request, so "new" comes first)."""
     suite.makepyfile(test_chat=CHAT)
     cassette = suite.path / "cassettes" / "test_chat" / "test_chat.yaml"
     run_chat(suite, monkeypatch, "old").assert_outcomes(passed=1)
@@ -539,13 +540,13 @@ def test_record_mode_new_episodes_adds_and_keeps(
     result.stdout.fnmatch_lines(["exchanges checked: 2 (1 replayed, 1 live)"])
     assert len(api.requests) == 2
     both = answers(cassette)
-    assert both[0] == old[0]
-    assert both[1][0] == "new"
-    assert got(suite) == both
+    assert both[1] == old[0]
+    assert both[0][0] == "new"
+    assert got(suite) == [both[1], both[0]]
 
     go_offline(api, monkeypatch)
     run_chat(suite, monkeypatch, "old,new").assert_outcomes(passed=1)
-    assert got(suite) == both
+    assert got(suite) == [both[1], both[0]]
 
 
 def test_record_mode_all_rerecords_and_keeps_the_rest(

@@ -1,0 +1,376 @@
+"""`pytest-claude-contract diff OLD NEW`: what changed in the API's answers between two recordings.
+
+Two recordings of the same test never match byte for byte: ids, request ids, dates, token counts,
+rate-limit values and the model's own words change every time. What matters in review is whether the
+API's answers changed *shape*: a field added or removed, a value of another type, a new header, a new
+stop reason or event type. Each answer is reduced to a sketch that keeps exactly that (status,
+headers, the body's structure with enum-like strings kept and volatile or free-text values replaced
+by markers of the same type), and the sketches are compared with deepdiff.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ._cassette import CassetteError, document_interactions, read_cassette_document
+from ._exchange import lower_headers, media_type, parse_json
+from ._settings import DEFAULT_HOSTS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from ._cassette import Interaction
+
+# Headers whose presence and value both depend on the transport or the moment, not on the API.
+IGNORED_HEADERS = frozenset(
+    {
+        "age",
+        "alt-svc",
+        "cf-cache-status",
+        "cf-ray",
+        "connection",
+        "content-encoding",
+        "content-length",
+        "date",
+        "expires",
+        "keep-alive",
+        "server",
+        "server-timing",
+        "set-cookie",
+        "strict-transport-security",
+        "transfer-encoding",
+        "via",
+        "x-cloud-trace-context",
+        "x-envoy-upstream-service-time",
+        "x-robots-tag",
+    }
+)
+# Headers the API sends whose value changes on every call: their presence is compared, not their value.
+VOLATILE_HEADERS = frozenset({"request-id", "x-request-id", "anthropic-organization-id", "retry-after"})
+VOLATILE_HEADER_PREFIXES = ("anthropic-ratelimit-",)
+
+# Body keys whose string values are ids or free text (the model's words, signatures, citations).
+_ID_KEYS = frozenset({"id", "request_id", "tool_use_id", "file_id", "batch_id", "container_id"})
+_TEXT_KEYS = frozenset(
+    {
+        "text",
+        "thinking",
+        "partial_json",
+        "signature",
+        "data",
+        "message",
+        "title",
+        "url",
+        "cited_text",
+        "encrypted_content",
+        "encrypted_index",
+        "page_age",
+        "content",
+        "query",
+        "stdout",
+        "stderr",
+    }
+)
+# Number keys that count tokens or time: their value changes, their type must not.
+_VOLATILE_NUMBER_PARENTS = frozenset({"usage", "server_tool_use", "cache_creation", "request_counts"})
+_ID_VALUE = re.compile(
+    r"^(msg|req|toolu|srvtoolu|mcptoolu|file|msgbatch|batch|container|cntr|org|wrkspc|compact)_[A-Za-z0-9]+$"
+    r"|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+_DATE_VALUE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}.*)?$")
+_ENUM_VALUE = re.compile(r"^[A-Za-z0-9_.:/+-]{1,64}$")
+
+VOLATILE_NOTE = (
+    "ignored as volatile: ids (msg_, req_, toolu_, ...), request-id, organization id, dates, "
+    "recorded_at, usage numbers, rate-limit values, retry-after, content-length and transport headers, "
+    "free text (text, thinking, signatures, citations)"
+)
+
+
+def _sketch_string(value: str, key: str | None) -> str:
+    if key in _ID_KEYS or _ID_VALUE.match(value):
+        return "<id>"
+    if _DATE_VALUE.match(value):
+        return "<date>"
+    if key in _TEXT_KEYS or not _ENUM_VALUE.match(value):
+        return "<text>"
+    return value
+
+
+def sketch(value: Any, key: str | None = None, parent: str | None = None) -> Any:
+    """`value` with what changes between recordings replaced, keeping every type and every key."""
+    if isinstance(value, dict):
+        return {str(k): sketch(v, str(k), key) for k, v in value.items()}
+    if isinstance(value, list):
+        return [sketch(v, None, key) for v in value]
+    if isinstance(value, str):
+        return _sketch_string(value, key)
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float) and (
+        parent in _VOLATILE_NUMBER_PARENTS or (key or "").endswith(("_tokens", "_requests", "_ms"))
+    ):
+        return type(value)(0)
+    return value
+
+
+def _merge(a: Any, b: Any) -> Any:
+    if isinstance(a, dict) and isinstance(b, dict):
+        merged = dict(a)
+        for k, v in b.items():
+            merged[k] = _merge(a[k], v) if k in a else v
+        return merged
+    return a
+
+
+def _sse_events(text: str) -> list[tuple[str, Any]]:
+    events = []
+    for block in re.split(r"\r?\n\r?\n", text):
+        name, data = "message", []
+        for line in block.splitlines():
+            if line.startswith("event:"):
+                name = line[6:].strip()
+            elif line.startswith("data:"):
+                data.append(line[5:].strip())
+        if data or name != "message":
+            events.append((name, parse_json("\n".join(data).encode()) if data else None))
+    return events
+
+
+def _stream_sketch(text: str) -> dict[str, Any]:
+    """A stream by its kinds of events (event name, block or delta type) and the shape of each."""
+    shapes: dict[str, Any] = {}
+    for name, data in _sse_events(text):
+        kind = name
+        if isinstance(data, dict):
+            inner = data.get("delta") if isinstance(data.get("delta"), dict) else data.get("content_block")
+            if isinstance(inner, dict) and isinstance(inner.get("type"), str):
+                kind += f"/{inner['type']}"
+        sketched = sketch(data)
+        shapes[kind] = _merge(shapes[kind], sketched) if kind in shapes else sketched
+    return {"stream": shapes}
+
+
+def _body_sketch(body: bytes, content_type: str | None) -> Any:
+    if not body:
+        return None
+    if media_type(content_type) == "text/event-stream" or body.lstrip().startswith((b"event:", b"data:")):
+        return _stream_sketch(body.decode("utf-8", errors="replace"))
+    parsed = parse_json(body)
+    if parsed is not None:
+        return sketch(parsed)
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "<binary>"
+    return "<text>"
+
+
+def answer_sketch(interaction: Interaction) -> dict[str, Any]:
+    response = interaction.response
+    headers = lower_headers(response["headers"])
+    shown: dict[str, str] = {}
+    for name, value in sorted(headers.items()):
+        if name in IGNORED_HEADERS:
+            continue
+        volatile = name in VOLATILE_HEADERS or name.startswith(VOLATILE_HEADER_PREFIXES)
+        shown[name] = "<volatile>" if volatile else value
+    return {
+        "status": response["status"]["code"],
+        "headers": shown,
+        "body": _body_sketch(response["body"]["string"], headers.get("content-type")),
+    }
+
+
+# ---------------------------------------------------------------- comparing
+
+
+@dataclass(frozen=True)
+class Change:
+    exchange: int  # position among the exchanges with a Claude host, from 1
+    target: str
+    kind: str  # new field, removed field, changed type, changed value, new header, ...
+    where: str  # status, header `name`, body: path
+    old: Any = None
+    new: Any = None
+
+    def describe(self) -> str:
+        if self.kind in ("changed type",):
+            return f"{self.where}: {type(self.old).__name__} -> {type(self.new).__name__}"
+        if self.kind.startswith("changed") or self.kind == "changed request":
+            return f"{self.where}: {_short(self.old)} -> {_short(self.new)}"
+        if self.kind.startswith(("new", "only in NEW")):
+            return f"{self.where} = {_short(self.new)}" if self.new is not None else self.where
+        return self.where
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+@dataclass
+class DiffResult:
+    old: Path
+    new: Path
+    old_count: int = 0
+    new_count: int = 0
+    changes: list[Change] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error:
+            return 2
+        return 1 if self.changes else 0
+
+    def text_report(self) -> str:
+        if self.error:
+            return f"diff: {self.error}\n"
+        lines = [
+            f"OLD {self.old} ({self.old_count} exchanges with a Claude host)",
+            f"NEW {self.new} ({self.new_count} exchanges with a Claude host)",
+        ]
+        current = -1
+        for change in self.changes:
+            if change.exchange != current:
+                current = change.exchange
+                lines += ["", f"#{current} {change.target}"]
+            sign = "~"
+            if change.kind.startswith(("new", "only in NEW")):
+                sign = "+"
+            elif change.kind.startswith(("removed", "only in OLD")):
+                sign = "-"
+            lines.append(f"  {sign} {change.kind:<15} {change.describe()}")
+        lines.append("")
+        if self.changes:
+            touched = len({c.exchange for c in self.changes})
+            lines.append(
+                f"{len(self.changes)} change{'s' if len(self.changes) != 1 else ''} in {touched} "
+                f"exchange{'s' if touched != 1 else ''} of the API's answers"
+            )
+        else:
+            lines.append(f"No change in the API's answers ({max(self.old_count, self.new_count)} exchanges).")
+        lines.append(VOLATILE_NOTE[0].upper() + VOLATILE_NOTE[1:] + ".")
+        return "\n".join(lines) + "\n"
+
+    def json_report(self) -> str:
+        data = {
+            "old": str(self.old),
+            "new": str(self.new),
+            "error": self.error,
+            "exchanges": {"old": self.old_count, "new": self.new_count},
+            "changes": [
+                {
+                    "exchange": c.exchange,
+                    "target": c.target,
+                    "kind": c.kind,
+                    "where": c.where,
+                    "old": c.old,
+                    "new": c.new,
+                }
+                for c in self.changes
+            ],
+            "exit_code": self.exit_code,
+        }
+        return json.dumps(data, indent=2, default=str) + "\n"
+
+
+_KINDS = {
+    "dictionary_item_added": "new",
+    "dictionary_item_removed": "removed",
+    "iterable_item_added": "new",
+    "iterable_item_removed": "removed",
+    "type_changes": "changed type",
+    "values_changed": "changed value",
+}
+
+
+def _where(path: list[Any]) -> tuple[str, str]:
+    """(what it is, where): ("header", "header `x`"), ("field", "body: usage.x"), ("status", "status")."""
+    if not path:
+        return "answer", "answer"
+    head, rest = path[0], path[1:]
+    if head == "headers":
+        return ("header", f"header `{rest[0]}`") if rest else ("header", "headers")
+    if head == "status":
+        return "status", "status"
+    text = ""
+    for part in rest:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    if rest and rest[0] == "stream":
+        text = text.removeprefix("stream")
+        text = "event " + text.lstrip(".") if text else "stream"
+        return ("event" if len(rest) == 2 else "field"), f"body: {text}"
+    if len(rest) and isinstance(rest[-1], int):
+        return "item", f"body: {text}"
+    return "field", f"body: {text or '(whole)'}"
+
+
+def compare(old: list[Interaction], new: list[Interaction]) -> list[Change]:
+    from deepdiff import DeepDiff
+    from deepdiff.helper import notpresent
+
+    changes: list[Change] = []
+    for position in range(max(len(old), len(new))):
+        index = position + 1
+        if position >= len(old):
+            target = new[position].request.target
+            changes.append(Change(index, target, "only in NEW", "exchange", None, None))
+            continue
+        if position >= len(new):
+            target = old[position].request.target
+            changes.append(Change(index, target, "only in OLD", "exchange", None, None))
+            continue
+        before, after = old[position], new[position]
+        target = before.request.target
+        was = (before.request.method, before.request.path)
+        now = (after.request.method, after.request.path)
+        if was != now:
+            changes.append(Change(index, target, "changed request", "request", " ".join(was), " ".join(now)))
+        diff = DeepDiff(
+            answer_sketch(before),
+            answer_sketch(after),
+            view="tree",
+            verbose_level=2,
+            threshold_to_diff_deeper=0,
+        )
+        for report_type, levels in diff.items():
+            kind = _KINDS.get(report_type)
+            if kind is None:
+                continue
+            for level in sorted(levels, key=lambda lv: str(lv.path())):
+                what, where = _where(level.path(output_format="list"))
+                label = f"{kind} {what}" if kind in ("new", "removed") else kind
+                if what == "status" and kind == "changed type":
+                    label = "changed value"
+                old_value = None if level.t1 is notpresent else level.t1
+                new_value = None if level.t2 is notpresent else level.t2
+                changes.append(Change(index, target, label, where, old_value, new_value))
+    return changes
+
+
+def _claude(interactions: list[Interaction], hosts: frozenset[str]) -> list[Interaction]:
+    return [i for i in interactions if i.request.host in hosts or i.request.host.split(":", 1)[0] in hosts]
+
+
+def diff_files(old: Path, new: Path, *, hosts: Iterable[str] = ()) -> DiffResult:
+    result = DiffResult(old, new)
+    host_set = frozenset(h.lower() for h in (*DEFAULT_HOSTS, *hosts))
+    loaded: list[list[Interaction]] = []
+    for path in (old, new):
+        try:
+            document = read_cassette_document(path)
+            if document is None:
+                raise CassetteError(path, "no such file")
+            loaded.append(_claude(document_interactions(document), host_set))
+        except CassetteError as exc:
+            result.error = str(exc)
+            return result
+    result.old_count, result.new_count = len(loaded[0]), len(loaded[1])
+    result.changes = compare(loaded[0], loaded[1])
+    return result

@@ -1,0 +1,732 @@
+"""`pytest-claude-contract lint`: check committed cassettes without running the tests.
+
+Every recorded exchange with a Claude host goes through the same checks as the plugin's, and every
+interaction (any host) is searched for credentials (rule `secret-in-cassette`). Cassettes are read as
+they exist in the wild: vcrpy's YAML and JSON serializers, gzip-compressed files, `!!binary` gzip
+bodies, pydantic-ai's `parsed_body`, cassetter's typed bodies, header names in any case.
+
+A header a recorder filtered out cannot be told from one the client never sent. Findings about an
+absent header are therefore reported at the non-failing level "not recorded" when the cassette itself
+shows the header was sent, or that its recorder removed headers (see `NOT_RECORDED_LEGEND`); with
+`assume_recorded` the cassette is taken to hold every header and they are violations.
+
+A report never shows a secret: only its first 10 characters and where it is.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+import os
+import tempfile
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+import yaml
+
+from ._cassette import (
+    CASSETTE_SUFFIXES,
+    KEY_PATTERN,
+    REDACTED,
+    SECRET_HEADERS,
+    CassetteDocument,
+    CassetteError,
+    _body_string,
+    document_interactions,
+    interaction_lines,
+    raw_interactions,
+    read_cassette_document,
+)
+from ._exchange import (
+    CapturedResponse,
+    Exchange,
+    body_bytes,
+    decode_body,
+    is_credential_param,
+    lower_headers,
+)
+from ._settings import DEFAULT_HOSTS
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Sequence
+
+    from ._cassette import Interaction
+    from ._contract import Contract
+
+Level = Literal["violation", "not recorded"]
+
+
+@dataclass(frozen=True)
+class LintRule:
+    """A rule only `lint` checks (same fields as the catalogue's rules that matter in a report)."""
+
+    id: str
+    summary: str
+    hint: str
+
+
+SECRET_RULE = LintRule(
+    id="secret-in-cassette",
+    summary="The cassette holds something credential-shaped: an `sk-ant-...` key anywhere, or a "
+    "non-placeholder value of a credential header (`x-api-key`, `authorization`, `proxy-authorization`, "
+    "`api-key`) or URL query parameter, on either side of any interaction.",
+    hint="Revoke the key, then run `pytest-claude-contract lint --fix-secrets PATH` to replace it by "
+    f"`{REDACTED}`, and filter credential headers when recording.",
+)
+LINT_RULES = (SECRET_RULE,)
+
+NOT_RECORDED_LEGEND = (
+    "not recorded: the cassette lacks a header the contract asks for, but it shows that the header "
+    "was sent or that its recorder removed headers, so the client is not blamed. Credentials count as "
+    "sent when the API answered anything but 401 (it checks them first); `anthropic-version` when it "
+    "answered 2xx (it refuses requests without one). Request headers count as filtered when the "
+    "request has no headers or no `user-agent` (every HTTP client sends one); response headers when "
+    "the response has no headers or neither `request-id` nor any `anthropic-*` header (the API sends "
+    "`request-id` on every answer). These findings do not fail; --assume-recorded says the cassette "
+    "holds every header sent and makes them violations."
+)
+
+# Rules about an absent header, with the side and the header they are about.
+_ABSENCE_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "auth-missing": ("request", ("x-api-key", "authorization", "api-key")),
+    "version-missing": ("request", ("anthropic-version",)),
+    "content-type": ("request", ("content-type",)),
+    "response-request-id": ("response", ("request-id",)),
+    "response-organization-id": ("response", ("anthropic-organization-id",)),
+    "response-content-type": ("response", ("content-type",)),
+}
+
+# Placeholders recorders write instead of a credential (crewAI `X-API-KEY-XXX`, vcrpy filters, ours).
+_PLACEHOLDER_MARKS = (
+    "redact",
+    "filter",
+    "xxx",
+    "***",
+    "placeholder",
+    "dummy",
+    "fake",
+    "mock",
+    "test",
+    "example",
+    "scrubbed",
+    "masked",
+    "removed",
+    "hidden",
+    "<",
+    "${",
+    "your",
+)
+# A key-shaped value is a placeholder only when it says so: a real key may contain any short word.
+_KEY_PLACEHOLDER_MARKS = ("xxxx", "redacted", "placeholder", "your", "<")
+
+
+def is_placeholder(value: str) -> bool:
+    """A credential header or parameter value that is not a real credential."""
+    text = value.strip()
+    low = text.lower()
+    if KEY_PATTERN.search(text):
+        return is_key_placeholder(text)
+    return len(text) < 16 or len(set(text)) <= 4 or any(mark in low for mark in _PLACEHOLDER_MARKS)
+
+
+def is_key_placeholder(key: str) -> bool:
+    low = key.lower()
+    tail = key.rsplit("-", 1)[-1]
+    return any(mark in low for mark in _KEY_PLACEHOLDER_MARKS) or len(set(tail)) <= 3
+
+
+def shown_secret(value: str) -> str:
+    """What a report shows of a secret: its first 10 characters."""
+    return value[:10] + "..."
+
+
+# ---------------------------------------------------------------- findings
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    level: Level
+    message: str
+    hint: str
+    interaction: int | None  # position in the cassette, from 1; None: outside any interaction
+    target: str  # method and URL (credentials in the query not shown), or ""
+    line: int | None
+
+
+@dataclass
+class FileResult:
+    path: Path
+    interactions: int = 0
+    checked: int = 0  # interactions with a Claude host
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    error_line: int | None = None
+    fixed: int = 0  # secrets replaced by --fix-secrets
+    unfixed: int = 0
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "violation"]
+
+    @property
+    def not_recorded(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "not recorded"]
+
+
+@dataclass
+class LintResult:
+    files: list[FileResult]
+    skipped: list[Path]  # files found by walking a folder that are not cassettes
+
+    @property
+    def exit_code(self) -> int:
+        if any(f.error for f in self.files):
+            return 2
+        return 1 if any(f.violations for f in self.files) else 0
+
+
+@dataclass(frozen=True)
+class _Secret:
+    value: str
+    where: str
+    interaction: int | None
+    line: int | None
+
+
+# ---------------------------------------------------------------- finding secrets
+
+
+def _header_items(headers: Any) -> Iterator[tuple[str, str]]:
+    if not isinstance(headers, dict):
+        return
+    for name, values in headers.items():
+        for value in values if isinstance(values, list) else [values]:
+            if value is not None:
+                yield str(name), value.decode("latin-1") if isinstance(value, bytes) else str(value)
+
+
+def _text_of(data: bytes) -> str:
+    if data[:2] == b"\x1f\x8b":
+        data = decode_body(data, "gzip")
+    return data.decode("utf-8", errors="replace")
+
+
+def _raw_body(side: dict[str, Any], encoding: str | None) -> bytes:
+    if "parsed_body" in side:
+        return json.dumps(side["parsed_body"], ensure_ascii=False).encode()
+    body = body_bytes(_body_string(side.get("body")))
+    return decode_body(body, encoding) if encoding else body
+
+
+def _secrets_in(raw: Any, position: int, line: int | None) -> Iterator[_Secret]:
+    if not isinstance(raw, dict):
+        return
+    for side_name in ("request", "response"):
+        side = raw.get(side_name)
+        if not isinstance(side, dict):
+            continue
+        headers = side.get("headers")
+        for name, value in _header_items(headers):
+            where = f"{side_name} header `{name}`"
+            if name.lower() in SECRET_HEADERS:
+                scheme, sep, token = value.strip().partition(" ")
+                token = token.strip() if sep and scheme.lower() in ("bearer", "basic") else value.strip()
+                if token and not is_placeholder(token):
+                    yield _Secret(token, where, position, line)
+                    continue
+            yield from _keys(value, where, position, line)
+        if side_name == "request" and "uri" in side:
+            uri = str(side["uri"])
+            for name, value in parse_qsl(urlsplit(uri).query, keep_blank_values=True):
+                if value and is_credential_param(name, value) and not is_placeholder(value):
+                    yield _Secret(value, f"URL query parameter `{name}`", position, line)
+            yield from _keys(uri, "request URL", position, line)
+        encoding = lower_headers(dict(_header_items(headers))).get("content-encoding")
+        try:
+            body = _raw_body(side, encoding)
+        except (TypeError, ValueError):
+            continue
+        yield from _keys(_text_of(body), f"{side_name} body", position, line)
+
+
+def _keys(text: str, where: str, position: int | None, line: int | None) -> Iterator[_Secret]:
+    if "sk-ant-" not in text:
+        return
+    for match in KEY_PATTERN.finditer(text):
+        if not is_key_placeholder(match.group(0)):
+            yield _Secret(match.group(0), where, position, line)
+
+
+def find_secrets(document: CassetteDocument, lines: list[int | None]) -> list[_Secret]:
+    """Every credential in the cassette: per interaction, then anywhere else in the text (comments,
+    other fields), each value once per place."""
+    found: list[_Secret] = []
+    seen: set[tuple[str, str, int | None]] = set()
+    for position, raw in enumerate(raw_interactions(document), 1):
+        line = lines[position - 1] if position - 1 < len(lines) else None
+        for secret in _secrets_in(raw, position, line):
+            if (secret.value, secret.where, position) not in seen:
+                seen.add((secret.value, secret.where, position))
+                found.append(secret)
+    known = {s.value for s in found}
+    for number, row in enumerate(document.text.splitlines(), 1):
+        for secret in _keys(row, f"line {number}", None, number):
+            if secret.value not in known:
+                known.add(secret.value)
+                found.append(secret)
+    return found
+
+
+# ---------------------------------------------------------------- contract checks
+
+
+def _is_claude(host: str, hosts: frozenset[str]) -> bool:
+    name = host.rsplit("@", 1)[-1]
+    return name in hosts or name.split(":", 1)[0] in hosts
+
+
+def _names(headers: Any) -> set[str]:
+    return {name.lower() for name, _ in _header_items(headers)}
+
+
+def _unrecorded_reason(
+    rule: str, request_names: set[str], response_names: set[str], status: int
+) -> str | None:
+    """Why an absent-header finding is "not recorded" rather than a violation; None: it is one."""
+    side, headers = _ABSENCE_RULES[rule]
+    names = request_names if side == "request" else response_names
+    if any(h in names for h in headers):
+        return None  # the header was recorded: whatever the finding says is about its value
+    if rule == "auth-missing" and status != 401:
+        return f"the API answered {status}, not 401, so credentials were sent"
+    if rule == "version-missing" and 200 <= status < 300:
+        return f"the API answered {status}; it refuses requests without `anthropic-version`"
+    if side == "request":
+        if not request_names:
+            return "the recorder kept no request headers"
+        if "user-agent" not in request_names:
+            return "the recorder removed request headers (no `user-agent`, which every client sends)"
+        return None
+    if not response_names:
+        return "the recorder kept no response headers"
+    if "request-id" not in response_names and not any(n.startswith("anthropic-") for n in response_names):
+        return "the recorder removed response headers (no `request-id` and no `anthropic-*` header)"
+    return None
+
+
+def _check(
+    interaction: Interaction,
+    raw: Any,
+    position: int,
+    line: int | None,
+    *,
+    contract: Contract,
+    assume_recorded: bool,
+) -> Iterator[Finding]:
+    from ._checks import check_exchange
+
+    recorded = interaction.response
+    status = int(recorded["status"]["code"])
+    response = CapturedResponse(status, lower_headers(recorded["headers"]), recorded["body"]["string"])
+    exchange = Exchange(interaction.request, response, "replayed", position)
+    request_names = _names(raw["request"].get("headers"))
+    response_names = _names(raw["response"].get("headers"))
+    target = interaction.request.target
+    for violation in check_exchange(exchange, contract):
+        reason = None
+        if not assume_recorded and violation.rule in _ABSENCE_RULES:
+            reason = _unrecorded_reason(violation.rule, request_names, response_names, status)
+        if reason is None:
+            yield Finding(
+                violation.rule, "violation", violation.message, violation.hint, position, target, line
+            )
+        else:
+            message = f"{violation.message} ({reason})"
+            yield Finding(violation.rule, "not recorded", message, violation.hint, position, target, line)
+
+
+def lint_document(
+    document: CassetteDocument,
+    *,
+    hosts: frozenset[str],
+    contract: Contract,
+    assume_recorded: bool = False,
+) -> FileResult:
+    """Every finding in one read cassette. Raises CassetteError when it is not one."""
+    result = FileResult(document.path)
+    raws = raw_interactions(document)
+    interactions = document_interactions(document)
+    lines = interaction_lines(document.text, len(raws))
+    result.interactions = len(interactions)
+    targets = {position: i.request.target for position, i in enumerate(interactions, 1)}
+    for secret in find_secrets(document, lines):
+        message = f"{secret.where} holds a credential ({shown_secret(secret.value)})"
+        target = targets.get(secret.interaction or 0, "")
+        result.findings.append(
+            Finding(
+                SECRET_RULE.id,
+                "violation",
+                message,
+                SECRET_RULE.hint,
+                secret.interaction,
+                target,
+                secret.line,
+            )
+        )
+    for position, (interaction, raw) in enumerate(zip(interactions, raws, strict=True), 1):
+        if not _is_claude(interaction.request.host, hosts):
+            continue
+        result.checked += 1
+        result.findings.extend(
+            _check(
+                interaction,
+                raw,
+                position,
+                lines[position - 1],
+                contract=contract,
+                assume_recorded=assume_recorded,
+            )
+        )
+    result.findings.sort(key=lambda f: (f.interaction or 0, f.level != "violation"))
+    return result
+
+
+# ---------------------------------------------------------------- fixing secrets
+
+
+def _replace_all(text: str, secrets: Sequence[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, REDACTED)
+    return text
+
+
+def _replace_bytes(data: bytes, secrets: Sequence[str]) -> bytes:
+    if data[:2] == b"\x1f\x8b":
+        try:
+            inner = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            return data
+        fixed = _replace_bytes(inner, secrets)
+        return data if fixed == inner else gzip.compress(fixed, mtime=0)
+    for secret in secrets:
+        data = data.replace(secret.encode(), REDACTED.encode())
+    return data
+
+
+def _scalars(node: yaml.Node) -> Iterator[yaml.ScalarNode]:
+    if isinstance(node, yaml.ScalarNode):
+        yield node
+    elif isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            yield from _scalars(item)
+    elif isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            yield from _scalars(key)
+            yield from _scalars(value)
+
+
+_BINARY_TAG = "tag:yaml.org,2002:binary"
+
+
+def _binary_scalar(span: str, data: bytes) -> str:
+    """`!!binary` scalar text for `data`, laid out like the one it replaces (block or inline)."""
+    encoded = base64.b64encode(data).decode("ascii")
+    rows = span.split("\n")
+    if len(rows) > 1 and rows[1].strip():
+        indent = rows[1][: len(rows[1]) - len(rows[1].lstrip())]
+        chunks = [encoded[i : i + 76] for i in range(0, len(encoded), 76)] or [""]
+        text = rows[0].rstrip() + "\n" + "\n".join(indent + chunk for chunk in chunks)
+        return text + "\n" if span.endswith("\n") else text
+    return f'!!binary "{encoded}"'
+
+
+def _fixed_yaml(text: str, secrets: Sequence[str]) -> str:
+    """Secret values replaced at the text level (formatting kept); what that cannot reach (`!!binary`
+    bodies, escaped or folded strings) re-encoded scalar by scalar."""
+    text = _replace_all(text, secrets)
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return text
+    if root is None:
+        return text
+    edits: list[tuple[int, int, str]] = []
+    for node in _scalars(root):
+        start, end = node.start_mark.index, node.end_mark.index
+        if node.tag == _BINARY_TAG:
+            try:
+                data = base64.decodebytes(node.value.encode("ascii"))
+            except (binascii.Error, UnicodeEncodeError):
+                continue
+            fixed = _replace_bytes(data, secrets)
+            if fixed != data:
+                edits.append((start, end, _binary_scalar(text[start:end], fixed)))
+        elif any(secret in node.value for secret in secrets):
+            edits.append((start, end, json.dumps(_replace_all(node.value, secrets), ensure_ascii=False)))
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def _fixed_json(text: str, secrets: Sequence[str]) -> str:
+    fixed = _replace_all(text, secrets)
+    if not any(secret in json.dumps(json.loads(fixed)) for secret in secrets):
+        return fixed
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            return _replace_all(value, secrets)
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        return value
+
+    return json.dumps(scrub(json.loads(fixed)), indent=4) + "\n"  # vcrpy's JSON layout
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """A temporary file in the same folder, then a rename: a reader never sees half a cassette."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fix_secrets(document: CassetteDocument, secrets: Iterable[str]) -> bool:
+    """Rewrite the cassette with every value in `secrets` replaced by the placeholder; True if written."""
+    ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
+    if not ordered:
+        return False
+    if document.serializer == "json":
+        text = _fixed_json(document.text, ordered)
+    else:
+        text = _fixed_yaml(document.text, ordered)
+    if text == document.text:
+        return False
+    data = text.encode("utf-8")
+    write_atomic(document.path, gzip.compress(data, mtime=0) if document.compressed else data)
+    return True
+
+
+# ---------------------------------------------------------------- running
+
+
+def cassette_files(paths: Sequence[Path]) -> tuple[list[tuple[Path, bool]], list[Path]]:
+    """(file, named on the command line) for every cassette to read, and the paths that do not exist."""
+    found: list[tuple[Path, bool]] = []
+    missing: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            walked = (
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and p.name.lower().endswith(CASSETTE_SUFFIXES)
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            found.extend((p, False) for p in sorted(walked))
+        elif path.is_file():
+            found.append((path, True))
+        else:
+            missing.append(path)
+    return found, missing
+
+
+def lint_paths(
+    paths: Sequence[Path],
+    *,
+    hosts: Iterable[str] = (),
+    assume_recorded: bool = False,
+    fix: bool = False,
+) -> LintResult:
+    from ._contract import DEFAULT_CONTRACT
+
+    host_set = frozenset(h.lower() for h in (*DEFAULT_HOSTS, *hosts))
+    files, missing = cassette_files(paths)
+    result = LintResult([], [])
+    for path in missing:
+        result.files.append(FileResult(path, error=f"{path}: no such file or folder"))
+    for path, named in files:
+        try:
+            document = read_cassette_document(path)
+            if document is None:
+                raise CassetteError(path, "no such file")
+            if not named and not _looks_like_cassette(document.data):
+                result.skipped.append(path)
+                continue
+            checked = lint_document(
+                document, hosts=host_set, contract=DEFAULT_CONTRACT, assume_recorded=assume_recorded
+            )
+            if fix:
+                checked = _fix(document, checked, host_set, assume_recorded)
+        except CassetteError as exc:
+            result.files.append(FileResult(path, error=str(exc), error_line=exc.line))
+            continue
+        result.files.append(checked)
+    return result
+
+
+def _looks_like_cassette(data: Any) -> bool:
+    return isinstance(data, dict) and "interactions" in data
+
+
+def _fix(document: CassetteDocument, checked: FileResult, hosts: frozenset[str], assume: bool) -> FileResult:
+    from ._contract import DEFAULT_CONTRACT
+
+    lines = interaction_lines(document.text, len(raw_interactions(document)))
+    secrets = find_secrets(document, lines)
+    if not secrets or not fix_secrets(document, [s.value for s in secrets]):
+        checked.unfixed = len(secrets)
+        return checked
+    again = read_cassette_document(document.path)
+    if again is None:  # pragma: no cover - we just wrote it
+        raise CassetteError(document.path, "disappeared while being fixed")
+    rechecked = lint_document(again, hosts=hosts, contract=DEFAULT_CONTRACT, assume_recorded=assume)
+    left = sum(1 for f in rechecked.findings if f.rule == SECRET_RULE.id)
+    rechecked.fixed = len(secrets) - left
+    rechecked.unfixed = left
+    return rechecked
+
+
+# ---------------------------------------------------------------- reports
+
+
+def _counts(result: LintResult) -> dict[str, int]:
+    files = result.files
+    return {
+        "files": len(files),
+        "interactions": sum(f.interactions for f in files),
+        "checked": sum(f.checked for f in files),
+        "violations": sum(len(f.violations) for f in files),
+        "files_with_violations": sum(1 for f in files if f.violations),
+        "not_recorded": sum(len(f.not_recorded) for f in files),
+        "unreadable": sum(1 for f in files if f.error),
+        "fixed": sum(f.fixed for f in files),
+        "skipped": len(result.skipped),
+    }
+
+
+def summary_line(result: LintResult) -> str:
+    c = _counts(result)
+    text = (
+        f"{c['files']} cassette{'s' if c['files'] != 1 else ''} ({c['interactions']} interactions, "
+        f"{c['checked']} with a Claude host): {c['violations']} violation{'s' if c['violations'] != 1 else ''} "
+        f"in {c['files_with_violations']} file{'s' if c['files_with_violations'] != 1 else ''}, "
+        f"{c['not_recorded']} not recorded, {c['unreadable']} unreadable"
+    )
+    if c["fixed"]:
+        text += f", {c['fixed']} secret{'s' if c['fixed'] != 1 else ''} replaced"
+    if c["skipped"]:
+        text += f"; {c['skipped']} file{'s' if c['skipped'] != 1 else ''} skipped (not cassettes)"
+    return text
+
+
+def text_report(result: LintResult) -> str:
+    lines: list[str] = []
+    for file in result.files:
+        if file.error:
+            lines += [f"{file.path}: unreadable", f"  {file.error}", ""]
+            continue
+        head = f"{file.path}: {file.interactions} interactions, {file.checked} with a Claude host"
+        if file.fixed:
+            head += f"; {file.fixed} secret{'s' if file.fixed != 1 else ''} replaced by {REDACTED}"
+        if not file.findings:
+            lines += [f"{head}: ok", ""]
+            continue
+        lines.append(head)
+        current: int | None = -1
+        for finding in file.findings:
+            if finding.interaction != current:
+                current = finding.interaction
+                if current is None:
+                    lines.append(f"  outside the interactions (line {finding.line})")
+                else:
+                    at = f" (line {finding.line})" if finding.line else ""
+                    lines.append(f"  #{current} {finding.target}{at}")
+            label = "FAIL" if finding.level == "violation" else "not recorded"
+            lines.append(f"    {label:<12}  [{finding.rule}] {finding.message}")
+            if finding.level == "violation":
+                lines.append(f"    {'':<12}  fix: {finding.hint}")
+        lines.append("")
+    lines.append(summary_line(result))
+    if any(f.not_recorded for f in result.files):
+        lines += ["", NOT_RECORDED_LEGEND]
+    return "\n".join(lines) + "\n"
+
+
+def json_report(result: LintResult) -> str:
+    files = []
+    for file in result.files:
+        files.append(
+            {
+                "path": str(file.path),
+                "interactions": file.interactions,
+                "checked": file.checked,
+                "error": file.error,
+                "fixed": file.fixed,
+                "findings": [
+                    {
+                        "rule": f.rule,
+                        "level": f.level,
+                        "interaction": f.interaction,
+                        "target": f.target,
+                        "line": f.line,
+                        "message": f.message,
+                        "hint": f.hint,
+                    }
+                    for f in file.findings
+                ],
+            }
+        )
+    data = {
+        "files": files,
+        "skipped": [str(p) for p in result.skipped],
+        "summary": _counts(result),
+        "exit_code": result.exit_code,
+        "legend": {"not recorded": NOT_RECORDED_LEGEND},
+    }
+    return json.dumps(data, indent=2) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_report(result: LintResult) -> str:
+    """GitHub Actions workflow commands: an error annotation per violation or unreadable file, a notice
+    per "not recorded" finding, on the line of the interaction."""
+    lines = []
+    for file in result.files:
+        path = _escape_property(str(file.path))
+        if file.error:
+            at = f",line={file.error_line}" if file.error_line else ""
+            lines.append(f"::error file={path}{at},title=unreadable cassette::{_escape_data(file.error)}")
+            continue
+        for f in file.findings:
+            kind = "error" if f.level == "violation" else "notice"
+            at = f",line={f.line}" if f.line else ""
+            where = f"interaction {f.interaction}: {f.target}: " if f.interaction else ""
+            title = _escape_property(f"{f.rule}" + (" (not recorded)" if f.level != "violation" else ""))
+            lines.append(f"::{kind} file={path}{at},title={title}::{_escape_data(where + f.message)}")
+    lines.append(summary_line(result))
+    return "\n".join(lines) + "\n"
+
+
+REPORTS = {"text": text_report, "json": json_report, "github": github_report}

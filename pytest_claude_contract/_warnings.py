@@ -1,0 +1,17 @@
+"""Warning categories, importable from the package so that users can filter them, e.g. with the ini line
+`filterwarnings = ignore::pytest_claude_contract.ClaudeCassetteExpired`.
+"""
+
+from __future__ import annotations
+
+
+class ClaudeContractWarning(UserWarning):
+    """Base of the plugin's warnings."""
+
+
+class ClaudeCassetteExpired(ClaudeContractWarning):
+    """A test replayed interactions recorded longer ago than `max_age` (with `on_expiry="warn"`)."""
+
+
+class ClaudeCassetteUnplayed(ClaudeContractWarning):
+    """A passing test left recorded interactions of its cassette unplayed (`--claude-unplayed=warn`)."""

@@ -1,0 +1,460 @@
+"""`pytest-claude-contract lint`: real cassettes read and judged honestly, secrets found and fixed.
+
+Every cassette here is a real file on disk: copies of cassettes other projects recorded against the
+real API (tests/data/real-cassettes, see PROVENANCE.md there), or ones written by the test. A key is
+only ever built at run time, never written as a key-shaped literal.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import vcr.serialize
+import vcr.serializers.jsonserializer
+import vcr.serializers.yamlserializer
+import yaml
+
+from pytest_claude_contract._cassette import REDACTED, load_cassette
+from pytest_claude_contract._cli import main
+from pytest_claude_contract._lint import NOT_RECORDED_LEGEND, SECRET_RULE, is_placeholder, lint_paths
+
+REAL = Path(__file__).parent / "data" / "real-cassettes"
+LINT_REAL = REAL / "lint"
+
+FILTERED = {"auth-missing", "version-missing", "response-request-id", "response-organization-id"}
+# file name -> (violations, "not recorded" findings): the honest verdicts on real traffic.
+EXPECTED: dict[str, tuple[set[str], set[str]]] = {
+    "crewAIInc__crewAI__TestAnthropicToolCallStreaming.test_anthropic_streaming_emits_tool_call_events.yaml": (
+        set(),
+        set(),
+    ),
+    "crewAIInc__crewAI__test_anthropic_stop_sequences_sent_to_api.yaml": (set(), {"auth-missing"}),
+    "pydantic__logfire__test_async_beta_messages.yaml": (set(), {"auth-missing"}),
+    "pydantic__pydantic-ai__test_anthropic_count_tokens_error.yaml": (set(), FILTERED),
+    "pydantic__pydantic-ai__test_anthropic_model_thinking_part_stream.yaml": (set(), FILTERED),
+    "simonw__llm-anthropic__test_schema_prompt.yaml": (set(), {"auth-missing"}),
+    "simonw__llm-anthropic__test_stream_events_thinking.yaml": (set(), {"auth-missing"}),
+    # Recorded in April 2024, before the API sent anthropic-organization-id; request-id was kept, so
+    # nothing says the recorder removed it: a true finding against today's contract.
+    "traceloop__openllmetry__test_anthropic_message_create_legacy.yaml": (
+        {"response-organization-id"},
+        {"auth-missing"},
+    ),
+    "traceloop__openllmetry__test_async_anthropic_beta_message_stream_manager_legacy.yaml": (
+        set(),
+        {"auth-missing"},
+    ),
+}
+
+
+def real(name: str) -> Path:
+    path = LINT_REAL / name
+    return path if path.exists() else REAL / name
+
+
+def make_key() -> str:
+    return "sk-ant-" + "api03-" + "Zq9" * 30 + "Kw"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    code = main(["lint", *args])
+    return code, capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ real cassettes
+
+
+def test_every_copied_real_cassette_is_listed() -> None:
+    found = {p.name for p in (*REAL.glob("*.yaml"), *LINT_REAL.glob("*.yaml"))}
+    assert found == set(EXPECTED)
+    provenance = (REAL / "PROVENANCE.md").read_text(encoding="utf-8")
+    for name in found:
+        assert name in provenance
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED), ids=lambda n: n[:50])
+def test_real_cassettes_get_honest_verdicts(name: str) -> None:
+    result = lint_paths([real(name)])
+    (file,) = result.files
+    assert file.error is None
+    assert file.checked >= 1
+    violations, not_recorded = EXPECTED[name]
+    assert {f.rule for f in file.violations} == violations
+    assert {f.rule for f in file.not_recorded} == not_recorded
+    assert result.exit_code == (1 if violations else 0)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED), ids=lambda n: n[:50])
+def test_assume_recorded_makes_absent_headers_violations(name: str) -> None:
+    violations, not_recorded = EXPECTED[name]
+    (file,) = lint_paths([real(name)], assume_recorded=True).files
+    assert {f.rule for f in file.violations} == violations | not_recorded
+    assert file.not_recorded == []
+
+
+def test_a_folder_is_walked_and_the_report_explains_not_recorded(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, str(REAL))
+    assert code == 1  # the 2024 recording without anthropic-organization-id
+    assert "9 cassettes (12 interactions, 11 with a Claude host): 1 violation in 1 file" in out
+    assert (
+        "not recorded  [version-missing] no `anthropic-version` header is sent (the recorder removed" in out
+    )
+    assert (
+        "not recorded  [auth-missing] no `x-api-key` or `Authorization: Bearer` header is sent "
+        "(the API answered 200, not 401, so credentials were sent)"
+    ) in out
+    assert (
+        "FAIL          [response-organization-id] the 200 response has no `anthropic-organization-id`" in out
+    )
+    assert NOT_RECORDED_LEGEND in out
+    # The crewAI tracing call is not a Claude host: read, counted, not checked.
+    assert (
+        "crewAI__test_anthropic_stop_sequences_sent_to_api.yaml: 3 interactions, 2 with a Claude host" in out
+    )
+
+
+def test_placeholders_are_not_secrets() -> None:
+    assert is_placeholder("X-API-KEY-XXX")
+    assert is_placeholder(REDACTED)
+    assert is_placeholder("sk-ant-" + "api03-" + "X" * 16)
+    assert is_placeholder("<your API key>")
+    assert not is_placeholder(make_key())
+    assert not is_placeholder("q8Zr2LkP0vWx7NcT5mB1yHsD")
+
+
+# ------------------------------------------------------------------ cassettes written here
+
+
+def request(**changes: Any) -> dict[str, Any]:
+    headers = {
+        "Content-Type": ["application/json"],
+        "anthropic-version": ["2023-06-01"],
+        "user-agent": ["Anthropic/Python 0.125.0"],
+        "x-api-key": [REDACTED],
+    }
+    headers.update(changes.pop("headers", {}))
+    out = {
+        "body": '{"model": "claude-sonnet-4-6", "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}',
+        "headers": {k: v for k, v in headers.items() if v is not None},
+        "method": "POST",
+        "uri": "https://api.anthropic.com/v1/messages",
+    }
+    out.update(changes)
+    return out
+
+
+MESSAGE = {
+    "id": "msg_01XFDUDYJgAACzvnptvVoYEL",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-sonnet-4-6",
+    "content": [{"type": "text", "text": "Hello!"}],
+    "stop_reason": "end_turn",
+    "stop_sequence": None,
+    "usage": {"input_tokens": 8, "output_tokens": 4},
+}
+
+
+def response(
+    body: Any = None, status: int = 200, headers: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    all_headers = {
+        "Content-Type": ["application/json"],
+        "request-id": ["req_011CSHoEeqs5C35K2UUqR7Fy"],
+        "anthropic-organization-id": ["d3b07384-d9a0-4c5b-9f3e-3c3d3a1a8f00"],
+        **(headers or {}),
+    }
+    return {
+        "body": {"string": json.dumps(MESSAGE) if body is None else body},
+        "headers": all_headers,
+        "status": {"code": status, "message": "OK"},
+    }
+
+
+def write_yaml(path: Path, *interactions: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump({"interactions": list(interactions), "version": 1}), encoding="utf-8")
+    return path
+
+
+def test_a_clean_cassette_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_yaml(tmp_path / "clean.yaml", {"request": request(), "response": response()})
+    code, out = run(capsys, str(path))
+    assert code == 0
+    assert f"{path}: 1 interactions, 1 with a Claude host: ok" in out
+
+
+def test_absent_credentials_with_a_401_are_a_violation(tmp_path: Path) -> None:
+    error = json.dumps({"type": "error", "error": {"type": "authentication_error", "message": "x"}})
+    path = write_yaml(
+        tmp_path / "denied.yaml",
+        {"request": request(headers={"x-api-key": None}), "response": response(error, status=401)},
+    )
+    (file,) = lint_paths([path]).files
+    assert [f.rule for f in file.violations] == ["auth-missing"]
+
+
+def test_a_key_is_found_everywhere_and_shown_by_its_prefix_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = make_key()
+    token = "q8Zr2LkP0vWx7NcT5mB1yHsDq8Zr2LkP"  # an opaque bearer token, not key-shaped
+    answer = json.dumps({**MESSAGE, "content": [{"type": "text", "text": f"your key is {key}"}]}).encode()
+    gz = gzip.compress(answer)
+    path = tmp_path / "leaky.yaml"
+    write_yaml(
+        path,
+        {
+            "request": request(headers={"x-api-key": [key]}),
+            "response": response(gz, headers={"Content-Encoding": ["gzip"]}),
+        },
+        {
+            "request": request(
+                headers={"x-api-key": None, "Authorization": [f"Bearer {token}"]},
+                uri=f"https://api.anthropic.com/v1/messages?api_key={key}",
+            ),
+            "response": response(),
+        },
+    )
+    assert "!!binary" in path.read_text()
+    code, out = run(capsys, str(path))
+    assert code == 1
+    assert key not in out
+    assert key[10:20] not in out
+    assert token not in out
+    assert token[10:20] not in out
+    assert f"[secret-in-cassette] request header `x-api-key` holds a credential ({key[:10]}...)" in out
+    assert f"response body holds a credential ({key[:10]}...)" in out
+    assert f"request header `Authorization` holds a credential ({token[:10]}...)" in out
+    assert f"URL query parameter `api_key` holds a credential ({key[:10]}...)" in out
+    assert "#2 POST https://api.anthropic.com/v1/messages?api_key=redacted" in out
+    assert f"fix: {SECRET_RULE.hint}" in out
+
+    code, out = run(capsys, "--fix-secrets", str(path))
+    assert "5 secrets replaced by redacted-by-claude-contract" in out
+    assert "secret-in-cassette" not in out
+    # What is left is the contract's own finding: a credential in the URL, whatever its value.
+    assert code == 1
+    assert "[auth-scheme] a credential is sent in the URL query parameter 'api_key'" in out
+    text = path.read_text()
+    assert key not in text
+    assert token not in text
+    assert f"Bearer {REDACTED}" in text
+    # Still a plain vcrpy cassette, the gzip body re-encoded and still gzip.
+    data = vcr.serialize.deserialize(text, vcr.serializers.yamlserializer)
+    assert len(data[0]) == 2
+    body = gzip.decompress(yaml.safe_load(text)["interactions"][0]["response"]["body"]["string"])
+    assert body == answer.replace(key.encode(), REDACTED.encode())
+    code, out = run(capsys, str(path))
+    assert "secret-in-cassette" not in out
+
+
+def test_fixing_keeps_the_rest_of_the_file_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = make_key()
+    path = tmp_path / "cassette.yaml"
+    shutil.copy(real("pydantic__logfire__test_async_beta_messages.yaml"), path)
+    original = path.read_text()
+    marker = "      anthropic-version:\n      - '2023-06-01'\n"
+    assert marker in original
+    path.write_text(original.replace(marker, marker + f"      x-api-key:\n      - {key}\n", 1))
+    assert run(capsys, "--fix-secrets", str(path))[0] == 0
+    assert path.read_text() == original.replace(marker, marker + f"      x-api-key:\n      - {REDACTED}\n", 1)
+    assert not list(tmp_path.glob(".*.tmp"))  # the temporary file was renamed, not left behind
+
+
+def test_json_serialized_cassettes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = make_key()
+    cassette = {"interactions": [{"request": request(headers={"x-api-key": [key]}), "response": response()}]}
+    path = tmp_path / "cassette.json"
+    path.write_text(vcr.serializers.jsonserializer.serialize(cassette))
+    code, out = run(capsys, str(path))
+    assert code == 1
+    assert f"({key[:10]}...)" in out
+    assert key not in out
+    assert run(capsys, "--fix-secrets", str(path))[0] == 0
+    text = path.read_text()
+    assert key not in text
+    data = vcr.serialize.deserialize(text, vcr.serializers.jsonserializer)
+    assert data[0][0].headers["x-api-key"] == REDACTED
+
+
+def test_gzip_compressed_cassettes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    name = "traceloop__openllmetry__test_anthropic_message_create_legacy.yaml"
+    path = tmp_path / "legacy.yaml.gz"
+    path.write_bytes(gzip.compress(real(name).read_bytes()))
+    (file,) = lint_paths([tmp_path]).files  # found by walking the folder
+    assert file.path == path
+    assert ({f.rule for f in file.violations}, {f.rule for f in file.not_recorded}) == EXPECTED[name]
+
+    key = make_key()
+    leaky = tmp_path / "leaky.yaml.gz"
+    text = yaml.safe_dump(
+        {"interactions": [{"request": request(headers={"x-api-key": [key]}), "response": response()}]}
+    )
+    leaky.write_bytes(gzip.compress(text.encode()))
+    assert run(capsys, "--fix-secrets", str(leaky))[0] == 0
+    fixed = gzip.decompress(leaky.read_bytes()).decode()
+    assert key not in fixed
+    assert REDACTED in fixed
+
+
+def test_cassetter_typed_bodies(tmp_path: Path) -> None:
+    """cassetter's format: `body: {type, content}` (json as structure, binary as hex), integer status."""
+    path = tmp_path / "cassetter.yaml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "version": 1,
+                "interactions": [
+                    {
+                        "request": {
+                            "method": "POST",
+                            "uri": "https://api.anthropic.com/v1/messages",
+                            "headers": dict(request()["headers"].items()),
+                            "body": {"type": "json", "content": json.loads(request()["body"])},
+                        },
+                        "response": {
+                            "status": 200,
+                            "headers": response()["headers"],
+                            "body": {"type": "json", "content": MESSAGE},
+                        },
+                        "recorded_at": "2026-01-01T00:00:00Z",
+                    },
+                    {
+                        "request": {
+                            "method": "GET",
+                            "uri": "https://example.com/blob",
+                            "headers": {},
+                            "body": {"type": "none"},
+                        },
+                        "response": {
+                            "status": 200,
+                            "headers": {},
+                            "body": {"type": "binary", "content": "deadbeef"},
+                        },
+                    },
+                ],
+            }
+        )
+    )
+    interactions = load_cassette(path)
+    assert interactions is not None
+    assert interactions[0].request.json["model"] == "claude-sonnet-4-6"
+    assert interactions[1].response["body"]["string"] == bytes.fromhex("deadbeef")
+    (file,) = lint_paths([path]).files
+    assert (file.interactions, file.checked, file.findings) == (2, 1, [])
+
+
+# ------------------------------------------------------------------ exit codes and formats
+
+
+def test_unreadable_input_exits_2_with_file_and_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("interactions:\n- request: {method: POST\n  oops: [\n")
+    code, out = run(capsys, str(broken), str(real("pydantic__logfire__test_async_beta_messages.yaml")))
+    assert code == 2
+    assert re.search(rf"{re.escape(str(broken))}:\d+: is not valid YAML", out)
+    assert run(capsys, str(tmp_path / "missing.yaml"))[0] == 2
+    assert main(["lint"]) == 2  # usage error: no PATH
+    assert main(["lint", "--format", "xml", str(broken)]) == 2
+    capsys.readouterr()
+
+
+def test_files_that_are_not_cassettes_are_skipped_when_walking(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "broken.yaml").write_text(": : :\n")
+    write_yaml(tmp_path / "clean.yml", {"request": request(), "response": response()})
+    code, out = run(capsys, str(tmp_path))
+    assert code == 0
+    assert "1 cassette (1 interactions, 1 with a Claude host)" in out
+    assert "1 file skipped (not cassettes)" in out
+    assert run(capsys, str(tmp_path / "package.json"))[0] == 2  # named explicitly: an error
+
+
+def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out = run(capsys, "--format", "json", str(LINT_REAL))
+    assert code == 1
+    data = json.loads(out)
+    assert data["exit_code"] == 1
+    assert data["summary"]["violations"] == 1
+    assert data["summary"]["unreadable"] == 0
+    finding = next(f for file in data["files"] for f in file["findings"] if f["level"] == "violation")
+    assert finding["rule"] == "response-organization-id"
+    assert finding["interaction"] == 1
+    assert finding["line"] == 2
+    assert finding["target"] == "POST https://api.anthropic.com/v1/messages"
+    assert data["legend"]["not recorded"] == NOT_RECORDED_LEGEND
+
+
+def test_github_format_annotates_the_line_of_the_interaction(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = make_key()
+    path = write_yaml(
+        tmp_path / "leaky.yaml",
+        {"request": request(), "response": response()},
+        {"request": request(headers={"x-api-key": [key]}), "response": response()},
+    )
+    starts = [n for n, row in enumerate(path.read_text().splitlines(), 1) if row.startswith("- request:")]
+    line = starts[1]
+    code, out = run(
+        capsys, "--format", "github", str(path), str(real("simonw__llm-anthropic__test_schema_prompt.yaml"))
+    )
+    assert code == 1
+    assert (
+        f"::error file={path},line={line},title=secret-in-cassette::interaction 2: "
+        f"POST https://api.anthropic.com/v1/messages: request header `x-api-key` holds a credential ({key[:10]}...)"
+    ) in out
+    assert "::notice file=" in out
+    assert "title=auth-missing (not recorded)::interaction 1" in out
+    assert key not in out
+
+
+def test_python_dash_m_runs_lint() -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest_claude_contract",
+            "lint",
+            str(real("pydantic__logfire__test_async_beta_messages.yaml")),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "0 violations in 0 files, 1 not recorded, 0 unreadable" in proc.stdout
+
+
+def test_binary_bodies_keep_their_layout_when_fixed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key = make_key()
+    body = gzip.compress(json.dumps({**MESSAGE, "content": [{"type": "text", "text": key}]}).encode())
+    path = write_yaml(
+        tmp_path / "c.yaml",
+        {"request": request(), "response": response(body, headers={"Content-Encoding": ["gzip"]})},
+    )
+    before = path.read_text()
+    assert run(capsys, "--fix-secrets", str(path))[0] == 0
+    after = path.read_text()
+    assert after.count("!!binary |") == before.count("!!binary |") == 1
+    stored = yaml.safe_load(after)["interactions"][0]["response"]["body"]["string"]
+    assert REDACTED in gzip.decompress(stored).decode()
+    assert base64.b64encode(stored).decode()[:60] in after.replace("\n", "").replace(" ", "")

@@ -103,9 +103,6 @@ class ReplayIndex:
         queue = self._queues.get(key)
         return queue.popleft() if queue else None
 
-    def recorded(self, key: MatchKey) -> bool:
-        return key in self._queues
-
 
 # ---------------------------------------------------------------- reading
 

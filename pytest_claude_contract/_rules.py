@@ -58,9 +58,9 @@ class Rule:
     example_body_size: int | None = None
 
 
-def _headers(**changes: str | None) -> dict[str, str]:
-    """The conformant request headers with some changed (value) or removed (None)."""
-    out = dict(_OK_HEADERS)
+def _changed(base: dict[str, str], **changes: str | None) -> dict[str, str]:
+    """`base` headers with some changed (value) or removed (None); `x_api_key` names `x-api-key`."""
+    out = dict(base)
     for name, value in changes.items():
         key = name.replace("_", "-")
         if value is None:
@@ -68,17 +68,15 @@ def _headers(**changes: str | None) -> dict[str, str]:
         else:
             out[key] = value
     return out
+
+
+def _headers(**changes: str | None) -> dict[str, str]:
+    """The conformant request headers with some changed or removed."""
+    return _changed(_OK_HEADERS, **changes)
 
 
 def _response_headers(**changes: str | None) -> dict[str, str]:
-    out = dict(_OK_RESPONSE_HEADERS)
-    for name, value in changes.items():
-        key = name.replace("_", "-")
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = value
-    return out
+    return _changed(_OK_RESPONSE_HEADERS, **changes)
 
 
 _STREAM_REQUEST_BODY = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # Imported here, before any pytester run: pytester's in-process runs restore sys.modules afterwards,
 # and a second import of PyYAML's C extension would break the plugin's loader (and the anthropic SDK
@@ -23,8 +23,8 @@ import pytest
 import requests  # noqa: F401
 import urllib3  # noqa: F401
 import vcr.serialize
-import yaml
 from fake_api import FakeClaudeAPI
+from helpers import go_offline, interactions
 from vcr.serializers import yamlserializer
 
 from pytest_claude_contract._cassette import REDACTED
@@ -204,20 +204,6 @@ CLIENT_TESTS = [
     "test_aiohttp",
     "test_urllib3",
 ]
-
-
-def go_offline(api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What CI has: the API out of reach, no key, CI set (so record mode none)."""
-    api.stop()
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.setenv("CI", "1")
-
-
-def interactions(path: Path) -> list[dict[str, Any]]:
-    """The cassette's interactions, read with plain PyYAML."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    result: list[dict[str, Any]] = data["interactions"]
-    return result
 
 
 def answers(path: Path) -> list[list[str]]:

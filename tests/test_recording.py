@@ -16,7 +16,8 @@ import httpx  # noqa: F401
 import pytest
 import yaml
 from fake_api import ORGANIZATION_ID
-from test_record_replay import CHAT, MODEL, PRELUDE, answers, go_offline, interactions, run_chat
+from helpers import go_offline, interactions
+from test_record_replay import CHAT, MODEL, PRELUDE, answers, run_chat
 
 from pytest_claude_contract._cassette import REDACTED
 

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 
 import anthropic
 import pytest
-import yaml
 
 from pytest_claude_contract._cassette import REDACTED
 from pytest_claude_contract._contract import DEFAULT_CONTRACT
@@ -30,6 +29,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from fake_api import FakeClaudeAPI
+from helpers import go_offline, interactions
 
 MODEL = "claude-sonnet-4-6"
 CURL = "/usr/bin/curl"
@@ -135,19 +135,6 @@ def test_sdk_subprocess(claude_contract_server):
     assert out.stdout.strip() == "Echo: child"
 """
 )
-
-
-def go_offline(api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch) -> None:
-    """What CI has: the API out of reach, no key, CI set (so record mode none)."""
-    api.stop()
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    monkeypatch.setenv("CI", "1")
-
-
-def interactions(path: Path) -> list[dict[str, object]]:
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    result: list[dict[str, object]] = data["interactions"]
-    return result
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ ARM_RECORD = {
     "c": [],  # BENCH_CAPTURE=1: the conftest captures the stand-in's answers into floor_data/
     "d": ["--record-mode=once"],
 }
-COMMON = ["-q", "-p", "no:cacheprovider", "-o", "addopts="]
+COMMON = ["-q", "-o", "addopts="]  # the cache provider on, as users run pytest
 
 
 def pytest_command(arm: str, *extra: str) -> list[str]:

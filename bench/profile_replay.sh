@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 cd "$SUITE"
 env -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN CI=true \
     "$PY" -m pyinstrument -r session -o "$OUT/profile_replay.pyisession" \
-    -m pytest -q -p no:cacheprovider -o addopts= -p no:recording -p no:xdist | tail -5
+    -m pytest -q -o addopts= -p no:recording -p no:xdist | tail -5
 "$PY" -m pyinstrument --load "$OUT/profile_replay.pyisession" -r html -o "$OUT/profile_replay.html"
 "$PY" -m pyinstrument --load "$OUT/profile_replay.pyisession" -r text --show-all \
     -p processor_options='{"filter_threshold": 1.0}' -o "$OUT/profile_replay.txt" 2>/dev/null \

@@ -11,11 +11,12 @@ import gzip
 import hashlib
 import json
 import os
+import pickle
 import re
 import tempfile
 import zlib
-from collections import Counter, deque
-from contextlib import contextmanager
+from collections import Counter, OrderedDict, deque
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,7 +25,15 @@ from urllib.parse import urlencode
 
 import yaml
 
-from ._exchange import CapturedRequest, body_bytes, decode_body, lower_headers, media_type
+from ._exchange import (
+    CapturedRequest,
+    CapturedResponse,
+    body_bytes,
+    decode_body,
+    lower_headers,
+    media_type,
+    undecodable,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -61,9 +70,30 @@ class Interaction:
     response: dict[str, Any]  # vcrpy's shape: status {code, message}, headers {name: [values]}, body {string}
     recorded_at: str | None = None
     key: MatchKey = field(init=False)
+    _captured: CapturedResponse | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.key = match_key(self.request)
+
+    @property
+    def captured_response(self) -> CapturedResponse:
+        """The response as the checks see it, built once: a replayed interaction is judged from it
+        without parsing its JSON or event stream again (and loaded cassettes come with it parsed)."""
+        if self._captured is None:
+            response = self.response
+            headers = lower_headers(response["headers"])
+            self._captured = CapturedResponse(response["status"]["code"], headers, response["body"]["string"])
+        return self._captured
+
+    def prepare(self) -> None:
+        """Parse what the checks will read (the response's JSON or events) ahead of time, so that it
+        is pickled with the cassette (see load_cassette)."""
+        captured = self.captured_response
+        kind = media_type(captured.headers.get("content-type"))
+        if kind == "text/event-stream":
+            captured.events  # noqa: B018 - parsed and kept
+        elif kind.endswith("json"):
+            captured.json  # noqa: B018 - parsed and kept
 
 
 def match_key(request: CapturedRequest) -> MatchKey:
@@ -107,7 +137,7 @@ class ReplayIndex:
 # ---------------------------------------------------------------- reading
 
 # What `lint` finds when it walks a folder; `load_cassette` reads any of them by name.
-CASSETTE_SUFFIXES = (".yaml", ".yml", ".json", ".yaml.gz", ".yml.gz", ".json.gz")
+CASSETTE_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".yaml.gz", ".yml.gz", ".json.gz")
 
 
 @dataclass(slots=True)
@@ -124,12 +154,20 @@ class CassetteDocument:
 def read_cassette_document(path: Path) -> CassetteDocument | None:
     """`path` parsed, or None when there is no file. Reads vcrpy's YAML and JSON serializers, either
     gzip-compressed (`.yaml.gz`, or gzip magic bytes), and cassetter's YAML. Raises CassetteError."""
+    raw = _read_bytes(path)
+    return None if raw is None else _document(path, raw)
+
+
+def _read_bytes(path: Path) -> bytes | None:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise CassetteError(path, f"cannot be read: {exc.strerror}") from exc
+
+
+def _document(path: Path, raw: bytes) -> CassetteDocument:
     compressed = raw[:2] == b"\x1f\x8b"
     if compressed:
         try:
@@ -147,6 +185,8 @@ def read_cassette_document(path: Path) -> CassetteDocument | None:
         except json.JSONDecodeError as exc:
             raise CassetteError(path, f"is not valid JSON: {exc.msg}", exc.lineno) from exc
         return CassetteDocument(path, text, data, "json", compressed)
+    if name.endswith(".toml"):
+        return CassetteDocument(path, text, _parse_toml(path, text), "toml", compressed)
     return CassetteDocument(path, text, _parse_yaml(path, text), "yaml", compressed)
 
 
@@ -164,6 +204,27 @@ def _parse_yaml(path: Path, text: str) -> Any:
         raise CassetteError(path, f"is not valid YAML: {problem}", line) from exc
     except yaml.YAMLError as exc:
         raise CassetteError(path, f"is not valid YAML: {exc}") from exc
+
+
+def _parse_toml(path: Path, text: str) -> Any:
+    """cassetter's TOML format, shaped like its YAML one: `body_type` and `body_content` (JSON as a
+    JSON string, binary as hex) become `body: {type, content}`."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
+        raise CassetteError(path, f"is not valid TOML: {exc}", line) from exc
+    interactions = data.get("interactions")
+    for interaction in interactions if isinstance(interactions, list) else []:
+        if not isinstance(interaction, dict):
+            continue
+        for side in (interaction.get("request"), interaction.get("response")):
+            if isinstance(side, dict) and "body_type" in side:
+                side["body"] = {"type": side.pop("body_type"), "content": side.pop("body_content", None)}
+    return data
 
 
 def raw_interactions(document: CassetteDocument) -> list[Any]:
@@ -195,10 +256,75 @@ def document_interactions(document: CassetteDocument) -> list[Interaction]:
     return out
 
 
-def load_cassette(path: Path) -> list[Interaction] | None:
-    """The interactions in `path`, or None when there is no file. Raises CassetteError."""
-    document = read_cassette_document(path)
-    return None if document is None else document_interactions(document)
+def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction] | None:
+    """The interactions in `path`, or None when there is no file. Raises CassetteError.
+
+    YAML is parsed once per content: the result is kept in memory for the session (tests sharing a
+    cassette) and, with `cache_dir` (the pytest cache), pickled for later sessions, keyed by a hash of
+    the bytes, so an edited or re-recorded cassette is parsed again. Callers share the Interaction
+    objects and must not change them."""
+    raw = _read_bytes(path)
+    if raw is None:
+        return None
+    hasher = hashlib.blake2b(raw, digest_size=20)
+    hasher.update(path.name.lower().removesuffix(".gz").rpartition(".")[2].encode())  # how it is parsed
+    digest = hasher.hexdigest()
+    interactions = _PARSED.get(digest)
+    if interactions is not None:
+        _PARSED.move_to_end(digest)
+        return list(interactions)
+    pickled = cache_dir / f"{digest}.{_PICKLE_FORMAT}" if cache_dir is not None else None
+    interactions = _unpickle(pickled) if pickled is not None else None
+    if interactions is None:
+        interactions = document_interactions(_document(path, raw))
+        for interaction in interactions:
+            interaction.prepare()
+        if any("content-encoding" in i.captured_response.headers for i in interactions):
+            # A body left encoded (br without the brotli package): decodable once brotli is
+            # installed, so this parse must not outlive the session's environment.
+            return interactions
+        if pickled is not None:
+            _pickle(pickled, interactions)
+    _PARSED[digest] = interactions
+    if len(_PARSED) > _PARSED_LIMIT:
+        _PARSED.popitem(last=False)
+    return list(interactions)
+
+
+# Parsed cassettes by content hash: the most recently used ones, in memory.
+_PARSED: OrderedDict[str, list[Interaction]] = OrderedDict()
+_PARSED_LIMIT = 256
+# Pickles of an older layout of Interaction are never read: the name carries the layout.
+_PICKLE_FORMAT = "interactions-v2.pickle"
+
+
+def _unpickle(path: Path) -> list[Interaction] | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        # Our own cache, written by _pickle below into the project's pytest cache: as trusted as the
+        # project's .pyc files.
+        loaded = pickle.loads(data)
+    except Exception:  # a truncated or foreign file: parse the cassette instead
+        return None
+    return loaded if isinstance(loaded, list) else None
+
+
+def _pickle(path: Path, interactions: list[Interaction]) -> None:
+    """Best effort and atomic (xdist workers share the cache): a failure only costs a parse later."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            pickle.dump(interactions, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except (OSError, pickle.PicklingError):
+        if tmp is not None:
+            with suppress(OSError):
+                os.unlink(tmp)
 
 
 def _interaction(raw: dict[str, Any]) -> Interaction:
@@ -256,7 +382,11 @@ def _agreeing(headers: dict[str, list[str]], body: bytes) -> tuple[dict[str, lis
     content-length is the length of what will be played."""
     lower = {name.lower(): name for name in headers}
     encoding = lower.get("content-encoding")
-    if encoding is not None and headers[encoding][0].strip().lower() in ("gzip", "x-gzip", "deflate"):
+    if (
+        encoding is not None
+        and headers[encoding][0].strip().lower() in ("gzip", "x-gzip", "deflate", "br")
+        and not undecodable(body, headers[encoding][0])  # br without brotli: kept as it is, header too
+    ):
         body = decode_body(body, headers[encoding][0])
         del headers[encoding]
     length = lower.get("content-length")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ._exchange import Exchange, is_credential_param, media_type
 from ._rules import RULES_BY_ID
-from ._stream import event_problems, order_problem, parse_events
+from ._stream import event_problems, order_problem
 
 if TYPE_CHECKING:
     from ._contract import Contract, Endpoint, Profile
@@ -255,7 +255,7 @@ def check_stream(ctx: Context) -> Iterator[Violation]:
         or media_type(response.headers.get("content-type")) != "text/event-stream"
     ):
         return
-    events = parse_events(response.body)
+    events = response.events
     problem = order_problem(events)
     if problem is not None:
         yield _violation(ctx, "stream-order", problem)

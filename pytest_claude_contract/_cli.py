@@ -5,6 +5,7 @@ Subcommands:
   rules RULE_ID       one rule in full, with its example exchange and the message the checks print
   rules --markdown    docs/rules.md, exactly
   lint PATH...        check committed cassettes: contract rules and secrets (exit 1 on violations)
+  lint --orphans DIR  cassettes under DIR that no collected test uses (exit 1 when there are some)
   diff OLD NEW        what changed in the API's answers between two recordings (exit 1 on changes)
   serve --cassette P  a contract-checking server for any client, replaying (or recording) a cassette
 
@@ -114,7 +115,7 @@ def _add_lint(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "plus rule secret-in-cassette on every interaction. Exit 0 clean, 1 violations, 2 unreadable "
         "input or usage error.",
     )
-    lint.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="cassette files or folders")
+    lint.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="cassette files or folders")
     lint.add_argument(
         "--host",
         action="append",
@@ -133,6 +134,21 @@ def _add_lint(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="rewrite cassettes in place (atomically), each secret replaced by redacted-by-claude-contract",
     )
     lint.add_argument("--format", choices=("text", "json", "github"), default="text", help="report format")
+    lint.add_argument(
+        "--orphans",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="instead of linting: list the cassettes under DIR that no collected test uses (collects "
+        "the suite with `python -m pytest --collect-only`); exit 1 when there are some",
+    )
+    lint.add_argument(
+        "--rootdir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --orphans: collect the tests from DIR, the folder you run pytest from (default: here)",
+    )
     lint.set_defaults(handler=_lint_command, subparser=lint)
 
 
@@ -159,6 +175,18 @@ def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 
 
 def _lint_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.orphans is not None:
+        if args.paths or args.fix_secrets or args.assume_recorded or args.host:
+            parser.error("--orphans DIR lists orphaned cassettes only; lint PATHs in a separate run")
+        from ._lint import ORPHAN_REPORTS, find_orphans
+
+        orphans = find_orphans(args.orphans, args.rootdir or Path.cwd())
+        sys.stdout.write(ORPHAN_REPORTS[args.format](orphans))
+        return orphans.exit_code
+    if args.rootdir is not None:
+        parser.error("--rootdir goes with --orphans DIR")
+    if not args.paths:
+        parser.error("give the cassettes to lint (PATH..., files or folders), or --orphans DIR")
     from ._lint import REPORTS, lint_paths
 
     result = lint_paths(

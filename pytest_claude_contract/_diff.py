@@ -208,6 +208,16 @@ class Change:
         return self.where
 
 
+def change_line(change: Change) -> str:
+    """`+ new field       body: usage.x = 'y'`: a sign (+ new, - removed, ~ changed), the kind, where."""
+    sign = "~"
+    if change.kind.startswith(("new", "only in NEW")):
+        sign = "+"
+    elif change.kind.startswith(("removed", "only in OLD")):
+        sign = "-"
+    return f"{sign} {change.kind:<15} {change.describe()}"
+
+
 def _short(value: Any) -> str:
     text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
@@ -240,12 +250,7 @@ class DiffResult:
             if change.exchange != current:
                 current = change.exchange
                 lines += ["", f"#{current} {change.target}"]
-            sign = "~"
-            if change.kind.startswith(("new", "only in NEW")):
-                sign = "+"
-            elif change.kind.startswith(("removed", "only in OLD")):
-                sign = "-"
-            lines.append(f"  {sign} {change.kind:<15} {change.describe()}")
+            lines.append(f"  {change_line(change)}")
         lines.append("")
         if self.changes:
             touched = len({c.exchange for c in self.changes})
@@ -339,6 +344,7 @@ def compare(old: list[Interaction], new: list[Interaction]) -> list[Change]:
             verbose_level=2,
             threshold_to_diff_deeper=0,
         )
+        found: list[Change] = []
         for report_type, levels in diff.items():
             kind = _KINDS.get(report_type)
             if kind is None:
@@ -350,8 +356,16 @@ def compare(old: list[Interaction], new: list[Interaction]) -> list[Change]:
                     label = "changed value"
                 old_value = None if level.t1 is notpresent else level.t1
                 new_value = None if level.t2 is notpresent else level.t2
-                changes.append(Change(index, target, label, where, old_value, new_value))
+                found.append(Change(index, target, label, where, old_value, new_value))
+        # deepdiff's order follows set iteration (string hashes vary per process): sort, so that the
+        # same change reads the same in every run.
+        changes.extend(sorted(found, key=_reading_order))
     return changes
+
+
+def _reading_order(change: Change) -> tuple[int, str, str]:
+    section = 0 if change.where == "status" else 1 if change.where.startswith("header") else 2
+    return section, change.where, change.kind
 
 
 def _claude(interactions: list[Interaction], hosts: frozenset[str]) -> list[Interaction]:

@@ -17,7 +17,21 @@ from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 Origin = Literal["live", "replayed", "not sent"]
 
-_NOT_PARSED: Any = object()
+
+class _Unparsed:
+    """The "not parsed yet" marker of lazily parsed bodies. It pickles as a reference to the one
+    instance (parsed cassettes are pickled between sessions): a copy would pass for a parsed value."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> str:
+        return "_NOT_PARSED"
+
+    def __repr__(self) -> str:
+        return "<not parsed>"
+
+
+_NOT_PARSED: Any = _Unparsed()
 
 # Query parameters that carry a credential: the checks flag them, and reports never show their values.
 CREDENTIAL_PARAMS = frozenset(
@@ -102,12 +116,23 @@ class CapturedResponse:
     headers: dict[str, str]
     body: bytes  # decoded: content-encoding undone
     _json: Any = field(default=_NOT_PARSED, repr=False)
+    _events: Any = field(default=_NOT_PARSED, repr=False)
 
     @property
     def json(self) -> Any:
         if self._json is _NOT_PARSED:
             self._json = parse_json(self.body)
         return self._json
+
+    @property
+    def events(self) -> list[Any]:
+        """The body parsed as an event stream (`_stream.Event`s); parsed once, whoever asks."""
+        if self._events is _NOT_PARSED:
+            from ._stream import parse_events
+
+            self._events = parse_events(self.body)
+        events: list[Any] = self._events
+        return events
 
 
 @dataclass(slots=True)
@@ -132,8 +157,11 @@ def parse_json(body: bytes) -> Any:
 
 
 def decode_body(body: bytes, content_encoding: str | None) -> bytes:
-    """Undo gzip/deflate content-encoding; other or broken encodings come back as they are."""
+    """Undo gzip/deflate/br content-encoding; other or broken encodings come back as they are (br too
+    when the `brotli` package is not installed: see `undecodable`)."""
     encoding = (content_encoding or "").strip().lower()
+    if encoding == "br":
+        return _unbrotli(body)
     try:
         if encoding in ("gzip", "x-gzip"):
             return gzip.decompress(body)
@@ -145,6 +173,37 @@ def decode_body(body: bytes, content_encoding: str | None) -> bytes:
     except (OSError, EOFError, zlib.error):
         return body
     return body
+
+
+# What to do when a br body cannot be decoded for want of the package.
+BROTLI_FIX = "pip install brotli"
+
+
+def _unbrotli(body: bytes) -> bytes:
+    # Imported only when a br body is met: HTTP clients ask for br only when brotli is installed.
+    try:
+        import brotli
+    except ImportError:
+        return body
+    try:
+        return bytes(brotli.decompress(body))
+    except brotli.error:
+        return body  # not br after all: a library that handed the body over already decoded
+
+
+def undecodable(body: bytes, content_encoding: str | None) -> bool:
+    """A `br` body that cannot be decoded because the brotli package is missing (and that does not
+    read as text, so it is not one a library already decoded)."""
+    if (content_encoding or "").strip().lower() != "br" or not body:
+        return False
+    try:
+        import brotli  # noqa: F401
+    except ImportError:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return True
+    return False
 
 
 def body_bytes(body: Any) -> bytes:

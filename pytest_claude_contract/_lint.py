@@ -43,12 +43,14 @@ from ._cassette import (
     read_cassette_document,
 )
 from ._exchange import (
+    BROTLI_FIX,
     CapturedResponse,
     Exchange,
     body_bytes,
     decode_body,
     is_credential_param,
     lower_headers,
+    undecodable,
 )
 from ._settings import DEFAULT_HOSTS
 
@@ -78,7 +80,15 @@ SECRET_RULE = LintRule(
     hint="Revoke the key, then run `pytest-claude-contract lint --fix-secrets PATH` to replace it by "
     f"`{REDACTED}`, and filter credential headers when recording.",
 )
-LINT_RULES = (SECRET_RULE,)
+BODY_RULE = LintRule(
+    id="body-not-decodable",
+    summary="A body is stored with `content-encoding: br` and cannot be decoded here because the "
+    "`brotli` package is not installed: it was searched for neither secrets nor the contract.",
+    hint=f"`{BROTLI_FIX}`, then lint again.",
+)
+LINT_RULES = (SECRET_RULE, BODY_RULE)
+# Rules that read the response body: not run on a body that could not be decoded.
+_BODY_RULES = frozenset({"error-shape", "error-status", "stream-order", "stream-event", "response-schema"})
 
 NOT_RECORDED_LEGEND = (
     "not recorded: the cassette lacks a header the contract asks for, but it shows that the header "
@@ -255,6 +265,23 @@ def _secrets_in(raw: Any, position: int, line: int | None) -> Iterator[_Secret]:
         yield from _keys(_text_of(body), f"{side_name} body", position, line)
 
 
+def _undecodable_sides(raw: Any) -> list[str]:
+    """The sides of an interaction whose body is br-encoded with no brotli to decode it."""
+    sides = []
+    for side_name in ("request", "response"):
+        side = raw.get(side_name) if isinstance(raw, dict) else None
+        if not isinstance(side, dict):
+            continue
+        encoding = lower_headers(dict(_header_items(side.get("headers")))).get("content-encoding")
+        try:
+            body = body_bytes(_body_string(side.get("body")))
+        except (TypeError, ValueError):
+            continue
+        if undecodable(body, encoding):
+            sides.append(side_name)
+    return sides
+
+
 def _keys(text: str, where: str, position: int | None, line: int | None) -> Iterator[_Secret]:
     if "sk-ant-" not in text:
         return
@@ -338,7 +365,11 @@ def _check(
     request_names = _names(raw["request"].get("headers"))
     response_names = _names(raw["response"].get("headers"))
     target = interaction.request.target
+    # Still br-encoded when loaded: brotli is missing (reported as body-not-decodable by lint_document).
+    encoded = response.headers.get("content-encoding", "").strip().lower() == "br"
     for violation in check_exchange(exchange, contract):
+        if encoded and violation.rule in _BODY_RULES:
+            continue
         reason = None
         if not assume_recorded and violation.rule in _ABSENCE_RULES:
             reason = _unrecorded_reason(violation.rule, request_names, response_names, status)
@@ -379,6 +410,17 @@ def lint_document(
                 secret.line,
             )
         )
+    for position, raw in enumerate(raws, 1):
+        for side in _undecodable_sides(raw):
+            line = lines[position - 1]
+            message = (
+                f"the {side} body is `content-encoding: br` and the brotli package is not installed: "
+                "it was not decoded, so neither secrets nor the contract were checked in it"
+            )
+            finding = Finding(
+                BODY_RULE.id, "violation", message, BODY_RULE.hint, position, targets[position], line
+            )
+            result.findings.append(finding)
     for position, (interaction, raw) in enumerate(zip(interactions, raws, strict=True), 1):
         if not _is_claude(interaction.request.host, hosts):
             continue
@@ -491,6 +533,90 @@ def _fixed_json(text: str, secrets: Sequence[str]) -> str:
     return json.dumps(scrub(json.loads(fixed)), indent=4) + "\n"  # vcrpy's JSON layout
 
 
+# ---------------------------------------------------------------- content-length after a fix
+
+
+def _stored_lengths(data: Any) -> dict[tuple[int, str], int]:
+    """(interaction, side) -> the length of the body as stored, which is what vcrpy replays."""
+    lengths: dict[tuple[int, str], int] = {}
+    interactions = data.get("interactions") if isinstance(data, dict) else None
+    for position, raw in enumerate(interactions if isinstance(interactions, list) else []):
+        for side_name in ("request", "response"):
+            side = raw.get(side_name) if isinstance(raw, dict) else None
+            if not isinstance(side, dict) or "parsed_body" in side:
+                continue
+            try:
+                lengths[position, side_name] = len(body_bytes(_body_string(side.get("body"))))
+            except (TypeError, ValueError):
+                continue
+    return lengths
+
+
+def _length_changes(before: Any, after: Any) -> dict[tuple[int, str], int]:
+    """By how many bytes the fix changed each stored body (only those it changed)."""
+    old, new = _stored_lengths(before), _stored_lengths(after)
+    return {key: new[key] - length for key, length in old.items() if key in new and new[key] != length}
+
+
+def _shifted(value: str, delta: int) -> str | None:
+    text = value.strip()
+    return str(int(text) + delta) if text.isascii() and text.isdigit() else None
+
+
+def _fixed_lengths_yaml(before: Any, text: str) -> str:
+    """`content-length` moved by as many bytes as the fix changed its body, edited in the text (the
+    rest of the file as it was), so that vcrpy replays a length that matches the body."""
+    try:
+        after = yaml.load(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return text
+    changes = _length_changes(before, after)
+    if not changes or not isinstance(root, yaml.MappingNode):
+        return text
+    edits: list[tuple[int, int, str]] = []
+    interactions = _child(root, "interactions")
+    for (position, side_name), delta in changes.items():
+        if not isinstance(interactions, yaml.SequenceNode) or position >= len(interactions.value):
+            continue
+        headers = _child(_child(interactions.value[position], side_name), "headers")
+        if not isinstance(headers, yaml.MappingNode):
+            continue
+        for key, value in headers.value:
+            if str(getattr(key, "value", "")).lower() != "content-length":
+                continue
+            for scalar in _scalars(value):
+                shifted = _shifted(str(scalar.value), delta)
+                if shifted is not None:
+                    quote = scalar.style if scalar.style in ("'", '"') else ""
+                    edits.append((scalar.start_mark.index, scalar.end_mark.index, f"{quote}{shifted}{quote}"))
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def _child(node: yaml.Node | None, name: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    return next((value for key, value in node.value if getattr(key, "value", None) == name), None)
+
+
+def _fixed_lengths_json(before: Any, text: str) -> str:
+    """The same for vcrpy's JSON serializer (rewritten in its layout when a length changes)."""
+    after = json.loads(text)
+    updated = False
+    for (position, side_name), delta in _length_changes(before, after).items():
+        headers = after["interactions"][position][side_name].get("headers")
+        for name, values in (headers or {}).items():
+            if name.lower() != "content-length":
+                continue
+            listed = values if isinstance(values, list) else [values]
+            shifted = [_shifted(str(v), delta) or v for v in listed]
+            headers[name] = shifted if isinstance(values, list) else shifted[0]
+            updated = True
+    return json.dumps(after, indent=4) + "\n" if updated else text
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """A temporary file in the same folder, then a rename: a reader never sees half a cassette."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -511,9 +637,11 @@ def fix_secrets(document: CassetteDocument, secrets: Iterable[str]) -> bool:
     if not ordered:
         return False
     if document.serializer == "json":
-        text = _fixed_json(document.text, ordered)
+        text = _fixed_lengths_json(document.data, _fixed_json(document.text, ordered))
+    elif document.serializer == "toml":
+        text = _replace_all(document.text, ordered)  # plain strings; binary bodies are hex
     else:
-        text = _fixed_yaml(document.text, ordered)
+        text = _fixed_lengths_yaml(document.data, _fixed_yaml(document.text, ordered))
     if text == document.text:
         return False
     data = text.encode("utf-8")
@@ -730,3 +858,134 @@ def github_report(result: LintResult) -> str:
 
 
 REPORTS = {"text": text_report, "json": json_report, "github": github_report}
+
+
+# ---------------------------------------------------------------- orphans
+
+
+@dataclass
+class OrphanResult:
+    """`lint --orphans DIR`: the cassettes under DIR that no test collected in `rootdir` uses."""
+
+    folder: Path
+    rootdir: Path
+    files: list[Path] = field(default_factory=list)
+    orphans: list[Path] = field(default_factory=list)
+    cassette_dir: Path | None = None  # the collected suite's cassette folder
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error:
+            return 2
+        return 1 if self.orphans else 0
+
+    def _shown(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.folder))
+        except ValueError:
+            return str(path)
+
+    def text_report(self) -> str:
+        if self.error:
+            return f"lint --orphans: {self.error}\n"
+        lines = [f"  {self._shown(path)}" for path in self.orphans]
+        lines.append(
+            f"{len(self.orphans)} of {len(self.files)} cassette{'s' if len(self.files) != 1 else ''} under "
+            f"{self.folder} {'are' if len(self.orphans) != 1 else 'is'} used by no test collected by "
+            f"`pytest --collect-only` in {self.rootdir}."
+        )
+        if self.cassette_dir is not None and not self.folder.resolve().is_relative_to(
+            self.cassette_dir.resolve()
+        ):
+            lines.append(f"Note: {self.folder} is outside the suite's cassette folder, {self.cassette_dir}.")
+        lines.append(
+            "A cassette named only in a claude_contract_config fixture is not seen by collection; "
+            "delete orphans that are really unused (or re-record the tests that should use them)."
+        )
+        return "\n".join(lines) + "\n"
+
+    def json_report(self) -> str:
+        data = {
+            "folder": str(self.folder),
+            "rootdir": str(self.rootdir),
+            "cassette_dir": None if self.cassette_dir is None else str(self.cassette_dir),
+            "cassettes": len(self.files),
+            "orphans": [str(path) for path in self.orphans],
+            "error": self.error,
+            "exit_code": self.exit_code,
+        }
+        return json.dumps(data, indent=2) + "\n"
+
+    def github_report(self) -> str:
+        if self.error:
+            return f"::error title=lint --orphans::{_escape_data(self.error)}\n"
+        lines = [
+            f"::warning file={_escape_property(str(path))},title=orphaned cassette::no collected test uses "
+            "this cassette"
+            for path in self.orphans
+        ]
+        lines.append(f"{len(self.orphans)} of {len(self.files)} cassettes under {self.folder} are orphaned")
+        return "\n".join(lines) + "\n"
+
+
+ORPHAN_REPORTS = {
+    "text": OrphanResult.text_report,
+    "json": OrphanResult.json_report,
+    "github": OrphanResult.github_report,
+}
+_COLLECT_TIMEOUT = 600.0
+
+
+def find_orphans(folder: Path, rootdir: Path) -> OrphanResult:
+    """Collect the suite in `rootdir` (`python -m pytest --collect-only`, in a subprocess, so its
+    conftest files and plugins load as in a real run), have the plugin write the cassette paths the
+    collected tests use, and list the cassette files under `folder` that none uses."""
+    import subprocess
+    import sys
+
+    result = OrphanResult(folder, rootdir)
+    if not folder.is_dir():
+        result.error = f"{folder}: no such folder (give the cassette folder, e.g. --orphans tests/cassettes)"
+        return result
+    if not rootdir.is_dir():
+        result.error = f"--rootdir {rootdir}: no such folder (give the folder you run pytest from)"
+        return result
+    result.files = [path for path, _ in cassette_files([folder])[0]]
+    with tempfile.TemporaryDirectory(prefix="claude-contract-") as scratch:
+        out = Path(scratch) / "cassettes.json"
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            f"--claude-cassettes-json={out}",
+        ]
+        try:
+            proc = subprocess.run(
+                command, cwd=rootdir, capture_output=True, text=True, timeout=_COLLECT_TIMEOUT, check=False
+            )
+        except subprocess.TimeoutExpired:
+            result.error = f"collecting the tests in {rootdir} took over {_COLLECT_TIMEOUT:.0f} s"
+            return result
+        # 5: no tests collected; every cassette is then an orphan.
+        if proc.returncode not in (0, 5) or not out.is_file():
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+            why = (
+                f"exited {proc.returncode}"
+                if proc.returncode not in (0, 5)
+                else "did not report its cassettes (is pytest-claude-contract installed for this Python?)"
+            )
+            result.error = (
+                f"`{' '.join(command[:5])}` in {rootdir} {why}; fix the collection (or pass --rootdir, "
+                f"the folder you run pytest from), then run again:\n{tail}"
+            )
+            return result
+        data = json.loads(out.read_text(encoding="utf-8"))
+    result.cassette_dir = Path(data["cassette_dir"])
+    used = {str(Path(path).resolve()) for path in data["cassettes"]}
+    result.orphans = [path for path in result.files if str(path.resolve()) not in used]
+    return result

@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 
     from ._contract import Contract
     from ._settings import ContractSettings
+    from ._verify import DriftReport, Verifier
 
 ORG_ID_HEADER = "anthropic-organization-id"
 
@@ -72,15 +73,13 @@ class ClaudeContractRecorder:
     violations: list[Violation] = field(default_factory=list)
     fatal: list[str] = field(default_factory=list)
 
-    # vcrpy's CassettePatcherBuilder reads these.
-    custom_patches: tuple[Any, ...] = ()
-    skip_patchers: tuple[str, ...] = ()
-
     # Recording options (--claude-keep-failed, --claude-scrub-org-id) and the session's id, which
     # tells a rewrite whether this session already wrote the cassette (see save()).
     keep_failed: bool = False
     scrub_org_id: bool = False
     session_id: str = ""
+    # Where parsed cassettes are pickled between sessions (the pytest cache); None: parse each session.
+    parse_cache: Path | None = None
 
     def __post_init__(self) -> None:
         path = self.cassette_path
@@ -91,18 +90,24 @@ class ClaudeContractRecorder:
             v for v in (os.environ.get("ANTHROPIC_API_KEY"), os.environ.get("ANTHROPIC_AUTH_TOKEN")) if v
         }
         self._secrets.discard(PLACEHOLDER_KEY)
-        loaded = load_cassette(path) if path is not None else None
+        loaded = load_cassette(path, self.parse_cache) if path is not None else None
         self._exists = loaded is not None
         self._loaded: list[Interaction] = loaded or []
         self._index = ReplayIndex(self._loaded)
         self._played: set[int] = set()
         self._recorded: list[Interaction] = []
         mode = self.settings.record_mode
-        self._replay = path is not None and self._exists and mode not in ("all", "rewrite")
+        self._replay = path is not None and self._exists and mode not in ("all", "rewrite", "verify")
         self._write_protected = path is not None and (mode == "none" or (mode == "once" and self._exists))
-        self._recording = path is not None and not self._write_protected
+        # verify: every request goes live (a real key needed), is compared with the cassette, and
+        # nothing is recorded (see _verify).
+        self._verifier: Verifier | None = None
+        if path is not None and mode == "verify":
+            from . import _verify
+
+            self._verifier = _verify.Verifier(path, self._loaded, self._exists, self.stats)
+        self._recording = path is not None and not self._write_protected and self._verifier is None
         self._hosts = frozenset(self.settings.hosts)
-        self._stack: ExitStack | None = None
 
     # ------------------------------------------------------------ public surface
 
@@ -143,17 +148,21 @@ class ClaudeContractRecorder:
     def __len__(self) -> int:
         return len(self._loaded) + len(self._recorded)
 
+    def activate(self) -> None:
+        """Route the patched HTTP libraries to this recorder; the patches stay on after deactivate()
+        until PATCHES.release() (the plugin keeps them on across consecutive tests that use it)."""
+        PATCHES.route_to(self)
+
+    def deactivate(self) -> None:
+        PATCHES.route_away(self)
+
     def __enter__(self) -> ClaudeContractRecorder:
-        stack = ExitStack()
-        for patcher in CassettePatcherBuilder(self).build():
-            stack.enter_context(patcher)
-        self._stack = stack
+        self.activate()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._stack is not None:
-            self._stack.close()
-            self._stack = None
+        self.deactivate()
+        PATCHES.release()
 
     @property
     def replaying(self) -> bool:
@@ -225,6 +234,21 @@ class ClaudeContractRecorder:
     def loaded_count(self) -> int:
         return len(self._loaded)
 
+    # ------------------------------------------------------------ record mode verify (see _verify)
+
+    @property
+    def verifying(self) -> bool:
+        return self._verifier is not None
+
+    def finish_verify(self) -> None:
+        """At the end of the test: recordings no request played count as drift."""
+        if self._verifier is not None:
+            self._verifier.finish()
+
+    def take_drift(self) -> DriftReport | None:
+        """Drift found since the last call (verify mode), or None."""
+        return None if self._verifier is None else self._verifier.take_report()
+
     # ------------------------------------------------------------ vcrpy's cassette protocol
 
     def can_play_response_for(self, request: Any) -> bool:
@@ -266,9 +290,7 @@ class ClaudeContractRecorder:
             "headers": {k: list(v) for k, v in recorded["headers"].items()},
             "body": {"string": recorded["body"]["string"]},
         }
-        body = response["body"]["string"]
-        captured = CapturedResponse(response["status"]["code"], lower_headers(response["headers"]), body)
-        self._complete(pending.request, captured, "replayed")
+        self._complete(pending.request, interaction.captured_response, "replayed")
         if self.cassette_path is not None:
             self.stats.replayed_from.add(str(self.cassette_path))
         return response
@@ -283,6 +305,8 @@ class ClaudeContractRecorder:
         body = playable["body"]["string"]
         captured = CapturedResponse(playable["status"]["code"], lower_headers(playable["headers"]), body)
         self._complete(pending.request, captured, "live")
+        if self._verifier is not None:
+            self._verifier.check(pending.request, playable)
         if self._recording:
             with self._lock:
                 self._secrets.update(credentials_in(pending.request.headers))
@@ -306,10 +330,9 @@ class ClaudeContractRecorder:
             if position is None:
                 return None
             self._played.add(position)
-        recorded = self._loaded[position].response
-        body = recorded["body"]["string"]
-        captured = CapturedResponse(recorded["status"]["code"], lower_headers(recorded["headers"]), body)
-        found = self._complete(request, captured, "replayed")
+        interaction = self._loaded[position]
+        recorded = interaction.response
+        found = self._complete(request, interaction.captured_response, "replayed")
         if self.cassette_path is not None:
             self.stats.replayed_from.add(str(self.cassette_path))
         return recorded, found
@@ -334,6 +357,8 @@ class ClaudeContractRecorder:
         body = playable["body"]["string"]
         captured = CapturedResponse(playable["status"]["code"], lower_headers(playable["headers"]), body)
         found = self._complete(request, captured, "live")
+        if self._verifier is not None:
+            self._verifier.check(request, playable)
         if self._recording:
             with self._lock:
                 self._secrets.update(credentials_in(request.headers))
@@ -402,7 +427,8 @@ class ClaudeContractRecorder:
             f"Claude contract: {request.target} would go to the live API with the replay placeholder key, "
             "because ANTHROPIC_API_KEY is not set.\n"
             f"  cassette: {self.cassette_path or '(check only)'} (record mode {self.record_mode!r})\n"
-            "Set ANTHROPIC_API_KEY to record it, or replay with --claude-record-mode=none."
+            f"Set ANTHROPIC_API_KEY to {'verify' if self._verifier else 'record'} it, or replay with "
+            "--claude-record-mode=none."
         )
 
     def _miss(self, pending: _Pending) -> NoReturn:
@@ -455,6 +481,84 @@ class ClaudeContractRecorder:
     @property
     def played(self) -> frozenset[int]:
         return frozenset(self._played)
+
+
+class _Switchboard:
+    """The one object vcrpy's patchers talk to, for the whole session: it hands each request to the
+    active test's recorder. Building and entering vcrpy's patchers for every HTTP library costs
+    milliseconds, so they are entered once and stay on while consecutive tests use the plugin (the
+    plugin releases them before a test that does not). With no recorder active, requests pass through
+    to the network as if nothing were patched (vcrpy still buffers their responses)."""
+
+    # vcrpy's CassettePatcherBuilder reads these.
+    custom_patches: tuple[Any, ...] = ()
+    skip_patchers: tuple[str, ...] = ()
+    _path = "claude-contract"  # vcrpy names its patched connection classes after it
+
+    def __init__(self) -> None:
+        self._stack: ExitStack | None = None
+        self._routes: list[ClaudeContractRecorder] = []  # a stack: the last is active
+        self.entered = 0  # times the patchers were entered (tests and benchmarks read it)
+
+    @property
+    def active(self) -> bool:
+        return self._stack is not None
+
+    def route_to(self, recorder: ClaudeContractRecorder) -> None:
+        if self._stack is None:
+            stack = ExitStack()
+            for patcher in CassettePatcherBuilder(self).build():
+                stack.enter_context(patcher)
+            self._stack = stack
+            self.entered += 1
+        self._routes.append(recorder)
+
+    def route_away(self, recorder: ClaudeContractRecorder) -> None:
+        if recorder in self._routes:
+            self._routes.reverse()
+            self._routes.remove(recorder)  # the most recent routing of this recorder
+            self._routes.reverse()
+
+    def release(self) -> None:
+        """Unpatch, unless a recorder is still routed to."""
+        if self._stack is not None and not self._routes:
+            stack, self._stack = self._stack, None
+            stack.close()
+
+    # ------------------------------------------------------------ vcrpy's cassette protocol
+
+    @property
+    def _current(self) -> ClaudeContractRecorder | None:
+        return self._routes[-1] if self._routes else None
+
+    @property
+    def write_protected(self) -> bool:
+        current = self._current
+        return current is not None and current.write_protected
+
+    def can_play_response_for(self, request: Any) -> bool:
+        current = self._current
+        return current is not None and current.can_play_response_for(request)
+
+    def filter_request(self, request: Any) -> Any:
+        current = self._current
+        return None if current is None else current.filter_request(request)
+
+    def play_response(self, request: Any) -> dict[str, Any]:
+        current = self._current
+        assert current is not None  # vcrpy plays only what can_play_response_for accepted
+        return current.play_response(request)
+
+    def append(self, request: Any, response: dict[str, Any]) -> None:
+        current = self._current
+        if current is not None:
+            current.append(request, response)
+
+    def find_requests_with_most_matches(self, request: Any) -> list[Any]:
+        return []  # aiohttp asks this to follow recorded redirects; the Claude API sends none
+
+
+PATCHES = _Switchboard()
 
 
 def _read(path: Path) -> str | None:

@@ -137,6 +137,11 @@ class SessionStats:
     kept: list[str] = field(default_factory=list)  # written although the test failed (keep_failed)
     expired: list[str] = field(default_factory=list)  # replayed past max_age (on_expiry warn)
     unplayed: list[str] = field(default_factory=list)  # interactions no test played
+    # Record mode verify: live answers that matched their recording, interactions that drifted, and
+    # the drift itself when it did not fail a test (contract mode warn or off).
+    verified: int = 0
+    drifted: int = 0
+    drift: list[str] = field(default_factory=list)
     # Named cassettes replayed by several tests are judged once per session:
     # path -> {"total": n, "played": [positions], "users": [node ids], "failed": bool}
     shared: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -199,4 +204,13 @@ class SessionStats:
         if self.unplayed:
             lines.append(f"cassettes with unplayed interactions: {len(self.unplayed)}")
             lines += [f"  {line}" for line in self.unplayed]
+        if self.verified or self.drifted:
+            lines.append(
+                f"verified against cassettes (record mode verify): {self.verified} interaction(s) "
+                f"unchanged, {self.drifted} drifted"
+                + (" (failing tests)" if mode == "strict" and self.drifted else "")
+            )
+        if self.drift:
+            lines.append("drift (not failing in this contract mode):")
+            lines += [f"  {line}" for line in self.drift]
         return lines

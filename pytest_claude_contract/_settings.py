@@ -6,6 +6,7 @@ names the valid ones. Imports stay light (no pydantic, no vcrpy): this runs in e
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ import pytest
 
 from ._rules import RULE_IDS
 
-RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite")
+RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite", "verify")
 CONTRACT_MODES = ("strict", "warn", "off")
 AUTH_VALUES = ("x-api-key", "bearer")
 DEFAULT_HOSTS = ("api.anthropic.com",)
@@ -270,18 +271,24 @@ def marker_overrides(item: pytest.Item) -> dict[str, Any]:
 
 def cassette_path(options: SessionOptions, item: pytest.Item, cassette: str | bool) -> Path:
     """`<cassette dir>/<test module path>/<test name>.yaml`, or the named cassette in that folder."""
-    module = Path(str(item.path))
-    try:
-        relative = module.relative_to(item.config.rootpath)
-    except ValueError:
-        relative = Path(module.name)
-    folder = options.cassette_dir / relative.with_suffix("")
+    folder = _cassette_folder(options.cassette_dir, str(item.path), item.config.rootpath)
     if isinstance(cassette, str):
         name = cassette if cassette.endswith((".yaml", ".yml")) else f"{cassette}.yaml"
         return folder / name
     cls = getattr(item, "cls", None)
     name = item.name if cls is None else f"{cls.__name__}.{item.name}"
     return folder / f"{_safe(name)}.yaml"
+
+
+@functools.lru_cache(maxsize=1024)
+def _cassette_folder(cassette_dir: Path, module_path: str, rootpath: Path) -> Path:
+    # Once per test module, not per test: pathlib's relative_to and with_suffix are slow.
+    module = Path(module_path)
+    try:
+        relative = module.relative_to(rootpath)
+    except ValueError:
+        relative = Path(module.name)
+    return cassette_dir / relative.with_suffix("")
 
 
 def _safe(name: str) -> str:

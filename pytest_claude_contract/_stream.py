@@ -14,11 +14,24 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
-_NOT_JSON: Any = object()
+
+
+class _NotJson:
+    """The data of an event that is not JSON; pickles as a reference to the one instance."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> str:
+        return "_NOT_JSON"
+
+    def __repr__(self) -> str:
+        return "<not JSON>"
+
+
+_NOT_JSON: Any = _NotJson()
 
 # The event types whose order the docs fix; any other type (ping, error, types added later) is free.
 _ORDERED = frozenset(
@@ -47,8 +60,10 @@ _KNOWN_BLOCKS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
+    """One server-sent event. A named tuple: a stream has hundreds, built (and, in the parse cache,
+    unpickled) several times faster than dataclass instances."""
+
     position: int  # from 1, in stream order
     name: str | None  # the `event:` line, if any
     data: str | None  # the `data:` lines joined by "\n"; None if there was none
@@ -62,7 +77,7 @@ class Event:
         return self.json.get("type") if isinstance(self.json, dict) else None
 
     @property
-    def index(self) -> int | None:
+    def block_index(self) -> int | None:
         value = self.json.get("index") if isinstance(self.json, dict) else None
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -72,7 +87,9 @@ def parse_events(body: bytes) -> list[Event]:
     events: list[Event] = []
     name: str | None = None
     data: list[str] | None = None
-    for line in _LINE_END.split(body.decode("utf-8", "replace")):
+    text = body.decode("utf-8", "replace")
+    # str.split is several times faster than the regex; only CR line ends need the regex.
+    for line in _LINE_END.split(text) if "\r" in text else text.split("\n"):
         if not line:
             if name is not None or data is not None:
                 events.append(_event(len(events) + 1, name, data))
@@ -85,7 +102,10 @@ def parse_events(body: bytes) -> list[Event]:
         if field == "event":
             name = value.strip()
         elif field == "data":
-            data = [*(data or ()), value]
+            if data is None:
+                data = [value]
+            else:
+                data.append(value)
     if name is not None or data is not None:  # a last event without its blank line
         events.append(_event(len(events) + 1, name, data))
     return events
@@ -94,7 +114,7 @@ def parse_events(body: bytes) -> list[Event]:
 def _event(position: int, name: str | None, data: list[str] | None) -> Event:
     if data is None:
         return Event(position, name or None, None)
-    text = "\n".join(data)
+    text = data[0] if len(data) == 1 else "\n".join(data)
     try:
         parsed = json.loads(text)  # trailing padding is JSON whitespace
     except ValueError:
@@ -120,7 +140,7 @@ def order_problem(events: list[Event]) -> str | None:
             continue
         if kind not in _ORDERED:
             continue
-        index = event.index
+        index = event.block_index
         if kind in _BLOCK_EVENTS and index is None:
             # stream-event reports the missing index; a delta or stop goes with the open block.
             if kind == "content_block_start" or open_block is None:
@@ -205,7 +225,7 @@ def event_problems(events: list[Event]) -> list[str]:
             continue
         if kind not in _BLOCK_EVENTS:
             continue
-        index = event.index
+        index = event.block_index
         if index is None:
             problems.append(f"event {at} ({kind}) has no integer `index`")
             continue

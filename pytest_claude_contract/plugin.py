@@ -27,6 +27,7 @@ from ._settings import (
 
 if TYPE_CHECKING:
     from collections.abc import Generator
+    from pathlib import Path
 
     from ._checks import Violation
     from ._contract import Contract
@@ -49,6 +50,8 @@ class _State:
     session_id: str = ""
     cassettes: set[str] = field(default_factory=set)  # paths collected or used tests read or write
     deselected: set[str] = field(default_factory=set)  # paths of deselected tests (-k, --lf)
+    patched: bool = False  # a recorder turned vcrpy's patches on (see pytest_runtest_teardown)
+    parse_cache: Path | None = None  # parsed cassettes between sessions: <pytest cache>/d/claude_contract
 
 
 _STATE = pytest.StashKey[_State]()
@@ -66,7 +69,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="claude_record_mode",
         default=None,
         metavar="MODE",
-        help="none|once|new_episodes|all|rewrite (default: none when CI is set, else once)",
+        help="none|once|new_episodes|all|rewrite|verify (default: none when CI is set, else once); "
+        "verify sends every request live and compares the answers with the cassette",
     )
     group.addoption(
         "--claude-contract",
@@ -103,6 +107,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is not None:
         state.env.undo()
+        if state.patched:
+            _release_patches(state)
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -160,6 +166,8 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
             unseen = [m for m in recorder.fatal[item.stash.get(_FATAL_REPORTED, 0) :] if m != raised]
             if unseen:
                 item.add_report_section("call", "claude contract server", "\n\n".join(unseen))
+            if (drift := recorder.take_drift()) is not None:
+                item.add_report_section("call", "claude contract verify", drift.text(item.nodeid))
         if recorder is not None:
             item.stash[_REPORTED] = len(recorder.violations)
             item.stash[_FATAL_REPORTED] = len(recorder.fatal)
@@ -180,15 +188,19 @@ def _judge(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
     item.stash[_REPORTED] = len(recorder.violations)
     if fatal:  # raised inside the client, which swallowed it: say it again
         pytest.fail("\n\n".join(fatal), pytrace=False)
-    if not fresh:
+    drift = recorder.take_drift()  # record mode verify: answers unlike the cassette's
+    if not fresh and drift is None:
         return
     state = item.config.stash[_STATE]
-    if state.options.contract_mode == "warn":
+    if state.options.contract_mode != "strict":
         state.warned.extend((item.nodeid, v) for v in fresh)
+        if drift is not None:
+            recorder.stats.drift.extend(drift.summary_lines(item.nodeid))
         return
     from ._report import violation_report
 
-    pytest.fail(violation_report(fresh, len(recorder.exchanges)), pytrace=False)
+    failure = [violation_report(fresh, len(recorder.exchanges))] if fresh else []
+    pytest.fail("\n\n".join([*failure, *([drift.text(item.nodeid)] if drift else [])]), pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -232,14 +244,20 @@ def claude_contract(
             keep_failed=state.options.keep_failed,
             scrub_org_id=state.options.scrub_org_id,
             session_id=state.session_id,
+            parse_cache=_parse_cache(request.config, state),
         )
     except CassetteError as exc:
         raise pytest.fail.Exception(
             f"Claude contract: cannot use the cassette\n  {exc}", pytrace=False
         ) from None
     item.stash[_RECORDER] = recorder
-    with recorder:
+    state.patched = True
+    recorder.activate()
+    try:
         yield recorder
+    finally:
+        recorder.deactivate()
+    recorder.finish_verify()
     _note_shared_replay(item, recorder)
     if not item.stash.get(_FAILED, False):
         _judge(item, recorder)  # exchanges made by fixtures after the test body
@@ -250,6 +268,41 @@ def claude_contract(
     if path is not None:
         state.cassettes.add(str(path))
     _judge_replayed_cassette(item, recorder)
+
+
+def _parse_cache(config: pytest.Config, state: _State) -> Path | None:
+    """The pytest cache's folder for parsed cassettes (None with -p no:cacheprovider)."""
+    if state.parse_cache is None and getattr(config, "cache", None) is not None:
+        state.parse_cache = config.cache.mkdir("claude_contract")
+    return state.parse_cache
+
+
+def _uses_plugin(item: pytest.Item | None, state: _State) -> bool:
+    if item is None:
+        return False
+    if state.options.autouse or item.get_closest_marker(MARKER) is not None:
+        return True
+    names = getattr(item, "fixturenames", ())
+    return "claude_contract" in names or "claude_cassette" in names or "claude_contract_server" in names
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, None, None]:
+    """vcrpy's patches stay on from one test to the next while both use the plugin (entering them
+    costs milliseconds a test); they come off before a test that does not, and at the end."""
+    try:
+        return (yield)
+    finally:
+        state = item.config.stash.get(_STATE, None)
+        if state is not None and state.patched and not _uses_plugin(nextitem, state):
+            _release_patches(state)
+
+
+def _release_patches(state: _State) -> None:
+    from ._recorder import PATCHES
+
+    PATCHES.release()
+    state.patched = False
 
 
 @pytest.fixture
@@ -351,6 +404,15 @@ def _add_recording_options(group: pytest.OptionGroup, parser: pytest.Parser) -> 
         action="store_true",
         default=False,
         help="list, at the end, cassettes that no collected test uses (meaningful for a full run)",
+    )
+    # For `pytest-claude-contract lint --orphans`, which collects in a subprocess and reads the result.
+    group.addoption(
+        "--claude-cassettes-json",
+        dest="claude_cassettes_json",
+        default=None,
+        metavar="FILE",
+        help="write the cassette folder and the cassettes the collected tests use to FILE, as JSON "
+        "(what `pytest-claude-contract lint --orphans` reads)",
     )
     parser.addini(
         "claude_keep_failed", "Write the cassette of a failing test (see --claude-keep-failed).", type="bool"
@@ -565,6 +627,17 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         }
         return
     _judge_shared_cassettes(session, state)
+    if out := session.config.getoption("claude_cassettes_json", default=None):
+        _write_cassettes_json(str(out), state)
+
+
+def _write_cassettes_json(path: str, state: _State) -> None:
+    """The cassette folder and the cassettes the collected tests use (deselected ones included)."""
+    import json
+
+    data = {"cassette_dir": str(state.options.cassette_dir), "cassettes": sorted(state.cassettes)}
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
 
 
 def _write_orphans(terminalreporter: pytest.TerminalReporter, state: _State) -> None:

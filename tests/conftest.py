@@ -7,6 +7,7 @@ replaying them with the server stopped.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import warnings
 from typing import TYPE_CHECKING
@@ -19,6 +20,12 @@ import pytest
 import vcr  # noqa: F401
 import yaml  # noqa: F401
 from fake_api import FakeClaudeAPI
+
+# hypothesis's pytest plugin imports this module at the end of each session; imported inside an
+# in-process run, pytester would drop it and every later run would import (and assertion-rewrite)
+# the whole hypothesis package again: seconds per inner session.
+with contextlib.suppress(ImportError):  # the sdk tox envs run without hypothesis
+    import hypothesis.internal.observability  # noqa: F401
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -4,7 +4,9 @@ The tests record traffic against it with real clients (anthropic SDK, httpx, req
 replay with it stopped. It deliberately does not check auth or anthropic-version: flagging those is
 the plugin's job. ``misbehave`` injects server-side faults so that the plugin's response rules fire
 (e.g. "no-request-id", "wrong-error-type", "no-retry-after", "stream-out-of-order", "stream-bad-delta",
-"stream-type-mismatch").
+"stream-type-mismatch"), or changes the answers' shape for record mode verify ("new-field",
+"new-header", "bad-message-body"), or echoes the request's credential into a response header, the
+JSON body and the stream's message_start ("echo-credential").
 """
 
 from __future__ import annotations
@@ -182,6 +184,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(200, MODELS_PAGE)
         elif route == ("POST", "/v1/files"):
             self._upload(body)
+        elif route == ("POST", "/v1/chat/completions"):
+            self._chat_completions(body)
         else:
             self._error(404, "not_found_error", f"Not found: {self.command} {path}")
 
@@ -226,6 +230,10 @@ class _Handler(BaseHTTPRequestHandler):
             "stop_sequence": None,
             "usage": {"input_tokens": _count_words(data["messages"]), "output_tokens": len(reply.split())},
         }
+        if "new-field" in self.fake.misbehave:  # the API grew a field (in the stream's message_start too)
+            message["usage"] = {**message["usage"], "service_tier": "standard"}
+        if "echo-credential" in self.fake.misbehave:  # a leaky server: the credential in the answer
+            message["credential"] = self._credential()
         if data.get("stream") is True:
             self._stream(message, reply)
         else:
@@ -267,6 +275,48 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._error(400, "invalid_request_error", "file: Field required")
 
+    def _chat_completions(self, body: bytes) -> None:
+        """The OpenAI-compatible endpoint: OpenAI's chat-completions format, JSON or a `data:` stream."""
+        data = self._json_body(body, ("model", "messages"))
+        if data is None:
+            return
+        reply = _reply_to(data["messages"])
+        completion_id, created, model = _hex_id("chatcmpl"), 1764000000, data["model"]
+        if data.get("stream") is not True:
+            prompt, completion = _count_words(data["messages"]), len(reply.split())
+            total = prompt + completion
+            usage = {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+            message = {"role": "assistant", "content": reply}
+            choice = {"index": 0, "message": message, "finish_reason": "stop"}
+            self._send_json(
+                200,
+                {
+                    "id": completion_id,
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": model,
+                    "choices": [choice],
+                    "usage": usage,
+                },
+            )
+            return
+        # OpenAI's stream: unnamed `data:` events, each a chat.completion.chunk, then `data: [DONE]`.
+        self._start_response(200, SSE_HEADERS)
+        head = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model}
+        deltas: list[tuple[dict[str, str], str | None]] = [({"role": "assistant", "content": ""}, None)]
+        deltas += [({"content": word}, None) for word in re.split(r"(?<=\s)(?=\S)", reply)]
+        deltas.append(({}, "stop"))
+        events = [
+            json.dumps({**head, "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}]})
+            for delta, finish_reason in deltas
+        ]
+        for text in [*events, "[DONE]"]:
+            event = f"data: {text}\n\n".encode()
+            self.wfile.write(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+            self.wfile.flush()
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
     # -- responses -------------------------------------------------------------------------
 
     def _start_response(self, status: int, headers: dict[str, str]) -> None:
@@ -279,6 +329,10 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("anthropic-ratelimit-requests-limit", "50")
         self.send_header("anthropic-ratelimit-requests-remaining", "49")
         self.send_header("anthropic-ratelimit-requests-reset", CREATED_AT)
+        if "new-header" in misbehave:
+            self.send_header("anthropic-priority", "standard")
+        if "echo-credential" in misbehave:
+            self.send_header("x-echo-credential", self._credential())
         for name, value in headers.items():
             self.send_header(name, value)
         self.end_headers()
@@ -287,12 +341,25 @@ class _Handler(BaseHTTPRequestHandler):
         body = json.dumps(payload, separators=(",", ":")).encode()
         text = "text-content-type" in self.fake.misbehave
         headers = {"content-type": "text/plain" if text else "application/json", **(extra or {})}
-        if self.fake.gzip_responses and "gzip" in self.headers.get("accept-encoding", "").lower():
+        accepted = {
+            e.split(";")[0].strip() for e in self.headers.get("accept-encoding", "").lower().split(",")
+        }
+        if self.fake.gzip_responses and "gzip" in accepted:
             body = gzip.compress(body)
             headers["content-encoding"] = "gzip"
+        elif self.fake.brotli_responses and "br" in accepted:
+            import brotli  # the test extra installs it; clients ask for br only when they have it
+
+            body = brotli.compress(body)
+            headers["content-encoding"] = "br"
         headers["content-length"] = str(len(body))
         self._start_response(status, headers)
         self.wfile.write(body)
+
+    def _credential(self) -> str:
+        """The credential the request carries: its x-api-key, or its Bearer token."""
+        scheme, _, token = self.headers.get("authorization", "").partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else self.headers.get("x-api-key", "")
 
     def _error(self, status: int, error_type: str, message: str, extra: dict[str, str] | None = None) -> None:
         misbehave = self.fake.misbehave
@@ -351,8 +418,9 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeClaudeAPI:
     """A Claude API look-alike on 127.0.0.1; use as a context manager or via start()/stop()."""
 
-    def __init__(self, *, gzip_responses: bool = False) -> None:
+    def __init__(self, *, gzip_responses: bool = False, brotli_responses: bool = False) -> None:
         self.gzip_responses = gzip_responses
+        self.brotli_responses = brotli_responses  # br-compressed JSON for clients that accept br
         self.requests: list[ReceivedRequest] = []
         self.misbehave: set[str] = set()
         # When set: each stream holds after its first content_block_delta until the event is set (or

@@ -458,3 +458,250 @@ def test_binary_bodies_keep_their_layout_when_fixed(
     stored = yaml.safe_load(after)["interactions"][0]["response"]["body"]["string"]
     assert REDACTED in gzip.decompress(stored).decode()
     assert base64.b64encode(stored).decode()[:60] in after.replace("\n", "").replace(" ", "")
+
+
+# ------------------------------------------------------------------ --orphans
+
+ORPHANS_SUITE = """
+import pytest
+
+pytestmark = pytest.mark.claude_contract
+
+
+def test_own():
+    pass
+
+
+@pytest.mark.claude_contract(cassette="named")
+def test_named():
+    pass
+"""
+
+
+def test_orphans_lists_cassettes_no_collected_test_uses(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`lint --orphans DIR` collects the suite (pytest --collect-only, in a subprocess, from --rootdir)
+    and lists the cassettes under DIR no collected test uses: exit 1 with orphans, 0 without."""
+    pytester.makepyfile(test_orphans=ORPHANS_SUITE)
+    folder = pytester.path / "cassettes"
+    for name in (
+        "test_orphans/test_own.yaml",
+        "test_orphans/named.yaml",
+        "test_orphans/test_gone.yaml",
+        "old/x.yaml",
+    ):
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text("interactions: []\nversion: 1\n")
+    root = str(pytester.path)
+    code, out = run(capsys, "--orphans", str(folder), "--rootdir", root)
+    assert code == 1, out
+    assert out.splitlines()[:3] == [
+        "  old/x.yaml",
+        "  test_orphans/test_gone.yaml",
+        f"2 of 4 cassettes under {folder} are used by no test collected by `pytest --collect-only` in {root}.",
+    ]
+    assert "test_own.yaml" not in out
+    assert not (pytester.path / ".pytest_cache").exists()  # the collection leaves nothing behind
+
+    code, out = run(capsys, "--orphans", str(folder), "--rootdir", root, "--format", "json")
+    data = json.loads(out)
+    assert (code, data["exit_code"], data["cassettes"]) == (1, 1, 4)
+    assert data["orphans"] == [
+        str(folder / "old" / "x.yaml"),
+        str(folder / "test_orphans" / "test_gone.yaml"),
+    ]
+    assert data["cassette_dir"] == str(folder)
+
+    shutil.rmtree(folder / "old")
+    (folder / "test_orphans" / "test_gone.yaml").unlink()
+    code, out = run(capsys, "--orphans", str(folder), "--rootdir", root)
+    assert code == 0
+    assert f"0 of 2 cassettes under {folder} are used by no test" in out
+
+
+def test_orphans_usage_and_collection_errors(
+    pytester: pytest.Pytester, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Usage errors and a suite that does not collect exit 2, saying what to fix."""
+    folder = pytester.path / "cassettes"
+    folder.mkdir()
+    assert main(["lint", "--orphans", str(folder), str(folder)]) == 2
+    assert "--orphans DIR lists orphaned cassettes only" in capsys.readouterr().err
+    assert main(["lint", "--rootdir", str(folder), str(folder)]) == 2
+    assert "--rootdir goes with --orphans DIR" in capsys.readouterr().err
+    assert main(["lint"]) == 2
+    assert (
+        "give the cassettes to lint (PATH..., files or folders), or --orphans DIR" in capsys.readouterr().err
+    )
+
+    code, out = run(capsys, "--orphans", str(pytester.path / "missing"), "--rootdir", str(pytester.path))
+    assert code == 2
+    assert "missing: no such folder (give the cassette folder" in out
+
+    pytester.makepyfile(test_broken="def test_x(:\n    pass\n")
+    code, out = run(capsys, "--orphans", str(folder), "--rootdir", str(pytester.path))
+    assert code == 2
+    assert (
+        f"`{sys.executable} -m pytest --collect-only -q` in {pytester.path} exited 2; fix the collection"
+        in out
+    )
+    assert "SyntaxError" in out or "invalid syntax" in out
+
+
+# ------------------------------------------------------------------ --fix-secrets and content-length
+
+
+def test_fix_secrets_updates_content_length(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Replacing a key inside a body changes its length: --fix-secrets moves that body's
+    content-length with it (YAML in place, quoting kept; vcrpy's JSON too), and leaves the others."""
+    key = make_key()
+    answer = json.dumps({**MESSAGE, "content": [{"type": "text", "text": f"the key is {key}"}]})
+    clean = json.dumps(MESSAGE)
+    length = {"content-length": [str(len(answer))]}
+    leaky = {"request": request(), "response": response(answer, headers=length)}
+    untouched = {"request": request(), "response": response(clean, headers={"content-length": ["7"]})}
+    for path in (tmp_path / "c.yaml", tmp_path / "c.json"):
+        cassette = {"interactions": [leaky, untouched], "version": 1}
+        if path.suffix == ".json":
+            path.write_text(vcr.serializers.jsonserializer.serialize(cassette))
+        else:
+            write_yaml(path, leaky, untouched)
+        assert run(capsys, "--fix-secrets", str(path))[0] == 0
+        text = path.read_text()
+        assert key not in text
+        data = (json.loads if path.suffix == ".json" else yaml.safe_load)(text)
+        fixed, other = data["interactions"]
+        body = fixed["response"]["body"]["string"]
+        assert REDACTED in body
+        assert fixed["response"]["headers"]["content-length"] == [str(len(body.encode()))]
+        assert len(body) != len(answer)
+        assert other["response"]["headers"]["content-length"] == ["7"]  # its body did not change
+        if path.suffix == ".yaml":
+            assert f"  - '{len(body.encode())}'\n" in text  # quoted as PyYAML wrote it
+        _, responses = vcr.serialize.deserialize(
+            text, vcr.serializers.jsonserializer if path.suffix == ".json" else vcr.serializers.yamlserializer
+        )
+        assert responses[0]["headers"]["content-length"] == [str(len(responses[0]["body"]["string"]))]
+
+
+# ------------------------------------------------------------------ brotli
+
+
+def br_cassette(path: Path, key: str) -> Path:
+    import brotli
+
+    answer = json.dumps({**MESSAGE, "content": [{"type": "text", "text": f"the key is {key}"}]}).encode()
+    compressed = brotli.compress(answer)
+    headers = {"Content-Encoding": ["br"], "Content-Length": [str(len(compressed))]}
+    return write_yaml(path, {"request": request(), "response": response(compressed, headers=headers)})
+
+
+def test_brotli_bodies_found_in_the_wild_are_read(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A body stored br-compressed (`!!binary`, content-encoding: br kept) is decoded: the key inside
+    is found, the contract checks read the JSON, and load plays it decoded with its own length."""
+    key = make_key()
+    path = br_cassette(tmp_path / "br.yaml", key)
+    assert "!!binary" in path.read_text()
+    code, out = run(capsys, str(path))
+    assert code == 1
+    assert f"response body holds a credential ({key[:10]}...)" in out
+    assert "body-not-decodable" not in out
+    assert "response-schema" not in out
+    (interaction,) = load_cassette(path) or []
+    body = interaction.response["body"]["string"]
+    assert json.loads(body)["type"] == "message"
+    assert "Content-Encoding" not in interaction.response["headers"]
+    assert interaction.response["headers"]["Content-Length"] == [str(len(body))]
+
+
+def test_brotli_bodies_without_brotli_installed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the brotli package the body cannot be read: lint says so, with the fix, and does not
+    crash or judge the undecoded bytes as a bad body."""
+    # Another key than the test above's: load_cassette keeps what it parsed by content, for the session.
+    path = br_cassette(tmp_path / "br.yaml", make_key().replace("Zq9", "Qz8"))
+    monkeypatch.setitem(sys.modules, "brotli", None)  # `import brotli` now raises ImportError
+    code, out = run(capsys, str(path))
+    assert code == 1
+    assert (
+        "FAIL          [body-not-decodable] the response body is `content-encoding: br` and the brotli "
+        "package is not installed: it was not decoded, so neither secrets nor the contract were checked in it"
+    ) in out
+    assert "fix: `pip install brotli`, then lint again." in out
+    assert "response-schema" not in out
+    (interaction,) = load_cassette(path) or []
+    assert interaction.response["headers"]["Content-Encoding"] == ["br"]  # kept: the bytes are still br
+
+
+# ------------------------------------------------------------------ cassetter's TOML
+
+CASSETTER_TOML = """\
+version = 1
+
+[[interactions]]
+recorded_at = "2026-02-01T00:00:00Z"
+
+[interactions.request]
+method = "POST"
+uri = "https://api.anthropic.com/v1/messages"
+body_type = "json"
+body_content = '{"model":"claude-sonnet-4-6","max_tokens":64,"messages":[{"role":"user","content":"Hi"}]}'
+
+[interactions.request.headers]
+anthropic-version = ["2023-06-01"]
+content-type = ["application/json"]
+user-agent = ["Anthropic/Python 0.125.0"]
+x-api-key = ["KEY"]
+
+[interactions.response]
+status = 200
+body_type = "json"
+body_content = 'MESSAGE'
+
+[interactions.response.headers]
+anthropic-organization-id = ["d3b07384-d9a0-4c5b-9f3e-3c3d3a1a8f00"]
+content-type = ["application/json"]
+request-id = ["req_011CSHoEeqs5C35K2UUqR7Fy"]
+
+[[interactions]]
+
+[interactions.request]
+method = "GET"
+uri = "https://example.com/blob"
+body_type = "none"
+
+[interactions.response]
+status = 200
+body_type = "binary"
+body_content = "deadbeef"
+"""
+
+
+def test_cassetter_toml_cassettes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """cassetter's TOML format (`body_type` and `body_content`: JSON as a JSON string, binary as hex):
+    loaded like its YAML, linted (found by walking a folder too), secrets fixed; bad TOML exits 2
+    naming the line."""
+    key = make_key()
+    path = tmp_path / "cassetter.toml"
+    path.write_text(CASSETTER_TOML.replace("KEY", key).replace("MESSAGE", json.dumps(MESSAGE)))
+    interactions = load_cassette(path)
+    assert interactions is not None
+    assert interactions[0].request.json["messages"][0]["content"] == "Hi"
+    assert interactions[0].response["body"]["string"] == json.dumps(MESSAGE).encode()
+    assert interactions[0].recorded_at == "2026-02-01T00:00:00Z"
+    assert interactions[1].response["body"]["string"] == bytes.fromhex("deadbeef")
+
+    code, out = run(capsys, str(tmp_path))
+    assert code == 1
+    assert f"{path}: 2 interactions, 1 with a Claude host" in out
+    assert f"request header `x-api-key` holds a credential ({key[:10]}...)" in out
+    assert run(capsys, "--fix-secrets", str(path))[0] == 0
+    assert key not in path.read_text()
+    assert f'x-api-key = ["{REDACTED}"]' in path.read_text()
+
+    path.write_text(CASSETTER_TOML.replace("status = 200\n", "status = = 200\n", 1))
+    code, out = run(capsys, str(path))
+    assert code == 2
+    assert re.search(rf"{re.escape(str(path))}:19: is not valid TOML: ", out), out

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from fake_api import FakeClaudeAPI
 
 MODEL = "claude-sonnet-4-6"
-RECORD_MODES = "none, once, new_episodes, all, rewrite"
+RECORD_MODES = "none, once, new_episodes, all, rewrite, verify"
 CONTRACT_MODES = "strict, warn, off"
 MARKER_KEYS = (
     "cassette, record_mode, allow, api_versions, auth, hosts, profiles, upstream, max_age, on_expiry"

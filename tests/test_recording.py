@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
+import string
 from typing import TYPE_CHECKING
 
 # Imported before any pytester run (see test_record_replay.py): in-process runs restore sys.modules.
 import anthropic  # noqa: F401
+import brotli  # noqa: F401
 import filelock  # noqa: F401
 import httpx  # noqa: F401
 import pytest
@@ -583,3 +586,125 @@ def test_scrub_org_id(
     result = run_chat(suite, monkeypatch, "org")
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["violations: 0"])
+
+
+# ---------------------------------------------------------------- a server that echoes the credential
+
+ECHO = (
+    PRELUDE
+    + """
+
+@pytest.mark.claude_contract
+def test_echo():
+    key, token = os.environ["ANTHROPIC_API_KEY"], os.environ["OPAQUE_TOKEN"]
+    with anthropic.Anthropic(max_retries=0) as client:  # the SDK sends the key as a Bearer token
+        assert client.messages.create(**message("sdk")).credential == key
+        events = list(client.messages.create(**message("sdk stream"), stream=True))
+    assert events[0].message.credential == key
+    raw = httpx.post(f"{URL}/v1/messages", headers=headers(), json=message("x-api-key"))
+    assert raw.headers["x-echo-credential"] == key and raw.json()["credential"] == key
+    bearer = {**headers(), "authorization": f"Bearer {token}"}
+    del bearer["x-api-key"]
+    opaque = httpx.post(f"{URL}/v1/messages", headers=bearer, json=message("opaque bearer"))
+    assert opaque.headers["x-echo-credential"] == token and opaque.json()["credential"] == token
+    with httpx.stream("POST", f"{URL}/v1/messages", headers=headers(), json=message("raw", stream=True)) as r:
+        assert key in r.read().decode()
+"""
+)
+
+
+def test_a_server_echoing_the_credential_leaves_no_key_on_disk(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stand-in puts each request's credential (x-api-key, or the Bearer token) into a response
+    header, the JSON body and the stream's message_start: the cassette on disk holds the placeholder in
+    every one of those places and not a byte of the key nor of an opaque (not key-shaped) Bearer token."""
+    token = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
+    monkeypatch.setenv("OPAQUE_TOKEN", token)
+    api.misbehave.add("echo-credential")
+    suite.makepyfile(test_echo=ECHO)
+    suite.runpytest().assert_outcomes(passed=1)
+    sent = [r.headers.get("authorization") or r.headers.get("x-api-key") for r in api.requests]
+    assert sent == [f"Bearer {api_key}", f"Bearer {api_key}", api_key, f"Bearer {token}", api_key]
+
+    cassette = suite.path / "cassettes" / "test_echo" / "test_echo.yaml"
+    data = cassette.read_bytes()
+    for secret in (api_key, token):
+        assert secret.encode() not in data
+        assert secret[8:24].encode() not in data
+    assert b"sk-ant-" not in data
+    recorded = interactions(cassette)
+    assert len(recorded) == 5
+    for interaction in recorded:
+        assert interaction["response"]["headers"]["x-echo-credential"] == [REDACTED]
+        body = interaction["response"]["body"]["string"]
+        if body.startswith("event:"):  # the stream: message_start carries it
+            start = json.loads(body.split("data: ", 1)[1].split("\n", 1)[0])
+            assert start["message"]["credential"] == REDACTED
+        else:
+            assert json.loads(body)["credential"] == REDACTED
+
+    go_offline(api, monkeypatch)  # and the scrubbed cassette still replays
+    monkeypatch.setenv("ANTHROPIC_API_KEY", REDACTED)
+    monkeypatch.setenv("OPAQUE_TOKEN", REDACTED)
+    suite.runpytest().assert_outcomes(passed=1)
+
+
+# ---------------------------------------------------------------- brotli
+
+BROTLI = (
+    PRELUDE
+    + """
+
+@pytest.mark.claude_contract
+def test_br():
+    for name, post in (("httpx", httpx.post), ("requests", requests.post)):
+        reply = post(f"{URL}/v1/messages", headers=headers(), json=message(name))
+        assert reply.json()["content"][0]["text"] == f"Echo: {name}"
+        assert reply.headers.get("content-encoding") == os.environ["ENCODING"]
+"""
+)
+
+
+def test_brotli_bodies_are_stored_decoded_and_replay(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clients that have brotli ask for br, and the stand-in answers br-compressed: the cassette holds
+    the JSON decoded, without content-encoding, with a content-length of the stored bytes; replayed
+    offline, the clients read the same answers with that length."""
+    api.brotli_responses = True
+    suite.makepyfile(test_br=BROTLI)
+    monkeypatch.setenv("ENCODING", "br")
+    suite.runpytest().assert_outcomes(passed=1)
+    assert all("br" in r.headers["accept-encoding"] for r in api.requests)
+
+    cassette = suite.path / "cassettes" / "test_br" / "test_br.yaml"
+    for interaction in interactions(cassette):
+        headers = {name.lower(): values for name, values in interaction["response"]["headers"].items()}
+        body = interaction["response"]["body"]["string"]
+        assert "content-encoding" not in headers
+        assert json.loads(body)["type"] == "message"
+        assert headers["content-length"] == [str(len(body.encode()))]
+
+    go_offline(api, monkeypatch)
+    monkeypatch.setenv("ENCODING", "")
+    suite.makeconftest(
+        HOSTS_CONFTEST
+        + """
+import httpx, requests
+
+@pytest.fixture(autouse=True)
+def check_length(monkeypatch):
+    for module in (httpx, requests):
+        real = module.post
+
+        def post(*args, real=real, **kwargs):
+            reply = real(*args, **kwargs)
+            assert reply.headers["content-length"] == str(len(reply.content))
+            return reply
+
+        monkeypatch.setattr(module, "post", post)
+"""
+    )
+    suite.makepyfile(test_br=BROTLI.replace('os.environ["ENCODING"]', "None"))
+    suite.runpytest().assert_outcomes(passed=1)

@@ -157,7 +157,7 @@ def test_parser_reads_real_traffic_quirks() -> None:
     assert events[0].json == {"type": "message_start", "message": {}}
     assert parse_events(b"") == []
     unnamed = parse_events(b'data: {"type": "content_block_stop", "index": 2}\n\n')
-    assert (unnamed[0].name, unnamed[0].type, unnamed[0].index) == (None, "content_block_stop", 2)
+    assert (unnamed[0].name, unnamed[0].type, unnamed[0].block_index) == (None, "content_block_stop", 2)
 
 
 def test_conformant_streams_are_quiet() -> None:

@@ -60,7 +60,9 @@ def replay_env() -> dict[str, str]:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"):
         env.pop(name, None)
     env["CI"] = "true"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Bytecode is written and reused, as on a user's machine: an installed package (arms a, d) comes
+    # with .pyc files, and the plugin's editable install must not be compiled on every run instead.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

@@ -13,7 +13,7 @@ OUT="$BENCH/out"
 mkdir -p "$OUT"
 
 cd "$SUITE"
-env -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN CI=true \
+env -u ANTHROPIC_API_KEY -u ANTHROPIC_AUTH_TOKEN -u PYTHONDONTWRITEBYTECODE CI=true \
     "$PY" -m pyinstrument -r session -o "$OUT/profile_replay.pyisession" \
     -m pytest -q -o addopts= -p no:recording -p no:xdist | tail -5
 "$PY" -m pyinstrument --load "$OUT/profile_replay.pyisession" -r html -o "$OUT/profile_replay.html"

@@ -77,23 +77,14 @@ class Interaction:
 
     @property
     def captured_response(self) -> CapturedResponse:
-        """The response as the checks see it, built once: a replayed interaction is judged from it
-        without parsing its JSON or event stream again (and loaded cassettes come with it parsed)."""
+        """The response as the checks see it, built once per loaded interaction. Not in the parse
+        cache's pickle: parsed events would make it several times larger and slower to read than
+        parsing them again when (and if) the interaction is replayed."""
         if self._captured is None:
             response = self.response
             headers = lower_headers(response["headers"])
             self._captured = CapturedResponse(response["status"]["code"], headers, response["body"]["string"])
         return self._captured
-
-    def prepare(self) -> None:
-        """Parse what the checks will read (the response's JSON or events) ahead of time, so that it
-        is pickled with the cassette (see load_cassette)."""
-        captured = self.captured_response
-        kind = media_type(captured.headers.get("content-type"))
-        if kind == "text/event-stream":
-            captured.events  # noqa: B018 - parsed and kept
-        elif kind.endswith("json"):
-            captured.json  # noqa: B018 - parsed and kept
 
 
 def match_key(request: CapturedRequest) -> MatchKey:
@@ -277,9 +268,7 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
     interactions = _unpickle(pickled) if pickled is not None else None
     if interactions is None:
         interactions = document_interactions(_document(path, raw))
-        for interaction in interactions:
-            interaction.prepare()
-        if any("content-encoding" in i.captured_response.headers for i in interactions):
+        if any(_left_encoded(i.response["headers"]) for i in interactions):
             # A body left encoded (br without the brotli package): decodable once brotli is
             # installed, so this parse must not outlive the session's environment.
             return interactions
@@ -291,11 +280,15 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
     return list(interactions)
 
 
+def _left_encoded(headers: dict[str, list[str]]) -> bool:
+    return any(name.lower() == "content-encoding" for name in headers)
+
+
 # Parsed cassettes by content hash: the most recently used ones, in memory.
 _PARSED: OrderedDict[str, list[Interaction]] = OrderedDict()
 _PARSED_LIMIT = 256
 # Pickles of an older layout of Interaction are never read: the name carries the layout.
-_PICKLE_FORMAT = "interactions-v2.pickle"
+_PICKLE_FORMAT = "interactions-v3.pickle"
 
 
 def _unpickle(path: Path) -> list[Interaction] | None:

@@ -220,6 +220,15 @@ def check_response_body(ctx: Context) -> Iterator[Violation]:
 def _check_error(ctx: Context, status: int, body: object) -> Iterator[Violation]:
     error = body.get("error") if isinstance(body, dict) else None
     if (
+        ctx.endpoint is not None
+        and ctx.endpoint.openai_errors
+        and isinstance(body, dict)
+        and body.get("type") != "error"
+        and isinstance(error, dict)
+        and isinstance(error.get("message"), str)
+    ):
+        return  # OpenAI's error shape: its types are OpenAI's, not paired with statuses here
+    if (
         not isinstance(body, dict)
         or body.get("type") != "error"
         or not isinstance(error, dict)

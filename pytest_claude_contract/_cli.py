@@ -30,6 +30,8 @@ from ._rules import RULE_IDS, RULES, RULES_BY_ID
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
+    from ._recorder import ClaudeContractRecorder
+
 PROG = "pytest-claude-contract"
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -75,9 +77,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument(
         "--record-mode",
-        choices=("none", "once", "new_episodes", "all", "rewrite"),
+        choices=("none", "once", "new_episodes", "all", "rewrite", "verify"),
         default="none",
-        help="none (the default) only replays; the others as in --claude-record-mode",
+        help="none (the default) only replays; the others as in --claude-record-mode (verify: send "
+        "each request upstream and report, on exit, how the answers drifted from the cassette)",
     )
     serve.add_argument(
         "--upstream",
@@ -253,6 +256,18 @@ def rules_table(width: int | None = None) -> str:
 # ---------------------------------------------------------------- serve
 
 
+def _report_drift(recorder: ClaudeContractRecorder, path: Path, upstream: str) -> bool:
+    """Record mode verify: print how the answers drifted from the cassette; True when they did."""
+    recorder.finish_verify()
+    drift = recorder.take_drift()
+    if drift is not None:
+        rerecord = f"{PROG} serve --cassette {path} --record-mode rewrite --upstream {upstream}"
+        print(drift.text(rerecord=rerecord), flush=True)
+    elif recorder.verifying:
+        print(f"{PROG} serve: verified against {upstream}: no drift from the cassette", flush=True)
+    return drift is not None
+
+
 def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import contextlib
     import signal
@@ -318,6 +333,7 @@ def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     except CassetteError as exc:
         print(f"{PROG} serve: {exc}", file=sys.stderr)
         return 1
+    drifted = _report_drift(recorder, path, upstream)
     stats = recorder.stats
     saved = f"; saved {path}" if stats.recorded else ""
     print(
@@ -325,4 +341,4 @@ def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
         f"{len(recorder.violations)} violation(s), {len(recorder.fatal)} unanswered{saved}",
         flush=True,
     )
-    return 1 if recorder.violations or recorder.fatal else EXIT_OK
+    return 1 if recorder.violations or recorder.fatal or drifted else EXIT_OK

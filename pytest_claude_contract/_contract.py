@@ -39,6 +39,11 @@ class Endpoint(_Model):
         default=True,
         description="False for the OpenAI-compatible endpoint, which takes no anthropic-version.",
     )
+    openai_errors: bool = Field(
+        default=False,
+        description="Error bodies may also take OpenAI's shape, {error: {message, type, ...}}, as an "
+        "OpenAI-compatible endpoint's clients expect (not yet seen in recorded traffic).",
+    )
     # Names of models in `_bodies.BODY_MODELS` (rules request-schema / response-schema); None: not checked.
     request_schema: str | None = None
     response_schema: str | None = Field(default=None, description="Checked on 2xx JSON responses.")
@@ -200,7 +205,11 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint(name="Files", method="DELETE", path="/v1/files/{id}", body="none"),
     Endpoint(name="Text Completions (legacy)", method="POST", path="/v1/complete"),
     Endpoint(
-        name="OpenAI SDK compatibility", method="POST", path="/v1/chat/completions", requires_version=False
+        name="OpenAI SDK compatibility",
+        method="POST",
+        path="/v1/chat/completions",
+        requires_version=False,
+        openai_errors=True,
     ),
 )
 

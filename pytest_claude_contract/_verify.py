@@ -59,7 +59,8 @@ class DriftReport:
         """By interaction (the cassette's order), then requests not in the cassette as they were sent."""
         return sorted(self.drift, key=lambda d: (d.position is None, d.position or 0))
 
-    def text(self, nodeid: str | None = None) -> str:
+    def text(self, nodeid: str | None = None, rerecord: str | None = None) -> str:
+        """The report; `rerecord` is the command that records the cassette anew (default: pytest's)."""
         count = len(self.drift)
         lines = [
             f"Claude contract: the live API's answers drifted from the cassette (record mode verify): "
@@ -75,7 +76,7 @@ class DriftReport:
             VOLATILE_NOTE[0].upper() + VOLATILE_NOTE[1:] + ".",
             "If the API changed on purpose, record the cassette anew against the live API, with "
             "ANTHROPIC_API_KEY set:",
-            f"  {command} --claude-record-mode=rewrite",
+            f"  {rerecord or command + ' --claude-record-mode=rewrite'}",
         ]
         return "\n".join(lines)
 

@@ -705,3 +705,26 @@ def test_cassetter_toml_cassettes(tmp_path: Path, capsys: pytest.CaptureFixture[
     code, out = run(capsys, str(path))
     assert code == 2
     assert re.search(rf"{re.escape(str(path))}:19: is not valid TOML: ", out), out
+
+
+def test_openai_shaped_errors_pass_only_on_the_openai_compatible_endpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The OpenAI-compatible endpoint's clients expect OpenAI's error body: accepted there, while the
+    same body from /v1/messages is error-shape."""
+    openai_error = json.dumps(
+        {"error": {"message": "rate limited", "type": "rate_limit_error", "param": None}}
+    )
+    chat = request(
+        uri="https://api.anthropic.com/v1/chat/completions",
+        headers={"anthropic-version": None, "x-api-key": None, "authorization": [f"Bearer {REDACTED}"]},
+        body='{"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hi"}]}',
+    )
+    limited = response(openai_error, status=429, headers={"retry-after": ["1"]})
+    code, out = run(capsys, str(write_yaml(tmp_path / "chat.yaml", {"request": chat, "response": limited})))
+    assert code == 0, out
+    code, out = run(
+        capsys, str(write_yaml(tmp_path / "messages.yaml", {"request": request(), "response": limited}))
+    )
+    assert code == 1
+    assert "[error-shape]" in out

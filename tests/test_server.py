@@ -447,3 +447,40 @@ def test_serve_command_records_then_replays(
     assert lines[3] == "POST /v1/messages -> 404 (refused): not answered from the cassette or upstream"
     assert lines[4] == "Claude contract: no recorded answer for POST https://api.anthropic.com/v1/messages"
     assert lines[-1].endswith("stopped after 2 exchange(s), 1 violation(s), 1 unanswered")
+
+
+@needs_curl
+def test_serve_verify_reports_drift_on_exit(
+    serve: list[subprocess.Popen[str]], api: FakeClaudeAPI, api_key: str, tmp_path: Path
+) -> None:
+    """`serve --record-mode verify` sends each request upstream and, on exit, says whether the answers
+    drifted from the cassette (exit 0 when only volatile values changed, 1 with the differences)."""
+    cassette = tmp_path / "manual.yaml"
+    process, url = _serve(serve, "--cassette", str(cassette), "--record-mode", "once", "--upstream", api.url)
+    _curl(url, api_key, "by hand")
+    process.send_signal(signal.SIGTERM)
+    assert process.communicate(timeout=30)[0].count("(live): ok") == 1
+    recorded = cassette.read_bytes()
+
+    process, url = _serve(
+        serve, "--cassette", str(cassette), "--record-mode", "verify", "--upstream", api.url
+    )
+    _curl(url, api_key, "by hand")
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0, out + err
+    assert f"verified against {api.url}: no drift from the cassette" in out
+
+    api.misbehave.add("new-field")
+    process, url = _serve(
+        serve, "--cassette", str(cassette), "--record-mode", "verify", "--upstream", api.url
+    )
+    _curl(url, api_key, "by hand")
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 1, out + err
+    assert (
+        "the live API's answers drifted from the cassette (record mode verify): 1 interaction differ" in out
+    )
+    assert f"serve --cassette {cassette} --record-mode rewrite --upstream {api.url}" in out
+    assert cassette.read_bytes() == recorded  # verify never writes

@@ -84,7 +84,7 @@ class Event(NamedTuple):
 
 def parse_events(body: bytes) -> list[Event]:
     """The events of an event-stream body, numbered from 1."""
-    events: list[Event] = []
+    raw: list[tuple[str | None, str | None]] = []  # (name, data) per event
     name: str | None = None
     data: list[str] | None = None
     text = body.decode("utf-8", "replace")
@@ -92,7 +92,7 @@ def parse_events(body: bytes) -> list[Event]:
     for line in _LINE_END.split(text) if "\r" in text else text.split("\n"):
         if not line:
             if name is not None or data is not None:
-                events.append(_event(len(events) + 1, name, data))
+                raw.append((name or None, _joined(data)))
             name, data = None, None
             continue
         if line.startswith(":"):
@@ -107,19 +107,46 @@ def parse_events(body: bytes) -> list[Event]:
             else:
                 data.append(value)
     if name is not None or data is not None:  # a last event without its blank line
-        events.append(_event(len(events) + 1, name, data))
-    return events
+        raw.append((name or None, _joined(data)))
+    parsed = _parse_all(raw)
+    return [
+        Event(position, name, data, value)
+        for position, ((name, data), value) in enumerate(zip(raw, parsed, strict=True), 1)
+    ]
 
 
-def _event(position: int, name: str | None, data: list[str] | None) -> Event:
+def _joined(data: list[str] | None) -> str | None:
     if data is None:
-        return Event(position, name or None, None)
-    text = data[0] if len(data) == 1 else "\n".join(data)
+        return None
+    return data[0] if len(data) == 1 else "\n".join(data)
+
+
+def _parse_all(raw: list[tuple[str | None, str | None]]) -> list[Any]:
+    """Each event's data parsed as JSON (_NOT_JSON where it is not JSON or there is no data).
+
+    One json.loads over a JSON array of every event's data is several times faster than one call per
+    event. It is taken only when each data is one object on its own (it starts with "{" and ends with
+    "}", so no object can span two events) and the array has one element per event; otherwise, and
+    when any data is not JSON, each event is parsed alone."""
+    texts = [data for _, data in raw]
+    if texts and all(
+        t is not None and t.lstrip().startswith("{") and t.rstrip().endswith("}") for t in texts
+    ):
+        try:
+            together = json.loads("[" + ",".join(texts) + "]")  # type: ignore[arg-type]
+        except ValueError:
+            pass
+        else:
+            if len(together) == len(texts) and all(isinstance(value, dict) for value in together):
+                return list(together)
+    return [_NOT_JSON if t is None else _parse_one(t) for t in texts]
+
+
+def _parse_one(text: str) -> Any:
     try:
-        parsed = json.loads(text)  # trailing padding is JSON whitespace
+        return json.loads(text)  # trailing padding is JSON whitespace
     except ValueError:
-        parsed = _NOT_JSON
-    return Event(position, name or None, text, parsed)
+        return _NOT_JSON
 
 
 def order_problem(events: list[Event]) -> str | None:

@@ -599,3 +599,15 @@ def test_real_cassettes_are_the_three_documented() -> None:
     assert len(names) == 3
     for name in names:
         assert name in provenance
+
+
+def test_parser_never_lets_one_event_s_data_borrow_another_s() -> None:
+    """Events are parsed together when every data is one JSON object; data that is two objects, or a
+    fragment, makes each event be parsed on its own, so each keeps its own verdict."""
+    two_in_one = parse_events(b'data: {"a": 1},{"b": 2}\n\ndata: {"c": 3}\n\n')
+    assert [isinstance(e.json, dict) for e in two_in_one] == [False, True]
+    assert two_in_one[1].json == {"c": 3}
+    split = parse_events(b'data: {"a": [1\n\ndata: 2]}\n\ndata: {"d": 4}\n\n')
+    assert [isinstance(e.json, dict) for e in split] == [False, False, True]
+    together = parse_events(b'event: a\ndata: {"type": "a"}\n\nevent: b\ndata: {"type": "b"}   \n\n')
+    assert [e.json for e in together] == [{"type": "a"}, {"type": "b"}]

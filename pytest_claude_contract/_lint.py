@@ -22,9 +22,10 @@ import json
 import os
 import tempfile
 import zlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import parse_qsl, urlsplit
 
 import yaml
@@ -55,7 +56,7 @@ from ._exchange import (
 from ._settings import DEFAULT_HOSTS
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Sequence
+    from collections.abc import Iterable, Iterator
 
     from ._cassette import Interaction
     from ._contract import Contract
@@ -290,17 +291,39 @@ def _keys(text: str, where: str, position: int | None, line: int | None) -> Iter
             yield _Secret(match.group(0), where, position, line)
 
 
-def find_secrets(document: CassetteDocument, lines: list[int | None]) -> list[_Secret]:
+class InteractionLines(Sequence[int | None]):
+    """The line each interaction starts at, found only when a finding needs one: composing the YAML
+    again to find them costs almost as much as parsing it, and a clean cassette needs none."""
+
+    def __init__(self, text: str, count: int) -> None:
+        self._text = text
+        self._count = count
+        self._lines: list[int | None] | None = None
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> int | None: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int | None]: ...
+    def __getitem__(self, index: int | slice) -> int | Sequence[int | None] | None:
+        if self._lines is None:
+            self._lines = interaction_lines(self._text, self._count)
+        return self._lines[index]
+
+
+def find_secrets(document: CassetteDocument, lines: Sequence[int | None]) -> list[_Secret]:
     """Every credential in the cassette: per interaction, then anywhere else in the text (comments,
     other fields), each value once per place."""
     found: list[_Secret] = []
     seen: set[tuple[str, str, int | None]] = set()
     for position, raw in enumerate(raw_interactions(document), 1):
-        line = lines[position - 1] if position - 1 < len(lines) else None
-        for secret in _secrets_in(raw, position, line):
+        for secret in _secrets_in(raw, position, None):
             if (secret.value, secret.where, position) not in seen:
                 seen.add((secret.value, secret.where, position))
-                found.append(secret)
+                line = lines[position - 1] if position - 1 < len(lines) else None  # only when found
+                found.append(replace(secret, line=line))
     known = {s.value for s in found}
     for number, row in enumerate(document.text.splitlines(), 1):
         for secret in _keys(row, f"line {number}", None, number):
@@ -393,7 +416,7 @@ def lint_document(
     result = FileResult(document.path)
     raws = raw_interactions(document)
     interactions = document_interactions(document)
-    lines = interaction_lines(document.text, len(raws))
+    lines = InteractionLines(document.text, len(raws))
     result.interactions = len(interactions)
     targets = {position: i.request.target for position, i in enumerate(interactions, 1)}
     for secret in find_secrets(document, lines):
@@ -714,7 +737,7 @@ def _looks_like_cassette(data: Any) -> bool:
 def _fix(document: CassetteDocument, checked: FileResult, hosts: frozenset[str], assume: bool) -> FileResult:
     from ._contract import DEFAULT_CONTRACT
 
-    lines = interaction_lines(document.text, len(raw_interactions(document)))
+    lines = InteractionLines(document.text, len(raw_interactions(document)))
     secrets = find_secrets(document, lines)
     if not secrets or not fix_secrets(document, [s.value for s in secrets]):
         checked.unfixed = len(secrets)

@@ -514,10 +514,10 @@ class _Switchboard:
         self._routes.append(recorder)
 
     def route_away(self, recorder: ClaudeContractRecorder) -> None:
-        if recorder in self._routes:
-            self._routes.reverse()
-            self._routes.remove(recorder)  # the most recent routing of this recorder
-            self._routes.reverse()
+        for position in range(len(self._routes) - 1, -1, -1):  # its most recent routing
+            if self._routes[position] is recorder:
+                del self._routes[position]
+                return
 
     def release(self) -> None:
         """Unpatch, unless a recorder is still routed to."""

@@ -278,12 +278,15 @@ def _parse_cache(config: pytest.Config, state: _State) -> Path | None:
 
 
 def _uses_plugin(item: pytest.Item | None, state: _State) -> bool:
+    """Whether `item` gets a recorder: autouse, the marker, or the fixture (asked for directly or
+    through claude_cassette, claude_contract_server or a user's fixture: fixturenames is the closure)."""
     if item is None:
         return False
-    if state.options.autouse or item.get_closest_marker(MARKER) is not None:
-        return True
-    names = getattr(item, "fixturenames", ())
-    return "claude_contract" in names or "claude_cassette" in names or "claude_contract_server" in names
+    return (
+        state.options.autouse
+        or item.get_closest_marker(MARKER) is not None
+        or "claude_contract" in getattr(item, "fixturenames", ())
+    )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -467,12 +470,7 @@ class _XdistController:
 def _static_cassette(item: pytest.Item, state: _State) -> str | None:
     """The cassette `item` would use, as the fixture computes it from markers (not from a
     claude_contract_config fixture, which only runs with the test); None for none or check only."""
-    uses = (
-        state.options.autouse
-        or item.get_closest_marker(MARKER) is not None
-        or "claude_contract" in getattr(item, "fixturenames", ())
-    )
-    if not uses:
+    if not _uses_plugin(item, state):
         return None
     try:
         cassette = marker_overrides(item).get("cassette", True)

@@ -20,6 +20,7 @@ from ._stream import event_problems, order_problem
 
 if TYPE_CHECKING:
     from ._contract import Contract, Endpoint, Profile
+    from ._verdicts import VerdictStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -485,15 +486,32 @@ def context_for(exchange: Exchange, contract: Contract) -> Context:
 
 
 def check_exchange(
-    exchange: Exchange, contract: Contract, allow: frozenset[str] = frozenset()
+    exchange: Exchange,
+    contract: Contract,
+    allow: frozenset[str] = frozenset(),
+    verdicts: VerdictStore | None = None,
 ) -> list[Violation]:
-    """Every violation in one exchange, less the allowed rules."""
+    """Every violation in one exchange, less the allowed rules. With `verdicts` (a replayed exchange:
+    its response is a recorded one), the response rules' verdict is looked up there first."""
     ctx = context_for(exchange, contract)
     found = [v for check in REQUEST_CHECKS for v in check(ctx)]
     if exchange.response is not None:
-        found.extend(v for check in RESPONSE_CHECKS for v in check(ctx))
+        if verdicts is None:
+            found.extend(v for check in RESPONSE_CHECKS for v in check(ctx))
+        else:
+            found.extend(_remembered_response_violations(ctx, verdicts))
     if allow:
         found = [v for v in found if v.rule not in allow]
+    return found
+
+
+def _remembered_response_violations(ctx: Context, verdicts: VerdictStore) -> list[Violation]:
+    key = verdicts.key_for(ctx)
+    remembered = verdicts.get(key)
+    if remembered is not None:
+        return [Violation(rule, message, hint, ctx.exchange) for rule, message, hint in remembered]
+    found = [v for check in RESPONSE_CHECKS for v in check(ctx)]
+    verdicts.put(key, tuple((v.rule, v.message, v.hint) for v in found))
     return found
 
 

@@ -40,12 +40,14 @@ from ._checks import Violation, body_limit, check_exchange
 from ._exchange import CapturedRequest, CapturedResponse, Exchange, Origin, body_bytes, lower_headers
 from ._report import SessionStats, miss_report, violation_report
 from ._settings import PLACEHOLDER_KEY
+from ._transport import replay_patchers
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from ._contract import Contract
     from ._settings import ContractSettings
+    from ._verdicts import VerdictStore
     from ._verify import DriftReport, Verifier
 
 ORG_ID_HEADER = "anthropic-organization-id"
@@ -80,6 +82,8 @@ class ClaudeContractRecorder:
     session_id: str = ""
     # Where parsed cassettes are pickled between sessions (the pytest cache); None: parse each session.
     parse_cache: Path | None = None
+    # The response rules' verdicts on recorded responses, kept for the session (see _verdicts).
+    verdicts: VerdictStore | None = None
 
     def __post_init__(self) -> None:
         path = self.cassette_path
@@ -320,6 +324,38 @@ class ClaudeContractRecorder:
     # never raise in its own thread: failures are noted in `fatal`, which the plugin's _judge raises
     # in the test.
 
+    # ------------------------------------------------------------ httpx/httpx2 replay (_transport)
+
+    @property
+    def plays_recordings(self) -> bool:
+        """Requests with a recording left are answered from the cassette (every mode but all,
+        rewrite and verify, once there is a cassette)."""
+        return self._replay
+
+    def is_claude_url(self, url: Any) -> bool:
+        """`_is_claude` for an httpx URL (host lower-cased, port None when it is the default)."""
+        host = url.host
+        if host in self._hosts:
+            return True
+        return f"{host}:{url.port or (443 if url.scheme == 'https' else 80)}" in self._hosts
+
+    def replay(self, request: CapturedRequest) -> dict[str, Any] | None:
+        """The recorded response for `request`, checked and counted as vcrpy's path does it; None
+        when none is left (the caller hands the request on to vcrpy's stub, which decides)."""
+        key = match_key(request)
+        with self._lock:
+            if not self._index.peek(key):
+                return None
+            self._precheck(request)
+            position = self._index.take(key)
+            assert position is not None
+            self._played.add(position)
+        interaction = self._loaded[position]
+        self._complete(request, interaction.captured_response, "replayed")
+        if self.cassette_path is not None:
+            self.stats.replayed_from.add(self._path)
+        return interaction.response
+
     def play(self, request: CapturedRequest) -> tuple[dict[str, Any], list[Violation]] | None:
         """The recorded response for `request` (vcrpy's shape), checked and counted, with the
         violations found; None when the cassette has no recording left for it."""
@@ -463,7 +499,9 @@ class ClaudeContractRecorder:
                 self.stats.replayed += 1
         if self.contract_mode == "off":
             return []
-        found = check_exchange(exchange, self.contract)
+        found = check_exchange(
+            exchange, self.contract, verdicts=self.verdicts if origin == "replayed" else None
+        )
         kept: list[Violation] = []
         with self._lock:
             for violation in found:
@@ -508,6 +546,9 @@ class _Switchboard:
         if self._stack is None:
             stack = ExitStack()
             for patcher in CassettePatcherBuilder(self).build():
+                stack.enter_context(patcher)
+            # In front of vcrpy's httpx stubs: recorded answers straight from the transport.
+            for patcher in replay_patchers(lambda: self._current):
                 stack.enter_context(patcher)
             self._stack = stack
             self.entered += 1

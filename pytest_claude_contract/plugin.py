@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from ._report import SessionStats
     from ._server import ContractServer
     from ._settings import ContractSettings
+    from ._verdicts import VerdictStore
 
 MARKER = "claude_contract"
 
@@ -52,6 +53,7 @@ class _State:
     deselected: set[str] = field(default_factory=set)  # paths of deselected tests (-k, --lf)
     patched: bool = False  # a recorder turned vcrpy's patches on (see pytest_runtest_teardown)
     parse_cache: Path | None = None  # parsed cassettes between sessions: <pytest cache>/d/claude_contract
+    verdicts: VerdictStore | None = None  # the response rules' verdicts on recorded responses
 
 
 _STATE = pytest.StashKey[_State]()
@@ -245,6 +247,7 @@ def claude_contract(
             scrub_org_id=state.options.scrub_org_id,
             session_id=state.session_id,
             parse_cache=_parse_cache(request.config, state),
+            verdicts=_verdict_store(request.config, state),
         )
     except CassetteError as exc:
         raise pytest.fail.Exception(
@@ -257,6 +260,18 @@ def claude_contract(
         yield recorder
     finally:
         recorder.deactivate()
+    try:
+        _finish(item, recorder, state)
+    finally:
+        # The recorder (its exchanges, parsed bodies, cassette) is done with: left on the item it would
+        # live to the end of the session, and every full garbage collection would walk it again.
+        del item.stash[_RECORDER]
+
+
+def _finish(item: pytest.Item, recorder: ClaudeContractRecorder, state: _State) -> None:
+    """After the test: its last verdicts, the cassette written, the replay judged."""
+    from ._cassette import CassetteError
+
     recorder.finish_verify()
     _note_shared_replay(item, recorder)
     if not item.stash.get(_FAILED, False):
@@ -265,8 +280,8 @@ def claude_contract(
         recorder.save(test_failed=item.stash.get(_FAILED, False))
     except CassetteError as exc:
         raise pytest.fail.Exception(f"Claude contract: {exc}", pytrace=False) from None
-    if path is not None:
-        state.cassettes.add(str(path))
+    if recorder.cassette_path is not None:
+        state.cassettes.add(str(recorder.cassette_path))
     _judge_replayed_cassette(item, recorder)
 
 
@@ -275,6 +290,14 @@ def _parse_cache(config: pytest.Config, state: _State) -> Path | None:
     if state.parse_cache is None and getattr(config, "cache", None) is not None:
         state.parse_cache = config.cache.mkdir("claude_contract")
     return state.parse_cache
+
+
+def _verdict_store(config: pytest.Config, state: _State) -> VerdictStore:
+    if state.verdicts is None:
+        from ._verdicts import VerdictStore
+
+        state.verdicts = VerdictStore(_parse_cache(config, state))
+    return state.verdicts
 
 
 def _uses_plugin(item: pytest.Item | None, state: _State) -> bool:
@@ -615,6 +638,8 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(_STATE, None)
     if state is None:
         return
+    if state.verdicts is not None:
+        state.verdicts.save()
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller adds it up (_XdistController)
         workeroutput[_OUTPUT_KEY] = {

@@ -194,3 +194,225 @@ def test_lazily_parsed_values_survive_the_pickle_cache() -> None:
     assert restored.events[0].data == "not json"
     assert not isinstance(restored.events[0].json, dict)
     assert restored.events[0].json is parse_events(b"data: x\n\n")[0].json
+
+
+def _verdict_files(root: Path) -> list[Path]:
+    return sorted((root / ".pytest_cache" / "d" / "claude_contract").glob("verdicts-*.marshal"))
+
+
+STREAM = f"""
+import os
+import sys
+
+import anthropic
+import pytest
+
+pytestmark = pytest.mark.claude_contract(MARKER_ARGS)
+
+
+@pytest.fixture(autouse=True)
+def counted_response_rules(claude_contract, monkeypatch):
+    # How many times the response rules run in this test (rather than their verdict being read back).
+    calls = []
+
+    def counted(check):
+        def run(ctx):
+            calls.append(check.__name__)
+            return check(ctx)
+
+        return run
+
+    # The checks module this recorder calls into (in-process pytester runs import the plugin's
+    # lazily imported modules afresh, while the package keeps the first run's as attributes).
+    checks = sys.modules[type(claude_contract).__module__].check_exchange.__globals__
+    monkeypatch.setitem(checks, "RESPONSE_CHECKS", tuple(counted(c) for c in checks["RESPONSE_CHECKS"]))
+    yield
+    print("response rules run:", len(calls))
+
+
+def test_stream():
+    with anthropic.Anthropic(base_url=os.environ["FAKE_API_URL"], max_retries=0) as client:
+        events = client.messages.create(
+            model={MODEL!r}, max_tokens=32, stream=True, messages=[{{"role": "user", "content": "Hi there"}}]
+        )
+        assert [event.type for event in events][-1] == "message_stop"
+"""
+# What the stand-in's "stream-bad-delta" and "no-request-id" faults break.
+BAD_DELTA = "*[[]stream-event[]] event 4 is content_block_delta (thinking_delta) for index 0*"
+NO_REQUEST_ID = "*[[]response-request-id[]]*"
+# A profile that does not require request-id (a gateway that strips it): another contract.
+NO_REQUEST_ID_PROFILE = (
+    "profiles={'2026-10-21': {'required_response_headers': ['anthropic-organization-id']}}"
+)
+
+
+def test_response_verdicts_are_remembered_and_never_change_an_answer(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The response rules' verdict on a recorded response is worked out in the first replay and read
+    back in later sessions (the rules do not run again). Another contract, an edited response or a
+    broken file of verdicts means the rules run again; the verdict is the same either way."""
+    suite.makepyfile(test_verdicts=STREAM.replace("MARKER_ARGS", ""))
+    api.misbehave.update({"stream-bad-delta", "no-request-id"})
+    suite.runpytest("--claude-record-mode=once", "--claude-contract=warn").assert_outcomes(passed=1)
+    go_offline(api, monkeypatch)
+
+    def replay(*expected: str) -> str:
+        result = suite.runpytest("-s")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines([f"*{expected[0]}", *expected[1:]])
+        return result.stdout.str()
+
+    replay("response rules run: 5", NO_REQUEST_ID, BAD_DELTA)
+    assert len(_verdict_files(suite.path)) == 1
+    replay("response rules run: 0", NO_REQUEST_ID, BAD_DELTA)
+
+    # Another contract: judged by that contract (request-id not required), then remembered for it too.
+    suite.makepyfile(test_verdicts=STREAM.replace("MARKER_ARGS", NO_REQUEST_ID_PROFILE))
+    assert "response-request-id" not in replay("response rules run: 5", BAD_DELTA)
+    assert "response-request-id" not in replay("response rules run: 0", BAD_DELTA)
+    suite.makepyfile(test_verdicts=STREAM.replace("MARKER_ARGS", ""))
+    replay("response rules run: 0", NO_REQUEST_ID, BAD_DELTA)
+
+    # A broken file of verdicts is ignored: the rules run again and find the same.
+    for path in _verdict_files(suite.path):
+        path.write_bytes(b"not marshal data")
+    replay("response rules run: 5", NO_REQUEST_ID, BAD_DELTA)
+    replay("response rules run: 0", NO_REQUEST_ID, BAD_DELTA)
+
+    # An edited response (the delta's type mended) is another response: judged again.
+    cassette = suite.path / "cassettes" / "test_verdicts" / "test_stream.yaml"
+    text = cassette.read_text(encoding="utf-8")
+    assert text.count('"thinking_delta"') == 1, text
+    cassette.write_text(text.replace('"thinking_delta"', '"text_delta"'), encoding="utf-8")
+    assert "stream-event" not in replay("response rules run: 5", NO_REQUEST_ID)
+
+
+def test_verdict_files_merge_concurrent_writers_and_replace_older_rules(tmp_path: Path) -> None:
+    """xdist workers each save what they worked out: the file keeps both. A file written by another
+    version of the rules is deleted when this version writes its own."""
+    from pytest_claude_contract._verdicts import VerdictStore, rules_fingerprint
+
+    older = tmp_path / "verdicts-0123456789abcdef0123.marshal"
+    older.write_bytes(b"")
+    first, second = VerdictStore(tmp_path), VerdictStore(tmp_path)
+    first.put(b"a" * 16, ())
+    second.put(b"b" * 16, (("stream-order", "event 2 is ...", "Re-record it."),))
+    first.save()
+    second.save()
+    assert not older.exists()
+    assert [p.name for p in tmp_path.iterdir()] == [f"verdicts-{rules_fingerprint()}.marshal"]
+    later = VerdictStore(tmp_path)
+    assert later.get(b"a" * 16) == ()
+    assert later.get(b"b" * 16) == (("stream-order", "event 2 is ...", "Re-record it."),)
+    assert later.get(b"c" * 16) is None
+    # Nothing new: nothing written.
+    assert later.path is not None
+    stamp = later.path.stat().st_mtime_ns
+    later.save()
+    assert later.path.stat().st_mtime_ns == stamp
+    # Without the pytest cache, verdicts live for the session only.
+    memory = VerdictStore(None)
+    memory.put(b"a" * 16, ())
+    memory.save()
+    assert memory.get(b"a" * 16) == ()
+
+
+RELEASED = """
+import gc
+import weakref
+
+import pytest
+
+REFS = []
+
+
+@pytest.mark.claude_contract(cassette=False)
+def test_uses_the_plugin(claude_contract):
+    REFS.append(weakref.ref(claude_contract))
+
+
+def test_after():
+    gc.collect()
+    assert REFS and REFS[0]() is None, gc.get_referrers(REFS[0]())
+"""
+
+
+def test_a_finished_tests_recorder_is_not_kept(pytester: pytest.Pytester) -> None:
+    """Once its test is over, a recorder (exchanges, parsed bodies, cassette) is garbage: kept to the
+    end of the session, every full collection in a large suite would walk it again."""
+    pytester.makepyfile(test_released=RELEASED)
+    pytester.runpytest().assert_outcomes(passed=2)
+
+
+TRANSPORT = f"""
+import asyncio
+import os
+
+import anthropic
+import pytest
+import vcr.stubs.httpx_stubs as stubs
+
+URL = os.environ["FAKE_API_URL"]
+PROMPTS = PROMPTS_HERE
+
+
+@pytest.fixture(autouse=True)
+def vcrpy_requests(monkeypatch):
+    # How many requests went through vcrpy's own httpx stub (which builds a vcrpy Request each).
+    built = []
+    real = stubs._make_vcr_request
+    monkeypatch.setattr(stubs, "_make_vcr_request", lambda *args: built.append(1) or real(*args))
+    yield
+    print("through vcrpy:", len(built))
+
+
+def ask(text):
+    with anthropic.Anthropic(base_url=URL, max_retries=0) as client:
+        reply = client.messages.create(
+            model={MODEL!r}, max_tokens=32, messages=[{{"role": "user", "content": text}}]
+        )
+    return reply.content[0].text
+
+
+async def ask_async(text):
+    async with anthropic.AsyncAnthropic(base_url=URL, max_retries=0) as client:
+        reply = await client.messages.create(
+            model={MODEL!r}, max_tokens=32, messages=[{{"role": "user", "content": text}}]
+        )
+    return reply.content[0].text
+
+
+@pytest.mark.claude_contract
+def test_ask(claude_contract):
+    for text in PROMPTS:
+        assert text in ask(text)
+        assert text + "!" in asyncio.run(ask_async(text + "!"))
+    print("origins:", " ".join(e.origin for e in claude_contract.exchanges))
+"""
+
+
+def test_recorded_answers_come_straight_from_the_httpx_transport(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A request with a recording left is answered in front of vcrpy's stub (sync and async); one
+    without goes on to vcrpy's stub, which records it (new_episodes) or refuses it (none)."""
+    suite.makepyfile(test_transport=TRANSPORT.replace("PROMPTS_HERE", "['one']"))
+    result = suite.runpytest("-s", "--claude-record-mode=once")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*origins: live live", "*through vcrpy: 2"])
+
+    suite.makepyfile(test_transport=TRANSPORT.replace("PROMPTS_HERE", "['one', 'two']"))
+    result = suite.runpytest("-s", "--claude-record-mode=new_episodes")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*origins: replayed replayed live live", "*through vcrpy: 2"])
+
+    go_offline(api, monkeypatch)
+    result = suite.runpytest("-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*origins: replayed replayed replayed replayed", "*through vcrpy: 0"])
+
+    suite.makepyfile(test_transport=TRANSPORT.replace("PROMPTS_HERE", "['one', 'three']"))
+    result = suite.runpytest("-s")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*through vcrpy: 1", "*Claude contract: no recorded answer for POST*"])

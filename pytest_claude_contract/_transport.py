@@ -1,0 +1,89 @@
+"""Replay straight from httpx's and httpx2's transports, in front of vcrpy's stubs.
+
+The Claude SDKs send through httpx2 (or httpx, for SDK 0.x). vcrpy's stub for them builds a vcrpy
+Request (its own case-insensitive header dict, a parsed URL) for every request before it asks the
+cassette anything: most of what replaying costs outside the checks. When the active test's recorder
+holds a recording for the request, it is answered here, from the transport's own request object.
+Everything else (no recording left, record and verify modes, hosts that are not Claude's) goes on to
+vcrpy's stub untouched, which then decides as it always does.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+from ._exchange import CapturedRequest, lower_headers
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from ._recorder import ClaudeContractRecorder
+
+# The modules whose transports the SDKs use; patched only when already imported (vcrpy imports them).
+_MODULES = ("httpx2", "httpx")
+
+
+def replay_patchers(current: Callable[[], ClaudeContractRecorder | None]) -> Iterator[Any]:
+    """Patchers (unittest.mock) to enter after vcrpy's: each wraps the stub vcrpy installed."""
+    for name in _MODULES:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        sync_inner = module.HTTPTransport.handle_request
+        async_inner = module.AsyncHTTPTransport.handle_async_request
+        yield mock.patch.object(
+            module.HTTPTransport, "handle_request", _sync_stub(module, sync_inner, current)
+        )
+        yield mock.patch.object(
+            module.AsyncHTTPTransport, "handle_async_request", _async_stub(module, async_inner, current)
+        )
+
+
+def _sync_stub(
+    module: Any, inner: Callable[[Any, Any], Any], current: Callable[[], ClaudeContractRecorder | None]
+) -> Callable[[Any, Any], Any]:
+    def handle_request(self: Any, request: Any) -> Any:
+        recorder = current()
+        if recorder is not None and recorder.plays_recordings and recorder.is_claude_url(request.url):
+            body = b"".join(request.stream)
+            request.stream = module.ByteStream(body)  # read: put back for vcrpy's stub, if it gets it
+            response = _answer(module, recorder, request, body)
+            if response is not None:
+                return response
+        return inner(self, request)
+
+    return handle_request
+
+
+def _async_stub(
+    module: Any, inner: Callable[[Any, Any], Any], current: Callable[[], ClaudeContractRecorder | None]
+) -> Callable[[Any, Any], Any]:
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        recorder = current()
+        if recorder is not None and recorder.plays_recordings and recorder.is_claude_url(request.url):
+            body = b"".join([part async for part in request.stream])
+            request.stream = module.ByteStream(body)
+            response = _answer(module, recorder, request, body)
+            if response is not None:
+                return response
+        return await inner(self, request)
+
+    return handle_async_request
+
+
+def _answer(module: Any, recorder: ClaudeContractRecorder, request: Any, body: bytes) -> Any:
+    """The recorded answer as the transport returns it (as vcrpy's stub builds it), or None."""
+    captured = CapturedRequest(request.method, str(request.url), lower_headers(request.headers.items()), body)
+    recorded = recorder.replay(captured)
+    if recorded is None:
+        return None
+    message = recorded["status"]["message"]
+    return module.Response(
+        recorded["status"]["code"],
+        headers=[(name, value) for name, values in recorded["headers"].items() for value in values],
+        # A stream, not content=: content would close the response, and a real one is left open.
+        stream=module.ByteStream(recorded["body"]["string"]),
+        extensions={"reason_phrase": message.encode("ascii")} if message else None,
+    )

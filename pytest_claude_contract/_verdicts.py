@@ -1,0 +1,159 @@
+"""What the response rules found in a recorded response, remembered between replays.
+
+A replayed response is the recorded one, byte for byte, so what the response rules find in it depends
+only on that response, on what the request selects (its version's profile, its endpoint, whether it
+asked for a stream), on the contract, and on the rules' own code. Each verdict is worked out once and
+kept: in memory for the session and, with the pytest cache, in one file per version of the rules'
+code for later sessions. A stream's rules are most of the cost of checking a replayed exchange; the
+request rules still run on every request, since the client under test is what changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import tempfile
+from contextlib import suppress
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._checks import Context
+    from ._contract import Contract
+
+# (rule, message, hint) of each violation, in the order the rules found them.
+Found = tuple[tuple[str, str, str], ...]
+
+# The modules whose code decides a verdict: an edit to any of them (an upgrade, an editable checkout)
+# starts a new file, and the old ones are deleted.
+_RULE_SOURCES = ("_checks.py", "_stream.py", "_contract.py", "_bodies.py", "_exchange.py", "_rules.py")
+# Verdicts kept on disk: the ones this session used and, before them, the most recent others.
+_KEEP = 50_000
+
+
+@cache
+def rules_fingerprint() -> str:
+    """A hash of the rules' source code and of pydantic's version (its messages are in verdicts)."""
+    import pydantic
+
+    hasher = hashlib.blake2b(pydantic.VERSION.encode(), digest_size=10)
+    here = Path(__file__).parent
+    for name in _RULE_SOURCES:
+        hasher.update((here / name).read_bytes())
+    return hasher.hexdigest()
+
+
+class VerdictStore:
+    """Verdicts by key (`key_for`); `folder` is the pytest cache's (None: this session only)."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self._folder = folder
+        self._known: dict[bytes, Found] | None = None  # read from disk when first asked
+        self._used: dict[bytes, Found] = {}
+        self._added = 0
+        self._contracts: dict[int, tuple[Contract, bytes]] = {}
+
+    @property
+    def path(self) -> Path | None:
+        return None if self._folder is None else self._folder / f"verdicts-{rules_fingerprint()}.marshal"
+
+    def key_for(self, ctx: Context) -> bytes:
+        """What a verdict depends on, hashed: the recorded response, and what the request selects."""
+        exchange = ctx.exchange
+        response = exchange.response
+        assert response is not None
+        request_json = exchange.request.json
+        streaming = isinstance(request_json, dict) and request_json.get("stream") is True
+        hasher = hashlib.blake2b(self._contract_key(ctx.contract), digest_size=16)
+        hasher.update(
+            "\0".join(
+                (
+                    ctx.profile.version,
+                    ctx.endpoint.name if ctx.endpoint is not None else "",
+                    exchange.request.path,
+                    "stream" if streaming else "",
+                    str(response.status),
+                    *(f"{name}:{value}" for name, value in sorted(response.headers.items())),
+                    "",
+                )
+            ).encode()
+        )
+        hasher.update(response.body)
+        return hasher.digest()
+
+    def get(self, key: bytes) -> Found | None:
+        found = self._used.get(key)
+        if found is None:
+            found = self._read().get(key)
+            if found is None or not _is_found(found):  # a file of ours, but not of this shape
+                return None
+            self._used[key] = found
+        return found
+
+    def put(self, key: bytes, found: Found) -> None:
+        self._used[key] = found
+        self._added += 1
+
+    def save(self) -> None:
+        """Best effort and atomic (xdist workers share the file): a failure only costs a recheck."""
+        path = self.path
+        if path is None or not self._added:
+            return
+        on_disk = _load(path)  # another worker may have written since this one read it
+        kept = {k: v for k, v in on_disk.items() if k not in self._used}
+        merged = dict(list(kept.items())[-max(_KEEP - len(self._used), 0) :])
+        merged.update(self._used)
+        tmp: str | None = None
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            with os.fdopen(fd, "wb") as handle:
+                marshal.dump(merged, handle)
+            os.replace(tmp, path)
+        except OSError:
+            if tmp is not None:
+                with suppress(OSError):
+                    os.unlink(tmp)
+            return
+        for stale in path.parent.glob("verdicts-*.marshal"):
+            if stale != path:
+                with suppress(OSError):
+                    stale.unlink()
+        self._added = 0
+
+    def _read(self) -> dict[bytes, Found]:
+        if self._known is None:
+            path = self.path
+            self._known = {} if path is None else _load(path)
+        return self._known
+
+    def _contract_key(self, contract: Contract) -> bytes:
+        # By identity, holding the contract so its id is not reused: the default contract is one object
+        # for the session, and a test's own profiles= or api_versions= make one contract for that test.
+        held = self._contracts.get(id(contract))
+        if held is None or held[0] is not contract:
+            key = hashlib.blake2b(contract.model_dump_json().encode(), digest_size=16).digest()
+            if len(self._contracts) > 256:
+                self._contracts.clear()
+            held = self._contracts[id(contract)] = (contract, key)
+        return held[1]
+
+
+def _is_found(value: object) -> bool:
+    return isinstance(value, tuple) and all(
+        isinstance(item, tuple) and len(item) == 3 and all(isinstance(part, str) for part in item)
+        for item in value
+    )
+
+
+def _load(path: Path) -> dict[bytes, Found]:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return {}
+    try:
+        loaded = marshal.loads(data)  # data only: marshal builds no objects of other types
+    except (ValueError, EOFError, TypeError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}

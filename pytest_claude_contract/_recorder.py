@@ -58,8 +58,15 @@ class _Pending:
     source: Any  # the vcrpy request object this was captured from
     raw_length: int
     request: CapturedRequest
-    key: MatchKey
     prechecked: bool = False
+    _key: MatchKey | None = None
+
+    @property
+    def key(self) -> MatchKey:
+        # Only replay needs it: a check-only or recording test never holds the body's canonical text.
+        if self._key is None:
+            self._key = match_key(self.request)
+        return self._key
 
 
 @dataclass
@@ -439,7 +446,7 @@ class ClaudeContractRecorder:
             # aiohttp's json=: aiohttp adds this header itself after vcrpy has seen the request.
             headers["content-type"] = "application/json"
         captured = CapturedRequest(request.method, request.uri, headers, body)
-        pending = _Pending(request, len(body), captured, match_key(captured))
+        pending = _Pending(request, len(body), captured)
         self._pending[id(request)] = pending
         return pending
 

@@ -7,6 +7,12 @@ difference is the plugin (`-p no:claude_contract` for the arm without it). Runs 
 (with, without, with, ...). The 1-test suite uses @pytest.mark.claude_contract, as a real suite
 would, so the plugin's collection hooks run. Then `python -X importtime` of the plugin's entry
 module, to show where its import time goes.
+
+Wall time on a shared VM moves by tens of milliseconds from run to run, more than the difference to
+measure. With valgrind installed, each arm also runs under `valgrind --tool=callgrind` (--callgrind
+runs each, default 2): the instruction count is the same from run to run whatever else the machine
+does, and the difference in instructions, converted at the rate the arm without the plugin runs at
+(its instructions over its median wall time), is the plugin's cost in milliseconds.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -73,12 +80,29 @@ def importtime(module: str) -> list[tuple[int, int, str]]:
     return [(s, c, name) for s, c, _, name in rows]
 
 
+def instructions(command: list[str], folder: Path, env: dict[str, str]) -> int:
+    """Instructions the command executes, counted by callgrind (deterministic for the same inputs)."""
+    result = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = re.search(r"Collected : (\d+)", result.stderr)
+    assert found is not None, result.stderr[-2000:]
+    return int(found.group(1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--callgrind", type=int, default=2, help="runs per arm under callgrind (0: none)")
     args = parser.parse_args()
+    counted: dict[str, list[int]] = {arm: [] for arm in ARMS}
     info = machine()  # the load average as the run starts
     env = replay_env()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
@@ -94,11 +118,25 @@ def main() -> None:
                 run = timed(ARMS[arm], folder, env)
                 assert "test_one" in run.stdout, run.stdout
                 wall[arm].values.append(run.wall)
+        if args.callgrind and shutil.which("valgrind"):
+            for _ in range(args.callgrind):
+                for arm, command in ARMS.items():
+                    counted[arm].append(instructions(command, folder, env))
     added = (wall["with"].median - wall["without"].median) * 1000
     lines = [f"pytest --collect-only -q, 1 test, {args.runs} interleaved runs each (ms min/median/max)"]
     for arm in ARMS:
         lines.append(f"  {arm} the plugin: {wall[arm].spread(1000, '{:.0f}')}")
-    lines.append(f"  the plugin adds {added:.1f} ms (median difference); target <= 15 ms")
+    lines.append(f"  the plugin adds {added:.1f} ms (median difference of wall times)")
+    added_by_count = None
+    if counted["with"]:
+        with_, without = min(counted["with"]), min(counted["without"])
+        per_ms = without / (wall["without"].median * 1000)
+        added_by_count = (with_ - without) / per_ms
+        lines.append(
+            f"  callgrind: {with_:,} instructions with the plugin, {without:,} without "
+            f"(+{with_ - without:,}, {100 * (with_ - without) / without:.1f}%); at {per_ms / 1e6:.2f}M "
+            f"instructions/ms the plugin adds {added_by_count:.1f} ms; target <= 15 ms"
+        )
     rows = importtime("pytest_claude_contract.plugin")
     total = rows[-1][1] if rows else 0
     lines.append(
@@ -113,6 +151,8 @@ def main() -> None:
         "runs": args.runs,
         "wall": {arm: s.values for arm, s in wall.items()},
         "added_ms": added,
+        "instructions": counted,
+        "added_ms_by_instructions": added_by_count,
         "plugin_import_ms": total / 1000,
         "importtime": rows,
         "load_avg_at_end": " ".join(f"{x:.1f}" for x in os.getloadavg()),

@@ -62,8 +62,16 @@ def lower_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> dic
     items = headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for name, value in items:
-        text = ", ".join(_text(v) for v in value) if isinstance(value, (list, tuple)) else _text(value)
-        key = _text(name).lower()
+        # Every request and response passes here: str (and one-string lists) skip the conversions.
+        if type(value) is str:
+            text = value
+        elif type(value) is list and len(value) == 1 and type(value[0]) is str:
+            text = value[0]
+        elif isinstance(value, (list, tuple)):
+            text = ", ".join(_text(v) for v in value)
+        else:
+            text = _text(value)
+        key = name.lower() if type(name) is str else _text(name).lower()
         out[key] = f"{out[key]}, {text}" if key in out else text
     return out
 

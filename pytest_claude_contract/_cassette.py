@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 
 import yaml
 
+from . import _yaml
 from ._exchange import (
     CapturedRequest,
     CapturedResponse,
@@ -182,6 +183,9 @@ def _document(path: Path, raw: bytes) -> CassetteDocument:
 
 
 def _parse_yaml(path: Path, text: str) -> Any:
+    fast = _yaml.load(text)  # the plugin's own shape, at string speed; None: PyYAML's to read
+    if fast is not None:
+        return fast
     try:
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -559,6 +563,9 @@ def recorded_time(value: object) -> datetime | None:
 
 def dump_cassette(interactions: list[Interaction], scrubber: Scrubber) -> str:
     data = {"interactions": [interaction_dict(i, scrubber) for i in interactions], "version": 1}
+    fast = _yaml.dump(data)  # the same text, at string speed, when it can prove it
+    if fast is not None:
+        return fast
     text: str = yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=4096)
     return text
 

@@ -84,10 +84,38 @@ class Event(NamedTuple):
 
 def parse_events(body: bytes) -> list[Event]:
     """The events of an event-stream body, numbered from 1."""
+    text = body.decode("utf-8", "replace")
+    raw = _api_shaped(text)
+    if raw is None:
+        raw = _parsed_line_by_line(text)
+    parsed = _parse_all(raw)
+    return [
+        Event(position, name, data, value)
+        for position, ((name, data), value) in enumerate(zip(raw, parsed, strict=True), 1)
+    ]
+
+
+def _api_shaped(text: str) -> list[tuple[str | None, str | None]] | None:
+    """(name, data) per event when the stream is shaped as the API sends it, every event an
+    "event: " line, a "data: " line and an empty line; None otherwise. The same values as reading it
+    line by line, with slices and a few C-level checks instead of a Python step per line."""
+    if "\r" in text or not text.endswith("\n\n"):
+        return None
+    lines = text.split("\n")
+    if len(lines) % 3 != 1:
+        return None
+    names, datas, blanks = lines[0:-1:3], lines[1::3], lines[2::3]
+    if any(blanks) or not all(n.startswith("event: ") for n in names):
+        return None
+    if not all(d.startswith("data: ") for d in datas):
+        return None
+    return [(name[7:].strip() or None, data[6:]) for name, data in zip(names, datas, strict=True)]
+
+
+def _parsed_line_by_line(text: str) -> list[tuple[str | None, str | None]]:
     raw: list[tuple[str | None, str | None]] = []  # (name, data) per event
     name: str | None = None
     data: list[str] | None = None
-    text = body.decode("utf-8", "replace")
     # str.split is several times faster than the regex; only CR line ends need the regex.
     for line in _LINE_END.split(text) if "\r" in text else text.split("\n"):
         if not line:
@@ -108,11 +136,7 @@ def parse_events(body: bytes) -> list[Event]:
                 data.append(value)
     if name is not None or data is not None:  # a last event without its blank line
         raw.append((name or None, _joined(data)))
-    parsed = _parse_all(raw)
-    return [
-        Event(position, name, data, value)
-        for position, ((name, data), value) in enumerate(zip(raw, parsed, strict=True), 1)
-    ]
+    return raw
 
 
 def _joined(data: list[str] | None) -> str | None:

@@ -1,15 +1,16 @@
-"""Cassette YAML at string speed: the shape this plugin writes, read and written without PyYAML's
-node-by-node Python constructors and representers.
+"""Cassette YAML at string speed: the shape this plugin writes (and vcrpy's), read and written without
+PyYAML's node-by-node Python constructors and representers.
 
 Cassettes stay plain YAML that vcrpy and PyYAML read. `dump` writes exactly the text
 `yaml.dump(data, Dumper=<libyaml's dumper, literal blocks for multi-line strings>, sort_keys=False,
 allow_unicode=True, width=4096)` writes, and `load` returns exactly what libyaml's safe loader returns,
 but only for what they can prove they handle: block mappings and sequences, plain and single-quoted
-one-line scalars, literal blocks, null, booleans and decimal integers. Anything else (a double-quoted
-or folded scalar, a tab, a comment, an anchor, a float, a very long line...) makes them return None
-and the caller uses PyYAML, so errors and their line numbers still come from PyYAML. The bulk of a
-cassette is literal blocks (pretty JSON bodies and SSE streams): those are cut and indented with
-str.replace and one regex search each, not a Python step per character.
+scalars (read also when folded over lines, as vcrpy's dumper writes long strings), literal blocks,
+null, booleans and decimal integers. Anything else (a double-quoted or folded-block scalar, a tab, a
+comment, an anchor, a float, a very long line...) makes them return None and the caller uses PyYAML,
+so errors and their line numbers still come from PyYAML. The bulk of a cassette is its bodies (pretty
+JSON and SSE streams in literal blocks, or long folded strings): those are cut out, indented and
+folded with str.replace and a regex search or substitution each, not a Python step per line.
 """
 
 from __future__ import annotations
@@ -23,10 +24,6 @@ import yaml
 _STR_TAG = "tag:yaml.org,2002:str"
 _RESOLVER = yaml.resolver.Resolver()
 
-# Characters libyaml's emitter writes as they are (LF, printable ASCII, the BMP's printable range
-# without the byte-order mark); any other (a tab, CR, NEL, LS, PS, an emoji) makes it double-quote.
-_WRITTEN_AS_IS = re.compile("[\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd]*")
-_ASCII_WRITTEN_AS_IS = bytes(range(0x20, 0x7F)) + b"\n"
 # Indicators that stop a plain scalar at its first character.
 _FIRST_INDICATORS = frozenset("#,[]{}&*!|>'\"%@`")
 _KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-/]*")
@@ -53,10 +50,32 @@ def _plain_resolves_to_str(value: str) -> bool:
     return _resolved(value) == _STR_TAG
 
 
+# Text is checked on its UTF-8 bytes: str methods and regexes are several times slower. ASCII bytes
+# libyaml's emitter writes as they are (any other, a tab or CR, makes it double-quote a string), and
+# those its reader reads as themselves (the others it refuses, or reads CR as a line break); both
+# with every byte of a 2- or 3-byte character, the reader also with those of 4-byte ones (the emitter
+# escapes characters outside the BMP).
+_WRITTEN_AS_IS = bytes(range(0x20, 0x7F)) + b"\n" + bytes(range(0x80, 0xF0))
+_READ_AS_IS = bytes(range(0x20, 0x7F)) + b"\t\n" + bytes(range(0x80, 0x100))
+# Characters neither side takes as they are: LS and PS (line breaks to YAML), the BOM and the
+# non-characters U+FFFE and U+FFFF; C1 controls (NEL among them) and surrogates.
+_REFUSED_SEQUENCES = (b"\xe2\x80\xa8", b"\xe2\x80\xa9", b"\xef\xbb\xbf", b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+_REFUSED_PAIRS = re.compile(b"\xc2[\x80-\x9f]|\xed[\xa0-\xbf]")
+
+
+def _as_is(data: bytes, kept: bytes) -> bool:
+    """`data`, UTF-8, holds only bytes in `kept` and none of the refused characters."""
+    if data.translate(None, kept):
+        return False
+    if data.isascii():
+        return True
+    if any(sequence in data for sequence in _REFUSED_SEQUENCES):
+        return False
+    return not ((b"\xc2" in data or b"\xed" in data) and _REFUSED_PAIRS.search(data))
+
+
 def _written_as_is(value: str) -> bool:
-    if value.isascii():  # the common case, checked on bytes: the regex is several times slower
-        return not value.encode("ascii").translate(None, _ASCII_WRITTEN_AS_IS)
-    return _WRITTEN_AS_IS.fullmatch(value) is not None
+    return _as_is(value.encode("utf-8", "surrogatepass"), _WRITTEN_AS_IS)
 
 
 def _plain_shape(value: str) -> bool:
@@ -81,105 +100,122 @@ def dump(data: Any) -> str | None:
     `data` holds anything this writer does not handle."""
     if not isinstance(data, dict) or not data:
         return None
-    out: list[str] = []
+    writer = _Writer()
     try:
-        _mapping(data, 0, out, "")
+        writer.mapping(data, 0, "")
     except _Decline:
         return None
-    if any(part.startswith((" |+", " |2+")) for part in out):
+    if writer.open_ended:
         # A block that keeps its final line breaks leaves the document open-ended for libyaml, which
         # then closes it with an explicit end marker.
-        out.append("...\n")
-    return "".join(out)
+        writer.out.append("...\n")
+    text = "".join(writer.out)
+    # A space before a line break makes the emitter double-quote a multi-line string. Checked once on
+    # the whole text: the only lines that can end with a space are those of a literal block, from a
+    # string with a space before a break or at its end.
+    if _SPACE_BREAK.search(text):
+        return None
+    return text
 
 
-def _mapping(data: dict[Any, Any], column: int, out: list[str], first_prefix: str) -> None:
-    """A non-empty block mapping whose keys stand at `column`; the first key's line starts with
-    `first_prefix` (a sequence item's "- "), the others with spaces."""
-    pad = " " * column
-    for position, (key, value) in enumerate(data.items()):
-        if type(key) is not str or len(key) > _MAX_KEY or "\n" in key or not _plain_allowed(key):
-            raise _Decline
-        if not _written_as_is(key):
-            raise _Decline
-        out.append(first_prefix if position == 0 and first_prefix else pad)
-        out.append(key)
-        out.append(":")
-        _value(value, column, out)
+# Line breaks are rare next to spaces: looked for first (several times faster than " \n").
+_SPACE_BREAK = re.compile("\n(?<= \n)")
+# A line break that starts a line with something on it: indented in a literal block.
+_LINE_START = re.compile("\n(?=[^\n])")
+# A line break with something after it: a space once a flow scalar's lines are folded.
+_FOLDED_BREAK = re.compile("\n(?!\n)")
+# A folded plain scalar whose line (after the first) starts with an indicator: PyYAML's to read.
+_CONTINUATION_INDICATOR = re.compile("\n *[-?:,\\[\\]{}#&*!|>'\"%@`]")
 
 
-def _value(value: Any, column: int, out: list[str]) -> None:
-    """The value of a key at `column`, from just after its colon."""
-    if type(value) is dict:
-        if not value:
-            out.append(" {}\n")
-            return
-        out.append("\n")
-        _mapping(value, column + 2, out, "")
-    elif type(value) is list:
-        if not value:
-            out.append(" []\n")
-            return
-        out.append("\n")
-        _sequence(value, column, out)  # indentless: the items' dashes under the key
-    else:
-        _scalar(value, column + 2, out)
+class _Writer:
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.open_ended = False
 
-
-def _sequence(items: list[Any], column: int, out: list[str]) -> None:
-    pad = " " * column
-    for item in items:
-        if type(item) is dict:
-            if not item:
-                out.append(pad + "- {}\n")
+    def mapping(self, data: dict[Any, Any], column: int, first_prefix: str) -> None:
+        """A non-empty block mapping whose keys stand at `column`; the first key's line starts with
+        `first_prefix` (a sequence item's "- "), the others with spaces."""
+        out = self.out
+        pad = " " * column
+        for key, value in data.items():
+            if type(key) is not str or not _plain_key(key):
+                raise _Decline
+            out.append(first_prefix or pad)
+            first_prefix = ""
+            out.append(key)
+            out.append(":")
+            kind = type(value)
+            if kind is str:
+                if "\n" in value:
+                    self.literal(value, column + 2)
+                else:
+                    out.append(_one_line(value))
+            elif kind is dict:
+                if value:
+                    out.append("\n")
+                    self.mapping(value, column + 2, "")
+                else:
+                    out.append(" {}\n")
+            elif kind is list:
+                if value:
+                    out.append("\n")
+                    self.sequence(value, column)  # indentless: the items' dashes under the key
+                else:
+                    out.append(" []\n")
             else:
-                _mapping(item, column + 2, out, pad + "- ")
-        elif type(item) is list:
-            raise _Decline  # a sequence in a sequence: never in a cassette
-        else:
-            out.append(pad + "-")
-            _scalar(item, column + 2, out)
+                out.append(_other_scalar(value))
 
+    def sequence(self, items: list[Any], column: int) -> None:
+        out = self.out
+        pad = " " * column
+        for item in items:
+            kind = type(item)
+            if kind is dict:
+                if item:
+                    self.mapping(item, column + 2, pad + "- ")
+                else:
+                    out.append(pad + "- {}\n")
+            elif kind is list:
+                raise _Decline  # a sequence in a sequence: never in a cassette
+            else:
+                out.append(pad + "-")
+                if kind is str and "\n" in item:
+                    self.literal(item, column + 2)
+                else:
+                    out.append(_one_line(item) if kind is str else _other_scalar(item))
 
-def _scalar(value: Any, content_column: int, out: list[str]) -> None:
-    """A scalar after "key:" or "-" (the space included); literal block lines at `content_column`."""
-    kind = type(value)
-    if value is None:
-        out.append(" null\n")
-    elif kind is bool:
-        out.append(" true\n" if value else " false\n")
-    elif kind is int:
-        out.append(f" {value}\n")
-    elif kind is str:
-        out.append(_string(value, content_column))
-    else:
-        raise _Decline  # floats, bytes (!!binary), times: PyYAML's to write
-
-
-def _string(value: str, content_column: int) -> str:
-    if not _written_as_is(value):
-        raise _Decline  # double-quoted, with escapes
-    if "\n" in value:
-        if " \n" in value or value.endswith(" "):
-            raise _Decline  # a space before a line break, or at the end: double-quoted
-        hints = "2" if value[0] in " \n" else ""
+    def literal(self, value: str, column: int) -> None:
+        """A multi-line string after "key:" or "-", as a literal block with its lines at `column`."""
+        if not _written_as_is(value):
+            raise _Decline  # double-quoted, with escapes
+        hints = "2" if value[0] in " \n" else ""  # the indentation can't be told from the first line
         if not value.endswith("\n"):
             hints += "-"
         elif value == "\n" or value.endswith("\n\n"):
             hints += "+"
-        pad = " " * content_column
-        # Every line indented, then the empty ones (the only blank lines a literal block can hold)
-        # without it, as the emitter writes them; each replace skips every other one of a run.
-        body = pad + value.replace("\n", "\n" + pad)
-        empty = "\n" + pad + "\n"
-        while empty in body:
-            body = body.replace(empty, "\n\n")
-        if body.startswith(pad + "\n"):
-            body = body[len(pad) :]
-        if value.endswith("\n"):
-            return f" |{hints}\n{body[: -len(pad)]}"
-        return f" |{hints}\n{body}\n"
-    if len(value) > _MAX_LINE_SCALAR:
+            self.open_ended = True
+        pad = " " * column
+        # Every line that has something on it indented; empty lines stay empty, as the emitter
+        # writes them. The block's final break is the value's, or one added after it.
+        out = self.out
+        out.append(f" |{hints}\n")
+        if value[0] != "\n":
+            out.append(pad)
+        out.append(_LINE_START.sub("\n" + pad, value))
+        if hints[-1:] == "-":
+            out.append("\n")
+
+
+@lru_cache(maxsize=1024)
+def _plain_key(key: str) -> bool:
+    return len(key) <= _MAX_KEY and "\n" not in key and _plain_allowed(key) and _written_as_is(key)
+
+
+@lru_cache(maxsize=4096)  # header values repeat
+def _one_line(value: str) -> str:
+    """A one-line string after "key:" or "-" (the space included), plain or single-quoted."""
+    if len(value) > _MAX_LINE_SCALAR or not _written_as_is(value):
         raise _Decline
     if _plain_allowed(value):
         return f" {value}\n"
@@ -187,76 +223,94 @@ def _string(value: str, content_column: int) -> str:
     return f" '{quoted}'\n"
 
 
+def _other_scalar(value: Any) -> str:
+    if value is None:
+        return " null\n"
+    kind = type(value)
+    if kind is bool:
+        return " true\n" if value else " false\n"
+    if kind is int:
+        return f" {value}\n"
+    raise _Decline  # floats, bytes (!!binary), times: PyYAML's to write
+
+
 # ---------------------------------------------------------------- reading
 
 
-def load(text: str) -> Any | None:
+def load(text: str, raw: bytes | None = None) -> Any | None:
     """What libyaml's safe loader returns for `text`, or None when `text` is not in the subset this
-    reader proves it handles (the caller then parses with PyYAML)."""
+    reader proves it handles (the caller then parses with PyYAML). `raw`: the UTF-8 bytes `text` was
+    decoded from, when the caller has them (checked instead of encoding `text` again)."""
+    if not text.endswith("\n") or not _as_is(
+        text.encode("utf-8", "surrogatepass") if raw is None else raw, _READ_AS_IS
+    ):
+        return None
     if text.endswith("\n...\n"):  # the end marker libyaml writes after a block that keeps its breaks
         text = text[:-4]
-    if not text.endswith("\n") or not _loadable_as_is(text):
-        return None
-    reader = _Reader(text.split("\n"))
+    reader = _Reader(text)
     try:
         data = reader.mapping(0)
-        if reader.at != len(reader.lines) - 1:  # the last "line" is what follows the final break
+        if reader.at != reader.size:
             return None
     except (_Decline, ValueError, IndexError):
         return None
     return data
 
 
-# Bytes of UTF-8 text that PyYAML reads as themselves: printable ASCII, tab and LF (multi-byte
-# characters are looked at apart).
-_ASCII_AS_IS = bytes(range(0x20, 0x7F)) + b"\t\n" + bytes(range(0x80, 0x100))
-# Multi-byte characters PyYAML refuses (BOM, non-characters) or reads as line breaks (LS, PS).
-_REFUSED_SEQUENCES = (b"\xe2\x80\xa8", b"\xe2\x80\xa9", b"\xef\xbb\xbf", b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+@lru_cache(maxsize=64)
+def _block_end(indent: int) -> re.Pattern[str]:
+    """The line break that ends a literal block indented by `indent`: the next line is neither empty
+    nor indented that far with more than spaces after (or the text ends)."""
+    return re.compile(f"\n(?! {{{indent}}}(?! *\n)|\n)")
 
 
-def _loadable_as_is(text: str) -> bool:
-    """No character PyYAML's reader refuses or turns into another (CR, NEL, LS and PS are line breaks
-    to it). Checked on the UTF-8 bytes: str methods and regexes are several times slower here."""
-    data = text.encode("utf-8", "surrogatepass")
-    if data.translate(None, _ASCII_AS_IS):
-        return False  # C0 controls (CR included) or DEL
-    if data.isascii():
-        return True
-    if any(sequence in data for sequence in _REFUSED_SEQUENCES) or b"\xed" in data:
-        return False  # ...and surrogates (ED A0-BF), never valid in a file read as UTF-8
-    position = data.find(b"\xc2")
-    while position != -1:  # C1 controls, NEL among them: C2 80 to C2 9F
-        if data[position + 1] < 0xA0:
-            return False
-        position = data.find(b"\xc2", position + 2)
-    return True
+@lru_cache(maxsize=64)
+def _flow_line_break(indent: int) -> re.Pattern[str]:
+    """A line break in a flow scalar's lines that this reader does not fold: after a space, or before
+    a line neither empty nor `indent` spaces and then something else than a space (in a search that
+    ends at the closing quote, that end is something else)."""
+    return re.compile(f"\n(?:(?<= \n)|(?! {{{indent}}}(?:[^ \n]|\\Z)|\n))")
 
 
 class _Reader:
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        self.at = 0  # the next line to read
-        # A sequence item's "- key: value" line, read as "  key: value" (indentation, content).
-        self.rewritten: tuple[int, str] | None = None
+    """Reads the text line by line from `at`; literal blocks and scalars folded over lines are cut
+    out whole."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.size = len(text)
+        self.at = 0  # where the next line starts
+        # The line last looked at (most are looked at twice or more): where it starts and ends, its
+        # indentation and content (None: the end of the text). A sequence item's "- key: value" is
+        # turned into "  key: value" here, the first line of the mapping it starts.
+        self._seen_at = -1
+        self._seen_end = 0
+        self._seen: tuple[int, str] | None = None
 
     def _line(self) -> tuple[int, str] | None:
         """The indentation and content of the next line (empty lines skipped), or None at the end."""
-        if self.rewritten is not None:
-            return self.rewritten
-        lines, last = self.lines, len(self.lines) - 1
-        while self.at < last and not lines[self.at]:
-            self.at += 1
-        if self.at >= last:
+        at = self.at
+        if at == self._seen_at:
+            return self._seen
+        text, size = self.text, self.size
+        while at < size and text[at] == "\n":
+            at += 1
+        self.at = self._seen_at = at
+        if at == size:
+            self._seen = None
             return None
-        line = lines[self.at]
+        end = text.index("\n", at)
+        line = text[at:end]
         content = line.lstrip(" ")
         if not content or "\t" in line or content[0] == "#":
             raise _Decline  # whitespace-only lines, tabs and comments: PyYAML's
-        return len(line) - len(content), content
+        self._seen_end = end + 1
+        self._seen = (len(line) - len(content), content)
+        return self._seen
 
     def _next_line(self) -> None:
-        self.rewritten = None
-        self.at += 1
+        """Past the line `_line` returned."""
+        self.at = self._seen_end
 
     def mapping(self, column: int) -> dict[str, Any]:
         """A block mapping whose keys stand at `column`."""
@@ -268,7 +322,7 @@ class _Reader:
             if indent > column:
                 raise _Decline
             key, colon, rest = content.partition(":")
-            if not colon or not _KEY.fullmatch(key) or not _plain_resolves_to_str(key):
+            if not colon or not _is_key(key):
                 raise _Decline
             self._next_line()
             data[key] = self._value(rest, column)
@@ -299,9 +353,7 @@ class _Reader:
             return []
         if rest[0] == "|":
             return self._literal(rest, column)
-        value = _inline(rest)
-        self._no_continuation(column)
-        return value
+        return self._flow_scalar(rest, column)
 
     def _no_continuation(self, column: int) -> None:
         # A more indented line after a one-line scalar would continue it (or be an error).
@@ -325,55 +377,130 @@ class _Reader:
             elif _is_key_line(rest):
                 # "- key: value": a mapping whose keys stand two columns in; its first line is read
                 # as if the dash were a space.
-                self.rewritten = (column + 2, rest)
+                self._seen = (column + 2, rest)
                 items.append(self.mapping(column + 2))
             else:
                 self._next_line()
-                items.append(_inline(rest))
-                self._no_continuation(column)
+                items.append(self._flow_scalar(rest, column))
         return items
 
+    def _flow_scalar(self, rest: str, column: int) -> Any:
+        """A plain or single-quoted scalar that starts with `rest`, the end of the line just read (a
+        key's value, the key at `column`, or a sequence item, its dash there). It goes on over the
+        lines after when they are indented further: vcrpy's cassettes fold long strings so."""
+        if rest[0] == "'":
+            try:
+                value = _inline(rest)
+            except _Decline:  # no closing quote on this line
+                return self._quoted_lines(rest, column)
+        else:
+            line = self._line()
+            if line is not None and line[0] > column:
+                return self._plain_lines(rest, column)
+            value = _inline(rest)
+        self._no_continuation(column)
+        return value
+
+    def _quoted_lines(self, rest: str, column: int) -> str:
+        """A single-quoted scalar from `rest` on, over more lines."""
+        text = self.text
+        start = self.at - len(rest)  # just after the opening quote
+        end = start
+        while (end := text.find("'", end)) != -1 and text[end + 1] == "'":
+            end += 2  # an escaped quote
+        if end < self.at or text[end + 1] != "\n":
+            raise _Decline  # no closing quote, or something after it
+        value = self._folded(start, end, column)
+        if "'" in value:  # one character: looked for several times faster than two
+            value = value.replace("''", "'")
+        self.at = end + 2
+        self._no_continuation(column)
+        return value
+
+    def _plain_lines(self, rest: str, column: int) -> str:
+        """A plain scalar from `rest` on, over more lines; always a string."""
+        text = self.text
+        start = self.at - 1 - len(rest)
+        found = _flow_line_break(column + 2).search(text, self.at - 1)
+        if found is None or found.start() < self.at or text[found.start() - 1] == " ":
+            raise _Decline  # the next line indented otherwise than this reader wants, or a space
+        region = text[start : found.start()].rstrip("\n")  # the final breaks are not part of it
+        if ": " in region or ":\n" in region or region.endswith(":") or " #" in region:
+            raise _Decline  # a mapping or a comment, in or after it
+        if _CONTINUATION_INDICATOR.search(region) or not _plain_shape(rest):
+            raise _Decline
+        value = self._folded(start, start + len(region), column)
+        if _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) != _STR_TAG:  # type: ignore[no-untyped-call]
+            raise _Decline
+        self.at = found.start() + 1
+        self._no_continuation(column)
+        return value
+
+    def _folded(self, start: int, end: int, column: int) -> str:
+        """The text from `start` to `end` (exclusive) folded as YAML folds a flow scalar's lines: a
+        single line break becomes a space, a run of them one break fewer; the indentation of the
+        lines after the first (column + 2 spaces, as the emitter writes them) goes."""
+        text = self.text
+        region = text[start:end]
+        if _flow_line_break(column + 2).search(text, self.at - 1, end) or "\t" in region:
+            raise _Decline  # lines indented otherwise, spaces before a break, tabs: PyYAML's
+        lines = region.replace("\n" + " " * (column + 2), "\n")
+        if "\n\n" not in lines:  # no empty line: every break becomes a space
+            return lines.replace("\n", " ")
+        # A break with something after it becomes a space; at the end of a run, that space goes.
+        return _FOLDED_BREAK.sub(" ", lines).replace("\n ", "\n")
+
     def _literal(self, header: str, column: int) -> str:
+        """A literal block whose header (after "key: ") is `header`; its lines start at `at`."""
         match = _BLOCK_HEADER.fullmatch(header)
         if match is None:
             raise _Decline
-        lines, last, start = self.lines, len(self.lines) - 1, self.at
+        text, start = self.text, self.at
         if match.group(1):
             indent = column + int(match.group(1))
-        else:
+        else:  # the indentation of the first line that is not empty
             first = start
-            while first < last and not lines[first]:
+            while first < len(text) and text[first] == "\n":
                 first += 1
-            indent = len(lines[first]) - len(lines[first].lstrip(" "))
-            if indent <= column or first >= last:
+            line = text[first : text.find("\n", first)]
+            indent = len(line) - len(line.lstrip(" "))
+            if indent <= column:
                 raise _Decline
-        pad = " " * indent
-        end = start
-        # The block: empty lines and lines indented by `pad`, up to the first line that is neither.
-        while end < last and (not (line := lines[end]) or line.startswith(pad)):
-            end += 1
-        if end == start:
+        end = _block_end(indent).search(text, start - 1)
+        if end is None or end.start() < start:
             raise _Decline  # an empty block: PyYAML's
-        self.at = end
-        raw = "\n".join(lines[start:end])
-        # A whitespace-only line: its part in the value depends on its length and the chomping.
-        if (" \n" in raw or raw.endswith(" ")) and re.search(r"(?:^|\n) +(?:\n|$)", raw):
+        block_end = end.start() + 1
+        if block_end < len(text) and not text[block_end : text.index("\n", block_end)].strip(" "):
+            # A whitespace-only line: its part in the value depends on its length and the chomping.
             raise _Decline
-        content = ("\n" + raw).replace("\n" + pad, "\n")[1:] + "\n"
+        self.at = block_end
+        # The lines with their final break, the first line's indentation left out (an empty first
+        # line has none).
+        lines = text[start if text[start] == "\n" else start + indent : block_end]
+        content = lines.replace("\n" + " " * indent, "\n")
         chomp = match.group(2)
         if chomp == "+":
             return content
-        core = content.rstrip("\n")
-        if chomp == "-" or not core:
-            return core
-        return core + "\n"
+        if chomp == "-":
+            return content.rstrip("\n")
+        if content.endswith("\n\n") or content == "\n":  # clipped to one final break, or to none
+            core = content.rstrip("\n")
+            return core + "\n" if core else ""
+        return content
 
 
+@lru_cache(maxsize=1024)
+def _is_key(key: str) -> bool:
+    return _KEY.fullmatch(key) is not None and _plain_resolves_to_str(key)
+
+
+@lru_cache(maxsize=1024)
 def _is_key_line(rest: str) -> bool:
     key, colon, after = rest.partition(":")
     return bool(colon) and (not after or after[0] == " ") and _KEY.fullmatch(key) is not None
 
 
+@lru_cache(maxsize=4096)  # header values repeat
 def _inline(rest: str) -> Any:
     """A one-line scalar: single-quoted, or plain (str, null, bool or decimal int); else _Decline."""
     if rest[0] == "'":

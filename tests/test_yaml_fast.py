@@ -1,11 +1,15 @@
 """The string-speed YAML reader and writer (`_yaml`) never disagree with PyYAML: `dump` writes the
 very text PyYAML's dumper writes, `load` returns what libyaml's loader returns, or either declines
 (None) and the caller uses PyYAML. Shown on generated data full of YAML's edge cases, on every
-cassette in the repository (copies of real ones among them), and through the plugin's own load and write."""
+cassette in the repository (copies of real ones other projects recorded among them), and through the
+plugin's own load and write."""
 
 from __future__ import annotations
 
+import itertools
+import json
 import string
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +18,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_claude_contract import _yaml
+from pytest_claude_contract import _cassette, _yaml
 from pytest_claude_contract._cassette import (
+    REDACTED,
     CassetteError,
     Scrubber,
     _BlockDumper,
+    _readable_body,
     dump_cassette,
     load_cassette,
     read_cassette_document,
@@ -95,10 +101,12 @@ EDGE_CHARS = st.sampled_from(
         "\x00",
         "\x7f",
         "\x85",
+        "\x9f",
         "\xa0",
         "\xad",
         "é",
         "“",
+        "한",  # U+D55C: UTF-8 ED 95 9C, beside the surrogates (ED A0-BF)
         "\u2028",
         "\ufeff",
         "😀",
@@ -201,6 +209,9 @@ def test_the_plugins_own_shape_takes_the_fast_path() -> None:
         ({"k": "\u2028"}, "a line separator: a line break to YAML"),
         ({"k": "emoji 😀\nline"}, "outside the BMP: escaped"),
         ({"k": "a \nb"}, "a space before a line break"),
+        ({"k": "a\nb "}, "a multi-line string ending with a space"),
+        ({"k": "a\n\tb"}, "a tab in a multi-line string"),
+        ({"k": "a\r\nb"}, "CR"),
         ({"k": 1.5}, "a float"),
         ({"k": b"\x00\x01"}, "bytes: !!binary"),
         ({"k": "x" * 5000}, "a long line the emitter may fold"),
@@ -218,9 +229,20 @@ def test_dump_declines_what_it_does_not_write_itself(data: dict[str, Any], why: 
         ("k: v # comment\n", "a comment"),
         ("k: &a v\nj: *a\n", "anchors"),
         ("k: 1.5\n", "a float"),
-        ("k: plain\n  continued\n", "a plain scalar over two lines"),
+        ("k: plain\n   continued\n", "a folded line indented further than the emitter writes it"),
+        ("k: 'a\n b'\n", "a folded line indented less than the emitter writes it"),
+        ("k: 'a \n  b'\n", "a space before a folded line break"),
+        ("k: plain\n  - continued\n", "a plain scalar's folded line starting with an indicator"),
+        ("k: plain\n  more: x\n", "a mapping inside a plain scalar's lines"),
+        ("k: 'a\n  b' c\n", "something after the closing quote"),
+        ("k: 'a\n  b\nj: c\n", "no closing quote"),
         ("k: |\n  a\r\n  b\n", "CR"),
         ("k:\n\tv\n", "a tab"),
+        ("k: |\n  a\n  \n  b\n", "a whitespace-only line in a literal block"),
+        ("k: |\n  \nj: 1\n", "a literal block of one whitespace-only line"),
+        ("k: |\n  a\n   \n", "a literal block ending with a whitespace-only line"),
+        ("k: v\n\x85j: w\n", "NEL: a line break to YAML"),
+        ("k: \ud800\n", "a surrogate"),
         ("k: >\n  folded\n", "a folded block"),
         ("--- \nk: v\n", "a document marker"),
     ],
@@ -230,7 +252,8 @@ def test_load_declines_what_it_does_not_read_itself(text: str, why: str) -> None
 
 
 def _cassette_files() -> list[Path]:
-    # tests/ and examples/ hold copies of the real cassettes other projects recorded.
+    # The real cassettes other projects recorded are here as copies (tests/data/real-cassettes): the
+    # tests read nothing outside the repository.
     return sorted([*ROOT.glob("tests/**/*.yaml"), *ROOT.glob("examples/**/*.yaml")])
 
 
@@ -284,3 +307,233 @@ def test_the_plugin_writes_and_reads_its_cassettes_through_the_fast_path(
     assert [i.request for i in again] == [i.request for i in interactions]
     assert [i.response for i in again] == [i.response for i in interactions]
     assert dump_cassette(again, Scrubber([])) == expected_text
+
+
+BLOCK_HEADERS = ["|", "|-", "|+", "|2", "|2-", "|2+", "|1", "|4"]
+BLOCK_LINES = [
+    "",
+    "\n",
+    "\n\n",
+    "  x\n",
+    "  x\n\n",
+    "  x\n\n\n",
+    "\n  x\n",
+    "  \n",
+    "    \n",
+    "  x\n  \n  y\n",
+    "   x\n  y\n",
+    "  x\n   \n",
+    "  x\n\n  y\n",
+    "    x\n  y\n",
+    "  \n  x\n",
+    "\n\n  x\n\n",
+    "  x\n    y\n\n",
+    " x\n",
+    "  x\t\n  \ty\n",
+]
+AFTER_BLOCK = ["", "b: 1\n", "\n", "  \n", "b:\n- 1\n"]
+
+
+@pytest.mark.parametrize("header", BLOCK_HEADERS)
+def test_literal_blocks_written_by_hand_read_as_pyyaml_reads_them(header: str) -> None:
+    """Every mix of indentation indicator, chomping, empty and whitespace-only lines, at the top and
+    one mapping down: load returns PyYAML's value or declines, and declines what PyYAML refuses."""
+    read_fast = 0
+    for lines, after in itertools.product(BLOCK_LINES, AFTER_BLOCK):
+        nested = "\n".join(f"  {line}" if line else line for line in lines.split("\n"))
+        for text in (f"k: {header}\n{lines}{after}", f"a:\n  k: {header}\n{nested}{after}"):
+            loaded = _yaml.load(text)
+            try:
+                expected = pyyaml_load(text)
+            except yaml.YAMLError:
+                assert loaded is None, text
+                continue
+            if loaded is not None:
+                read_fast += 1
+                assert loaded == expected, text
+    assert read_fast >= 10
+
+
+def test_text_beyond_ascii_takes_the_fast_path() -> None:
+    """Accents, typographic quotes, Hangul (whose UTF-8 starts like a surrogate's) and a no-break space
+    are written and read as they are; a character outside the BMP is read, and written by PyYAML."""
+    data = {"k": "café “quoted” 한국어\xa0x", "block": "é\n한\n", "list": ["ü"]}
+    text = _yaml.dump(data)
+    assert text is not None
+    assert text == pyyaml_dump(data)
+    assert _yaml.load(text) == data == pyyaml_load(text)
+    assert _yaml.dump({"k": "emoji 😀"}) is None
+    hand_written = "k: |-\n  emoji 😀\n  é\n"
+    assert _yaml.load(hand_written) == pyyaml_load(hand_written) == {"k": "emoji 😀\né"}
+
+
+def test_load_checks_the_bytes_it_is_given() -> None:
+    """The caller's bytes are checked instead of the text encoded again: the same answer, and a
+    byte-order mark in them declines (PyYAML's to read)."""
+    text = pyyaml_dump(CASSETTE)
+    assert _yaml.load(text, text.encode()) == _yaml.load(text) == CASSETTE
+    assert _yaml.load(text, b"\xef\xbb\xbf" + text.encode()) is None
+
+
+JSON_STRINGS = st.one_of(
+    st.text(max_size=20),
+    st.sampled_from(
+        ['"', "\\", "\n", "\t", "\x00", "\x1f", "\x7f", "é", "\u2028", "😀", "\ud800", "</", "'"]
+    ),
+)
+JSON_VALUES = st.recursive(
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-(10**30), 10**30),
+        st.floats(allow_nan=True, allow_infinity=True),
+        JSON_STRINGS,
+    ),
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(JSON_STRINGS, inner, max_size=4)),
+    max_leaves=15,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES, st.booleans())
+def test_json_bodies_are_indented_as_json_dumps_indents_them(value: Any, ascii_only: bool) -> None:
+    body = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
+    assert _readable_body(body, "application/json") == json.dumps(
+        json.loads(body), indent=2, ensure_ascii=False
+    )
+
+
+def test_json_without_a_backslash_is_written_without_escaping(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A body with no backslash has no string that needs escaping: json's escaping is not called;
+    with one, it is, and the text is still json.dumps's."""
+    calls: list[str] = []
+
+    def escape(value: str) -> str:
+        calls.append(value)
+        return encode_basestring(value)
+
+    monkeypatch.setattr(_cassette, "encode_basestring", escape)
+    plain = b'{"text": "caf\xc3\xa9", "n": [1, 2.5, null, true]}'
+    assert _readable_body(plain, "application/json") == json.dumps(
+        json.loads(plain), indent=2, ensure_ascii=False
+    )
+    assert calls == []
+    escaped = b'{"text": "line\\nbreak \\"q\\" \\u00e9"}'
+    assert _readable_body(escaped, "application/json") == json.dumps(
+        json.loads(escaped), indent=2, ensure_ascii=False
+    )
+    assert "line\nbreak" in "".join(calls)
+
+
+def test_keys_are_still_found_behind_the_quick_look(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Text without the start of a key is not scanned with the key pattern; a key is still replaced
+    and reported, in text and in bytes."""
+    key_pattern = _cassette.KEY_PATTERN
+    scanned: list[str] = []
+
+    class CountingPattern:
+        pattern = key_pattern.pattern
+
+        def sub(self, replacement: str, text: str) -> str:
+            scanned.append(text)
+            return key_pattern.sub(replacement, text)
+
+        def finditer(self, text: str) -> Any:
+            scanned.append(text)
+            return key_pattern.finditer(text)
+
+    monkeypatch.setattr(_cassette, "KEY_PATTERN", CountingPattern())
+    scrubber = Scrubber([])
+    clean = "sk-ant is not a key, nor is k-ant-api03 alone"
+    assert scrubber.text(clean) == clean
+    assert list(scrubber.leaks(clean)) == []
+    assert scanned == []
+    key = "sk-ant-api03-abcdefghijklmnop"
+    assert scrubber.text(f"x {key} y") == f"x {REDACTED} y"
+    assert list(scrubber.leaks(f"a\n{key}")) == [key[:10] + "..."]
+    assert len(scanned) == 2
+    assert scrubber.data(f"x {key} y".encode()) == f"x {REDACTED} y".encode()
+
+
+# Strings long enough for vcrpy's dumper (PyYAML's default style, 80 columns) to fold over lines.
+LONG_TEXT = st.lists(
+    st.one_of(
+        EDGE_WORDS,
+        EDGE_CHARS,
+        st.text(string.ascii_lowercase + "'", min_size=1, max_size=12),
+        st.sampled_from(["\n", "\n\n", "''", "  ", '{"type": "text"}']),
+    ),
+    min_size=1,
+    max_size=60,
+).flatmap(lambda words: st.sampled_from([" ".join(words), "".join(words)]))
+VCRPY_DOCUMENT = st.dictionaries(
+    KEY,
+    st.recursive(
+        st.one_of(LONG_TEXT, SCALAR),
+        lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(KEY, inner, max_size=3)),
+        max_leaves=6,
+    ),
+    min_size=1,
+    max_size=3,
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(VCRPY_DOCUMENT, st.sampled_from([80, 30]), st.data())
+def test_load_reads_vcrpys_folded_strings_as_pyyaml_does_or_declines(
+    data: dict[str, Any], width: int, draw: st.DataObject
+) -> None:
+    """vcrpy writes with PyYAML's default style: long strings folded over lines, plain or in quotes;
+    read the same, or declined, also after a hand edit anywhere."""
+    text = yaml.dump(data, Dumper=yaml.CDumper, width=width)
+    loaded = _yaml.load(text)
+    if loaded is not None:
+        assert loaded == pyyaml_load(text)
+    at = draw.draw(st.integers(0, len(text)))
+    edit = draw.draw(
+        st.sampled_from([" ", "\n", "\n\n", "#", " #", "- ", ": ", "'", "''", "\t", "x", "\n  "])
+    )
+    edited = text[:at] + edit + text[at:]
+    loaded = _yaml.load(edited)
+    if loaded is None:
+        return
+    try:
+        expected = pyyaml_load(edited)
+    except yaml.YAMLError:
+        pytest.fail(f"load accepted text PyYAML refuses: {edited!r}")
+    assert loaded == expected
+
+
+def test_a_cassette_vcrpy_wrote_takes_the_fast_path() -> None:
+    """vcrpy's own serializer: a JSON body and an SSE stream folded in single quotes, a prose string
+    folded plain; read here, as PyYAML reads them. Text it escapes in double quotes is PyYAML's."""
+    from vcr.serializers import yamlserializer
+
+    prose = " ".join(["the refund is processed within five business days"] * 6)
+    stream = "".join(f'event: content_block_delta\ndata: {{"text": "{prose[:60]}"}}\n\n' for _ in range(3))
+    cassette = {
+        "interactions": [
+            {
+                "request": {
+                    "body": '{"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "'
+                    + prose
+                    + '"}], "note": "it\'s"}',
+                    "headers": {"anthropic-version": ["2023-06-01"]},
+                    "method": "POST",
+                    "uri": "https://api.anthropic.com/v1/messages",
+                },
+                "response": {
+                    "body": {"string": stream},
+                    "headers": {"x-note": [prose]},
+                    "status": {"code": 200, "message": "OK"},
+                },
+            }
+        ],
+        "version": 1,
+    }
+    text = yamlserializer.serialize(cassette)
+    assert "\n      " in text  # folded over lines
+    assert _yaml.load(text) == cassette == pyyaml_load(text)
+    escaped = yamlserializer.serialize({"k": "café " * 30, "version": 1})
+    assert '"' in escaped
+    assert _yaml.load(escaped) is None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ._exchange import Exchange, is_credential_param, media_type
 from ._rules import RULES_BY_ID
-from ._stream import event_problems, order_problem
+from ._stream import stream_problems
 
 if TYPE_CHECKING:
     from ._contract import Contract, Endpoint, Profile
@@ -265,11 +265,9 @@ def check_stream(ctx: Context) -> Iterator[Violation]:
         or media_type(response.headers.get("content-type")) != "text/event-stream"
     ):
         return
-    events = response.events
-    problem = order_problem(events)
+    problem, problems = stream_problems(response.events)  # both rules in one pass over the events
     if problem is not None:
         yield _violation(ctx, "stream-order", problem)
-    problems = event_problems(events)
     if problems:
         more = len(problems) - 1
         suffix = f" (and {more} more event{'s' if more > 1 else ''} like it)" if more else ""

@@ -24,8 +24,9 @@ import tempfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 from urllib.parse import parse_qsl, urlsplit
 
 import yaml
@@ -213,13 +214,54 @@ class _Secret:
 # ---------------------------------------------------------------- finding secrets
 
 
-def _header_items(headers: Any) -> Iterator[tuple[str, str]]:
+def _header_items(headers: Any) -> list[tuple[str, str]]:
+    """(name, value) per recorded value, in order; None values left out."""
     if not isinstance(headers, dict):
-        return
+        return []
+    items: list[tuple[str, str]] = []
     for name, values in headers.items():
+        # A name with one string value is nearly every header of every cassette: no conversions.
+        if (
+            name.__class__ is str
+            and values.__class__ is list
+            and len(values) == 1
+            and values[0].__class__ is str
+        ):
+            items.append((name, values[0]))
+            continue
         for value in values if isinstance(values, list) else [values]:
             if value is not None:
-                yield str(name), value.decode("latin-1") if isinstance(value, bytes) else str(value)
+                items.append((str(name), value.decode("latin-1") if isinstance(value, bytes) else str(value)))
+    return items
+
+
+class _Side(NamedTuple):
+    """One side of an interaction as the secret scan and the encoding check read it; its headers
+    are listed once for both."""
+
+    name: str  # "request" or "response"
+    data: dict[str, Any]
+    headers: list[tuple[str, str]]
+    lower_names: list[str]  # each header's name lower-cased, in the order of `headers`
+    encoding: str | None  # content-encoding
+
+
+def _sides(raw: Any) -> list[_Side]:
+    sides = []
+    for side_name in ("request", "response"):
+        side = raw.get(side_name) if isinstance(raw, dict) else None
+        if not isinstance(side, dict):
+            continue
+        headers = _header_items(side.get("headers"))
+        lower_names = list(map(str.lower, map(itemgetter(0), headers)))
+        encoding = None
+        if "content-encoding" in lower_names:
+            named = [
+                item for item, lower in zip(headers, lower_names, strict=True) if lower == "content-encoding"
+            ]
+            encoding = lower_headers(dict(named)).get("content-encoding")
+        sides.append(_Side(side_name, side, headers, lower_names, encoding))
+    return sides
 
 
 def _text_of(data: bytes) -> str:
@@ -235,52 +277,54 @@ def _raw_body(side: dict[str, Any], encoding: str | None) -> bytes:
     return decode_body(body, encoding) if encoding else body
 
 
-def _secrets_in(raw: Any, position: int, line: int | None) -> Iterator[_Secret]:
-    if not isinstance(raw, dict):
-        return
-    for side_name in ("request", "response"):
-        side = raw.get(side_name)
-        if not isinstance(side, dict):
-            continue
-        headers = side.get("headers")
-        for name, value in _header_items(headers):
-            where = f"{side_name} header `{name}`"
-            if name.lower() in SECRET_HEADERS:
-                scheme, sep, token = value.strip().partition(" ")
-                token = token.strip() if sep and scheme.lower() in ("bearer", "basic") else value.strip()
-                if token and not is_placeholder(token):
-                    yield _Secret(token, where, position, line)
-                    continue
-            yield from _keys(value, where, position, line)
+def _secrets_in(sides: list[_Side], position: int, line: int | None) -> Iterator[_Secret]:
+    for side_name, side, headers, lower_names, encoding in sides:
+        # One look for a key prefix over every value at once ("\n" is in no key, so a match lies
+        # within one value); then only credential headers need a step each.
+        keys_possible = "sk-ant-" in "\n".join(map(itemgetter(1), headers))
+        if keys_possible or not SECRET_HEADERS.isdisjoint(lower_names):
+            for (name, value), lower in zip(headers, lower_names, strict=True):
+                if lower in SECRET_HEADERS:
+                    where = f"{side_name} header `{name}`"
+                    scheme, sep, token = value.strip().partition(" ")
+                    token = token.strip() if sep and scheme.lower() in ("bearer", "basic") else value.strip()
+                    if token and not is_placeholder(token):
+                        yield _Secret(token, where, position, line)
+                        continue
+                    yield from _keys(value, where, position, line)
+                elif keys_possible:
+                    yield from _keys(value, f"{side_name} header `{name}`", position, line)
         if side_name == "request" and "uri" in side:
             uri = str(side["uri"])
-            for name, value in parse_qsl(urlsplit(uri).query, keep_blank_values=True):
-                if value and is_credential_param(name, value) and not is_placeholder(value):
-                    yield _Secret(value, f"URL query parameter `{name}`", position, line)
+            if "?" in uri:  # else there is no query
+                for name, value in parse_qsl(urlsplit(uri).query, keep_blank_values=True):
+                    if value and is_credential_param(name, value) and not is_placeholder(value):
+                        yield _Secret(value, f"URL query parameter `{name}`", position, line)
             yield from _keys(uri, "request URL", position, line)
-        encoding = lower_headers(dict(_header_items(headers))).get("content-encoding")
         try:
+            if encoding is None and "parsed_body" not in side:
+                stored = _body_string(side.get("body"))
+                if stored.__class__ is str and "sk-ant-" not in stored:
+                    continue  # a text body as stored is the text searched: no key in it
             body = _raw_body(side, encoding)
         except (TypeError, ValueError):
             continue
         yield from _keys(_text_of(body), f"{side_name} body", position, line)
 
 
-def _undecodable_sides(raw: Any) -> list[str]:
+def _undecodable_sides(sides: list[_Side]) -> list[str]:
     """The sides of an interaction whose body is br-encoded with no brotli to decode it."""
-    sides = []
-    for side_name in ("request", "response"):
-        side = raw.get(side_name) if isinstance(raw, dict) else None
-        if not isinstance(side, dict):
+    found = []
+    for side in sides:
+        if side.encoding is None:  # only a br body can be left undecoded
             continue
-        encoding = lower_headers(dict(_header_items(side.get("headers")))).get("content-encoding")
         try:
-            body = body_bytes(_body_string(side.get("body")))
+            body = body_bytes(_body_string(side.data.get("body")))
         except (TypeError, ValueError):
             continue
-        if undecodable(body, encoding):
-            sides.append(side_name)
-    return sides
+        if undecodable(body, side.encoding):
+            found.append(side.name)
+    return found
 
 
 def _keys(text: str, where: str, position: int | None, line: int | None) -> Iterator[_Secret]:
@@ -313,13 +357,17 @@ class InteractionLines(Sequence[int | None]):
         return self._lines[index]
 
 
-def find_secrets(document: CassetteDocument, lines: Sequence[int | None]) -> list[_Secret]:
+def find_secrets(
+    document: CassetteDocument, lines: Sequence[int | None], sides: Sequence[list[_Side]] | None = None
+) -> list[_Secret]:
     """Every credential in the cassette: per interaction, then anywhere else in the text (comments,
-    other fields), each value once per place."""
+    other fields), each value once per place. `sides`: each interaction's, when already read."""
     found: list[_Secret] = []
     seen: set[tuple[str, str, int | None]] = set()
-    for position, raw in enumerate(raw_interactions(document), 1):
-        for secret in _secrets_in(raw, position, None):
+    if sides is None:
+        sides = [_sides(raw) for raw in raw_interactions(document)]
+    for position, interaction_sides in enumerate(sides, 1):
+        for secret in _secrets_in(interaction_sides, position, None):
             if (secret.value, secret.where, position) not in seen:
                 seen.add((secret.value, secret.where, position))
                 line = lines[position - 1] if position - 1 < len(lines) else None  # only when found
@@ -328,6 +376,8 @@ def find_secrets(document: CassetteDocument, lines: Sequence[int | None]) -> lis
     if "sk-ant-" not in document.text:  # one scan of the text before a step per line
         return found
     for number, row in enumerate(document.text.splitlines(), 1):
+        if "sk-ant-" not in row:  # most lines: no generator, no label
+            continue
         for secret in _keys(row, f"line {number}", None, number):
             if secret.value not in known:
                 known.add(secret.value)
@@ -387,8 +437,6 @@ def _check(
     status = int(recorded["status"]["code"])
     response = CapturedResponse(status, lower_headers(recorded["headers"]), recorded["body"]["string"])
     exchange = Exchange(interaction.request, response, "replayed", position)
-    request_names = _names(raw["request"].get("headers"))
-    response_names = _names(raw["response"].get("headers"))
     target = interaction.request.target
     # Still br-encoded when loaded: brotli is missing (reported as body-not-decodable by lint_document).
     encoded = response.headers.get("content-encoding", "").strip().lower() == "br"
@@ -398,6 +446,8 @@ def _check(
         line = lines[position - 1]  # only for a finding: finding the lines costs a second parse
         reason = None
         if not assume_recorded and violation.rule in _ABSENCE_RULES:
+            request_names = _names(raw["request"].get("headers"))
+            response_names = _names(raw["response"].get("headers"))
             reason = _unrecorded_reason(violation.rule, request_names, response_names, status)
         if reason is None:
             yield Finding(
@@ -422,7 +472,8 @@ def lint_document(
     lines = InteractionLines(document.text, len(raws))
     result.interactions = len(interactions)
     targets = {position: i.request.target for position, i in enumerate(interactions, 1)}
-    for secret in find_secrets(document, lines):
+    sides = [_sides(raw) for raw in raws]
+    for secret in find_secrets(document, lines, sides):
         message = f"{secret.where} holds a credential ({shown_secret(secret.value)})"
         target = targets.get(secret.interaction or 0, "")
         result.findings.append(
@@ -436,8 +487,8 @@ def lint_document(
                 secret.line,
             )
         )
-    for position, raw in enumerate(raws, 1):
-        for side in _undecodable_sides(raw):
+    for position, interaction_sides in enumerate(sides, 1):
+        for side in _undecodable_sides(interaction_sides):
             line = lines[position - 1]
             message = (
                 f"the {side} body is `content-encoding: br` and the brotli package is not installed: "

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, NamedTuple
+from itertools import count, repeat
+from operator import itemgetter
+from typing import Any, NamedTuple, cast
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
@@ -58,6 +60,8 @@ _DELTA_BLOCKS: dict[str, tuple[str, ...]] = {
 _KNOWN_BLOCKS = frozenset(
     {"text", "tool_use", "server_tool_use", "mcp_tool_use", "thinking", "redacted_thinking"}
 )
+# (delta type, block type) of every documented delta in its own block: what the fast path accepts.
+_FITS = frozenset((delta, block) for delta, blocks in _DELTA_BLOCKS.items() for block in blocks)
 
 
 class Event(NamedTuple):
@@ -82,34 +86,43 @@ class Event(NamedTuple):
         return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+_new_event = tuple.__new__
+_after_event = itemgetter(slice(7, None))
+_after_data = itemgetter(slice(6, None))
+
+
 def parse_events(body: bytes) -> list[Event]:
     """The events of an event-stream body, numbered from 1."""
     text = body.decode("utf-8", "replace")
-    raw = _api_shaped(text)
-    if raw is None:
+    shaped = _api_shaped(text)
+    if shaped is None:
         raw = _parsed_line_by_line(text)
-    parsed = _parse_all(raw)
-    return [
-        Event(position, name, data, value)
-        for position, ((name, data), value) in enumerate(zip(raw, parsed, strict=True), 1)
-    ]
+        names: list[str | None] = [name for name, _ in raw]
+        datas: list[str | None] = [data for _, data in raw]
+    else:
+        names, datas = shaped
+    # Built by map over C functions: a Python step per event costs more than the rest of the parse.
+    return list(map(_new_event, repeat(Event), zip(count(1), names, datas, _parse_all(datas))))
 
 
-def _api_shaped(text: str) -> list[tuple[str | None, str | None]] | None:
-    """(name, data) per event when the stream is shaped as the API sends it, every event an
-    "event: " line, a "data: " line and an empty line; None otherwise. The same values as reading it
-    line by line, with slices and a few C-level checks instead of a Python step per line."""
+def _api_shaped(text: str) -> tuple[list[str | None], list[str | None]] | None:
+    """The names and the data of the events when the stream is shaped as the API sends it, every
+    event an "event: " line, a "data: " line and an empty line; None otherwise. The same values as
+    reading it line by line, with slices and C-level checks instead of a Python step per line."""
     if "\r" in text or not text.endswith("\n\n"):
         return None
     lines = text.split("\n")
     if len(lines) % 3 != 1:
         return None
     names, datas, blanks = lines[0:-1:3], lines[1::3], lines[2::3]
-    if any(blanks) or not all(n.startswith("event: ") for n in names):
+    if any(blanks) or not all(map(str.startswith, names, repeat("event: "))):
         return None
-    if not all(d.startswith("data: ") for d in datas):
+    if not all(map(str.startswith, datas, repeat("data: "))):
         return None
-    return [(name[7:].strip() or None, data[6:]) for name, data in zip(names, datas, strict=True)]
+    stripped: list[str | None] = list(map(str.strip, map(_after_event, names)))
+    if "" in stripped:  # an empty name is no name
+        stripped = [name or None for name in stripped]
+    return stripped, list(map(_after_data, datas))
 
 
 def _parsed_line_by_line(text: str) -> list[tuple[str | None, str | None]]:
@@ -145,25 +158,29 @@ def _joined(data: list[str] | None) -> str | None:
     return data[0] if len(data) == 1 else "\n".join(data)
 
 
-def _parse_all(raw: list[tuple[str | None, str | None]]) -> list[Any]:
+def _parse_all(texts: list[str | None]) -> list[Any]:
     """Each event's data parsed as JSON (_NOT_JSON where it is not JSON or there is no data).
 
     One json.loads over a JSON array of every event's data is several times faster than one call per
     event. It is taken only when each data is one object on its own (it starts with "{" and ends with
     "}", so no object can span two events) and the array has one element per event; otherwise, and
     when any data is not JSON, each event is parsed alone."""
-    texts = [data for _, data in raw]
-    if texts and all(
-        t is not None and t.lstrip().startswith("{") and t.rstrip().endswith("}") for t in texts
-    ):
+    if texts and None not in texts and _objects_alone(strings := cast("list[str]", texts)):
         try:
-            together = json.loads("[" + ",".join(texts) + "]")  # type: ignore[arg-type]
+            together = json.loads("[" + ",".join(strings) + "]")
         except ValueError:
             pass
         else:
-            if len(together) == len(texts) and all(isinstance(value, dict) for value in together):
+            if len(together) == len(texts) and all(map(isinstance, together, repeat(dict))):
                 return list(together)
     return [_NOT_JSON if t is None else _parse_one(t) for t in texts]
+
+
+def _objects_alone(texts: list[str]) -> bool:
+    """Each text starts with "{" and ends with "}", whitespace aside."""
+    if all(map(str.startswith, texts, repeat("{"))) and all(map(str.endswith, texts, repeat("}"))):
+        return True  # as the API sends them: checked in C, no Python step per event
+    return all(t.lstrip().startswith("{") and t.rstrip().endswith("}") for t in texts)
 
 
 def _parse_one(text: str) -> Any:
@@ -180,115 +197,179 @@ def order_problem(events: list[Event]) -> str | None:
     more message_delta; message_stop. ping and unknown types may come anywhere; an `error` event
     may end the stream early, and then no ordered event may follow it.
     """
-    message_start = message_delta = message_stop = error = None
-    started: dict[int, int] = {}  # block index -> position of its content_block_start
-    stopped: dict[int, int] = {}  # block index -> position of its content_block_stop
-    open_block: int | None = None
+    return stream_problems(events)[0]
+
+
+def event_problems(events: list[Event]) -> list[str]:
+    """Every event whose data does not fit it: not JSON, a type other than its name, a missing
+    block index, a delta type that does not belong in its block's type."""
+    return stream_problems(events)[1]
+
+
+def stream_problems(events: list[Event]) -> tuple[str | None, list[str]]:
+    """`order_problem` and `event_problems` in one pass over the events.
+
+    Nearly every event of a stream is a text or JSON delta to the open block: those take a fast path
+    that does only the look-ups that prove them sound, and every other event (or a delta that is not
+    plainly sound) takes the full rules."""
+    order = _Order()
+    problems: list[str] = []
+    blocks: dict[int, str] = {}  # block index -> content block type
+    # A delta to this block index, of a type that fits its block, is sound on both counts; None while
+    # no block is open, or once an error event or a break in the order makes every event count.
+    fast_index: int | None = None
+    fast_block: str | None = None
     for event in events:
+        _, name, text, data = event
+        if (
+            name == "content_block_delta"
+            and data.__class__ is dict
+            and data.get("type") == "content_block_delta"
+            and (index := data.get("index")).__class__ is int
+            and index == fast_index
+            and (delta := data.get("delta")).__class__ is dict
+            and (delta.get("type"), fast_block) in _FITS
+            and text is not None
+        ):
+            continue
+        problem = _event_problem(event, blocks)
+        if problem is not None:
+            problems.append(problem)
+        if order.problem is None:
+            order.step(event)
+            fast_index = order.open_block if order.problem is None and order.error is None else None
+            fast_block = None if fast_index is None else blocks.get(fast_index)
+    return order.end(events), problems
+
+
+class _Order:
+    """Where a stream stands in the documented order, one event at a time; `problem` is the first
+    break (events after it are not looked at)."""
+
+    __slots__ = (
+        "error",
+        "message_delta",
+        "message_start",
+        "message_stop",
+        "open_block",
+        "problem",
+        "started",
+        "stopped",
+    )
+
+    def __init__(self) -> None:
+        self.message_start: int | None = None
+        self.message_delta: int | None = None
+        self.message_stop: int | None = None
+        self.error: int | None = None
+        self.started: dict[int, int] = {}  # block index -> position of its content_block_start
+        self.stopped: dict[int, int] = {}  # block index -> position of its content_block_stop
+        self.open_block: int | None = None
+        self.problem: str | None = None
+
+    def step(self, event: Event) -> None:
         kind, at = event.type, event.position
         if kind == "error":
-            error = error or at
-            continue
+            self.error = self.error or at
+            return
         if kind not in _ORDERED:
-            continue
+            return
         index = event.block_index
         if kind in _BLOCK_EVENTS and index is None:
             # stream-event reports the missing index; a delta or stop goes with the open block.
-            if kind == "content_block_start" or open_block is None:
-                continue
-            index = open_block
+            if kind == "content_block_start" or self.open_block is None:
+                return
+            index = self.open_block
+        self.problem = self._problem(kind, at, index)
+
+    def _problem(self, kind: str, at: int, index: int | None) -> str | None:
         what = f"event {at} is {kind}" + (f" for index {index}" if kind in _BLOCK_EVENTS else "")
-        if error is not None:
-            return f"{what}, but an error event (event {error}) ended the stream; nothing may follow it"
-        if message_stop is not None:
-            return f"{what}, but message_stop (event {message_stop}) must be the last event"
-        if message_start is None and kind != "message_start":
+        if self.error is not None:
+            return f"{what}, but an error event (event {self.error}) ended the stream; nothing may follow it"
+        if self.message_stop is not None:
+            return f"{what}, but message_stop (event {self.message_stop}) must be the last event"
+        if self.message_start is None and kind != "message_start":
             return f"{what}, but no message_start came before it; a stream opens with message_start"
         if kind == "message_start":
-            if message_start is not None:
-                return f"event {at} is a second message_start (the first is event {message_start})"
-            message_start = at
+            if self.message_start is not None:
+                return f"event {at} is a second message_start (the first is event {self.message_start})"
+            self.message_start = at
         elif kind in _BLOCK_EVENTS and index is not None:
-            if message_delta is not None:
+            if self.message_delta is not None:
                 return (
-                    f"{what}, but message_delta (event {message_delta}) came before it; "
+                    f"{what}, but message_delta (event {self.message_delta}) came before it; "
                     "content blocks come before message_delta"
                 )
+            started, stopped = self.started, self.stopped
             if kind == "content_block_start":
                 if index in started:
                     return f"{what}, but index {index} was already started (event {started[index]})"
-                if open_block is not None:
+                if self.open_block is not None:
                     return (
-                        f"{what}, but content block {open_block} (event {started[open_block]}) "
+                        f"{what}, but content block {self.open_block} (event {started[self.open_block]}) "
                         "has no content_block_stop yet"
                     )
                 started[index] = at
-                open_block = index
+                self.open_block = index
             elif index not in started:
                 return f"{what}, but no content_block_start for index {index} came before it"
             elif index in stopped:
                 return f"{what}, but content_block_stop for index {index} (event {stopped[index]}) came before it"
             elif kind == "content_block_stop":
                 stopped[index] = at
-                open_block = None
+                self.open_block = None
         elif kind == "message_delta":
-            if open_block is not None:
+            if self.open_block is not None:
                 return (
-                    f"event {at} is message_delta, but content block {open_block} "
-                    f"(event {started[open_block]}) has no content_block_stop yet"
+                    f"event {at} is message_delta, but content block {self.open_block} "
+                    f"(event {self.started[self.open_block]}) has no content_block_stop yet"
                 )
-            message_delta = message_delta or at
-        elif message_delta is None:  # message_stop
+            self.message_delta = self.message_delta or at
+        elif self.message_delta is None:  # message_stop
             return f"event {at} is message_stop, but no message_delta came before it"
         else:
-            message_stop = at
-    if message_stop is not None or error is not None:
+            self.message_stop = at
         return None
-    if not events:
-        return "the stream has no events; expected message_start first and message_stop last"
-    last = events[-1]
-    return f"the stream ends after event {last.position} ({last.type or 'unnamed'}) without message_stop"
+
+    def end(self, events: list[Event]) -> str | None:
+        """The first break, or what the stream lacks once it is over."""
+        if self.problem is not None or self.message_stop is not None or self.error is not None:
+            return self.problem
+        if not events:
+            return "the stream has no events; expected message_start first and message_stop last"
+        last = events[-1]
+        return f"the stream ends after event {last.position} ({last.type or 'unnamed'}) without message_stop"
 
 
-def event_problems(events: list[Event]) -> list[str]:
-    """Every event whose data does not fit it: not JSON, a type other than its name, a missing
-    block index, a delta type that does not belong in its block's type."""
-    problems: list[str] = []
-    blocks: dict[int, str] = {}  # block index -> content block type
-    for event in events:
-        at, name, data = event.position, event.name, event.json
-        label = f"event {at} ({name})" if name else f"event {at}"
-        if event.data is None:
-            problems.append(f"{label} has no `data:` line")
-            continue
-        if not isinstance(data, dict):
-            preview = event.data[:40] + ("..." if len(event.data) > 40 else "")
-            problems.append(f"{label} carries data that is not a JSON object: {preview!r}")
-            continue
-        kind = data.get("type")
-        if not isinstance(kind, str):
-            problems.append(f"{label} carries JSON with no string `type`")
-            continue
-        if name is not None and kind != name:
-            problems.append(
-                f"event {at} is named {name}, but its data has type {kind!r}; the type must equal the event name"
-            )
-            continue
-        if kind not in _BLOCK_EVENTS:
-            continue
-        index = event.block_index
-        if index is None:
-            problems.append(f"event {at} ({kind}) has no integer `index`")
-            continue
-        if kind == "content_block_start":
-            block = data.get("content_block")
-            block_type = block.get("type") if isinstance(block, dict) else None
-            blocks[index] = block_type if isinstance(block_type, str) else ""
-        elif kind == "content_block_delta":
-            problem = _delta_problem(at, index, data.get("delta"), blocks.get(index))
-            if problem:
-                problems.append(problem)
-    return problems
+def _event_problem(event: Event, blocks: dict[int, str]) -> str | None:
+    """What is wrong with one event's data, or None; records the type of each block started."""
+    at, name, data = event.position, event.name, event.json
+    label = f"event {at} ({name})" if name else f"event {at}"
+    if event.data is None:
+        return f"{label} has no `data:` line"
+    if not isinstance(data, dict):
+        preview = event.data[:40] + ("..." if len(event.data) > 40 else "")
+        return f"{label} carries data that is not a JSON object: {preview!r}"
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        return f"{label} carries JSON with no string `type`"
+    if name is not None and kind != name:
+        return (
+            f"event {at} is named {name}, but its data has type {kind!r}; the type must equal the event name"
+        )
+    if kind not in _BLOCK_EVENTS:
+        return None
+    index = event.block_index
+    if index is None:
+        return f"event {at} ({kind}) has no integer `index`"
+    if kind == "content_block_start":
+        block = data.get("content_block")
+        block_type = block.get("type") if isinstance(block, dict) else None
+        blocks[index] = block_type if isinstance(block_type, str) else ""
+        return None
+    if kind == "content_block_delta":
+        return _delta_problem(at, index, data.get("delta"), blocks.get(index))
+    return None
 
 
 def _delta_problem(at: int, index: int, delta: Any, block_type: str | None) -> str | None:

@@ -23,6 +23,7 @@ import vcr.serializers.jsonserializer
 import vcr.serializers.yamlserializer
 import yaml
 
+from pytest_claude_contract import _lint
 from pytest_claude_contract._cassette import REDACTED, load_cassette
 from pytest_claude_contract._cli import main
 from pytest_claude_contract._lint import NOT_RECORDED_LEGEND, SECRET_RULE, is_placeholder, lint_paths
@@ -583,6 +584,120 @@ def test_fix_secrets_updates_content_length(tmp_path: Path, capsys: pytest.Captu
             text, vcr.serializers.jsonserializer if path.suffix == ".json" else vcr.serializers.yamlserializer
         )
         assert responses[0]["headers"]["content-length"] == [str(len(responses[0]["body"]["string"]))]
+
+
+# ------------------------------------------------------------------ the secret scan's shortcuts
+
+
+def test_keys_in_headers_of_every_shape_are_found(tmp_path: Path) -> None:
+    """A key in any header value is found, whatever the value's shape (one string, several, a bare
+    string, bytes), each reported under its header's own name."""
+    key = make_key()
+    headers = {
+        "X-Trace": [f"trace {key}"],
+        "x-several": ["first", f"{key}"],
+        "x-bare": key,
+        "x-bytes": [key.encode()],
+        "x-none": [None, key],
+        "x-number": [12345],
+        "x-api-key": [REDACTED],
+    }
+    path = write_yaml(
+        tmp_path / "headers.yaml", {"request": request(headers=headers), "response": response()}
+    )
+    (file,) = lint_paths([path]).files
+    secrets = [f.message for f in file.findings if f.rule == SECRET_RULE.id]
+    assert secrets == [
+        f"request header `{name}` holds a credential ({key[:10]}...)"
+        for name in ("X-Trace", "x-bare", "x-bytes", "x-none", "x-several")  # as stored: sorted
+    ]
+
+
+def test_the_secret_scan_searches_one_by_one_only_what_may_hold_a_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Headers are searched one by one only when some value holds the key prefix (credential headers
+    always are), and a text body is decoded and searched only when it holds the prefix; what holds a
+    key is still found."""
+    searched: list[str] = []
+    decoded: list[str] = []
+    keys, raw_body = _lint._keys, _lint._raw_body
+
+    def counting_keys(text: str, where: str, position: int | None, line: int | None) -> Any:
+        searched.append(where)
+        return keys(text, where, position, line)
+
+    def counting_raw_body(side: dict[str, Any], encoding: str | None) -> bytes:
+        decoded.append(str(side.get("uri", "response")))
+        return raw_body(side, encoding)
+
+    monkeypatch.setattr(_lint, "_keys", counting_keys)
+    monkeypatch.setattr(_lint, "_raw_body", counting_raw_body)
+    clean = write_yaml(tmp_path / "clean.yaml", {"request": request(), "response": response()})
+    assert lint_paths([clean]).exit_code == 0
+    assert searched == ["request header `x-api-key`", "request URL"]
+    assert decoded == []
+
+    key = make_key()
+    answer = json.dumps({**MESSAGE, "content": [{"type": "text", "text": f"the key is {key}"}]})
+    leaky = write_yaml(
+        tmp_path / "leaky.yaml",
+        {"request": request(headers={"x-trace": [f"t {key}"]}), "response": response(answer)},
+    )
+    searched.clear()
+    (file,) = lint_paths([leaky]).files
+    # Then the lines of the text that hold the prefix (`line N`), for keys outside the interactions.
+    assert [where for where in searched if not where.startswith("line ")] == [
+        "request header `Content-Type`",
+        "request header `anthropic-version`",
+        "request header `user-agent`",
+        "request header `x-api-key`",
+        "request header `x-trace`",
+        "request URL",
+        "response body",
+    ]
+    assert decoded == ["response"]
+    rows = leaky.read_text().splitlines()
+    holding = [f"line {n}" for n, row in enumerate(rows, 1) if "sk-ant-" in row]
+    assert [where for where in searched if where.startswith("line ")] == holding
+    assert 0 < len(holding) < len(rows)
+    assert [f.message for f in file.findings if f.rule == SECRET_RULE.id] == [
+        f"request header `x-trace` holds a credential ({key[:10]}...)",
+        f"response body holds a credential ({key[:10]}...)",
+    ]
+
+
+def test_a_key_in_a_url_without_a_query_is_still_found(tmp_path: Path) -> None:
+    """A URL with no "?" has no query parameters to read, but a key anywhere in it is found."""
+    key = make_key()
+    path = write_yaml(
+        tmp_path / "url.yaml",
+        {"request": request(uri=f"https://api.anthropic.com/v1/messages#{key}"), "response": response()},
+    )
+    (file,) = lint_paths([path]).files
+    assert [f.message for f in file.findings if f.rule == SECRET_RULE.id] == [
+        f"request URL holds a credential ({key[:10]}...)"
+    ]
+
+
+def test_keys_outside_the_interactions_are_found_on_their_line(tmp_path: Path) -> None:
+    """Lines are searched one by one only once the text holds the key prefix; a key in a comment or
+    another field is reported with its line, a key-shaped placeholder is not, and a key already found
+    in an interaction is not reported again."""
+    key, other = make_key(), make_key().replace("Zq9", "Yp8")
+    path = write_yaml(
+        tmp_path / "comments.yaml", {"request": request(headers={"x-api-key": [key]}), "response": response()}
+    )
+    text = path.read_text()
+    path.write_text(
+        f"# recorded with {other}\n# placeholder sk-ant-api03-XXXXXXXXXXXXXXXX\n# again {key}\n" + text
+    )
+    (file,) = lint_paths([path]).files
+    found = [(f.message, f.line) for f in file.findings if f.rule == SECRET_RULE.id]
+    assert found == [
+        (f"line 1 holds a credential ({other[:10]}...)", 1),
+        (f"request header `x-api-key` holds a credential ({key[:10]}...)", 5),  # the interaction's line
+    ]
 
 
 # ------------------------------------------------------------------ brotli

@@ -42,6 +42,19 @@ def pyyaml_load(text: str) -> Any:
     return yaml.load(text, Loader=yaml.CSafeLoader)
 
 
+def assert_edit_reads_as_pyyaml(edited: str) -> None:
+    """Whatever load accepts of an edited text, PyYAML reads the same way (and load declines what
+    PyYAML refuses)."""
+    loaded = _yaml.load(edited)
+    if loaded is None:
+        return
+    try:
+        expected = pyyaml_load(edited)
+    except yaml.YAMLError:
+        pytest.fail(f"load accepted text PyYAML refuses: {edited!r}")
+    assert loaded == expected
+
+
 # Text that exercises what decides a scalar's style: YAML's indicators, words the resolver reads as
 # something else, spaces and breaks at either end, characters the emitter escapes or PyYAML refuses.
 EDGE_WORDS = st.sampled_from(
@@ -159,15 +172,7 @@ def test_load_of_edited_text_reads_what_pyyaml_reads_or_declines(
     text = pyyaml_dump(data)
     at = draw.draw(st.integers(0, len(text)))
     edit = draw.draw(st.sampled_from([" ", "  ", "\n", "#", "- ", ": ", "'", "\t", "|", "x"]))
-    edited = text[:at] + edit + text[at:]
-    loaded = _yaml.load(edited)
-    if loaded is None:
-        return
-    try:
-        expected = pyyaml_load(edited)
-    except yaml.YAMLError:
-        pytest.fail(f"load accepted text PyYAML refuses: {edited!r}")
-    assert loaded == expected
+    assert_edit_reads_as_pyyaml(text[:at] + edit + text[at:])
 
 
 CASSETTE = {
@@ -493,15 +498,7 @@ def test_load_reads_vcrpys_folded_strings_as_pyyaml_does_or_declines(
     edit = draw.draw(
         st.sampled_from([" ", "\n", "\n\n", "#", " #", "- ", ": ", "'", "''", "\t", "x", "\n  "])
     )
-    edited = text[:at] + edit + text[at:]
-    loaded = _yaml.load(edited)
-    if loaded is None:
-        return
-    try:
-        expected = pyyaml_load(edited)
-    except yaml.YAMLError:
-        pytest.fail(f"load accepted text PyYAML refuses: {edited!r}")
-    assert loaded == expected
+    assert_edit_reads_as_pyyaml(text[:at] + edit + text[at:])
 
 
 def test_a_cassette_vcrpy_wrote_takes_the_fast_path() -> None:

@@ -385,12 +385,15 @@ def _agreeing(headers: dict[str, list[str]], body: bytes) -> tuple[dict[str, lis
     content-length is the length of what will be played."""
     lower = {name.lower(): name for name in headers}
     encoding = lower.get("content-encoding")
+    # `content-encoding: []` (a hand edit, or a recorder that kept the name only) encodes nothing.
+    coding = headers[encoding][0] if encoding is not None and headers[encoding] else None
     if (
         encoding is not None
-        and headers[encoding][0].strip().lower() in ("gzip", "x-gzip", "deflate", "br")
-        and not undecodable(body, headers[encoding][0])  # br without brotli: kept as it is, header too
+        and coding is not None
+        and coding.strip().lower() in ("gzip", "x-gzip", "deflate", "br")
+        and not undecodable(body, coding)  # br without brotli: kept as it is, header too
     ):
-        body = decode_body(body, headers[encoding][0])
+        body = decode_body(body, coding)
         del headers[encoding]
     length = lower.get("content-length")
     if length is not None:

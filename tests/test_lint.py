@@ -309,6 +309,28 @@ def test_gzip_compressed_cassettes(tmp_path: Path, capsys: pytest.CaptureFixture
     assert REDACTED in fixed
 
 
+def test_an_empty_content_encoding_is_read_as_none(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`content-encoding: []` names no coding: the body is played as it is, not an IndexError."""
+    path = write_yaml(
+        tmp_path / "empty-coding.yaml",
+        {
+            "request": request(),
+            "response": response(headers={"Content-Encoding": [], "Content-Length": ["1"]}),
+        },
+    )
+    code, out = run(capsys, str(path))
+    assert code == 0, out
+    interactions = load_cassette(path)
+    assert interactions is not None
+    (interaction,) = interactions
+    played = interaction.response
+    assert played["headers"]["Content-Encoding"] == []
+    assert played["body"]["string"] == json.dumps(MESSAGE).encode()
+    assert played["headers"]["Content-Length"] == [str(len(played["body"]["string"]))]
+
+
 def test_cassetter_typed_bodies(tmp_path: Path) -> None:
     """cassetter's format: `body: {type, content}` (json as structure, binary as hex), integer status."""
     path = tmp_path / "cassetter.yaml"

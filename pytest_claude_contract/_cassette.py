@@ -10,10 +10,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import marshal
 import os
 import pickle
 import re
 import tempfile
+import time
 import zlib
 from collections import Counter, OrderedDict, deque
 from contextlib import contextmanager, suppress
@@ -264,12 +266,34 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
     cassette) and, with `cache_dir` (the pytest cache), pickled for later sessions, keyed by a hash of
     the bytes, so an edited or re-recorded cassette is parsed again. Callers share the Interaction
     objects and must not change them."""
+    if cache_dir is not None:
+        # The file's identity on disk, taken before it is read: unchanged since an earlier session
+        # hashed it, its digest is known without reading it (see StatIndex).
+        index = _stat_index(cache_dir)
+        try:
+            identity = _identity(os.stat(path))
+        except FileNotFoundError:
+            return None
+        except OSError:
+            identity = None
+        digest = index.digest(str(path), identity)
+        if digest is not None:
+            interactions = _PARSED.get(digest)
+            if interactions is not None:
+                _PARSED.move_to_end(digest)
+                return list(interactions)
+            interactions = _unpickle(cache_dir / f"{digest}.{_PICKLE_FORMAT}")
+            if interactions is not None:
+                _remember(digest, interactions)
+                return list(interactions)
     raw = _read_bytes(path)
     if raw is None:
         return None
     hasher = hashlib.sha256(raw)  # twice blake2b's speed where the CPU has SHA instructions
     hasher.update(path.name.lower().removesuffix(".gz").rpartition(".")[2].encode())  # how it is parsed
     digest = hasher.hexdigest()[:40]
+    if cache_dir is not None:
+        index.note(str(path), identity, digest)
     interactions = _PARSED.get(digest)
     if interactions is not None:
         _PARSED.move_to_end(digest)
@@ -284,10 +308,116 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
             return interactions
         if pickled is not None:
             _pickle(pickled, interactions)
+    _remember(digest, interactions)
+    return list(interactions)
+
+
+def _remember(digest: str, interactions: list[Interaction]) -> None:
     _PARSED[digest] = interactions
     if len(_PARSED) > _PARSED_LIMIT:
         _PARSED.popitem(last=False)
-    return list(interactions)
+
+
+# What identifies a file's content without reading it: inode, size, and modification and change
+# times in nanoseconds (ctime cannot be set back by hand; a checkout or an edit always moves it).
+Identity = tuple[int, int, int, int]
+# A file changed this recently may change again within its file system's timestamp granularity
+# (a second or two on some): its digest is not noted, so it is read and hashed again next time.
+_SETTLED_NS = 3_000_000_000
+
+
+def _identity(stat: os.stat_result) -> Identity:
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+class StatIndex:
+    """Cassette path -> (identity, content digest), kept in the pytest cache between sessions, so an
+    unchanged cassette is found in the parse cache from one `stat`, as git's index finds unchanged
+    files. Any change to the file changes its identity, and it is read and hashed as before."""
+
+    FILE = "stat-index-v1.marshal"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._entries: dict[str, tuple[Identity, str]] | None = None
+        self._noted: dict[str, tuple[Identity, str]] = {}
+
+    def digest(self, path: str, identity: Identity | None) -> str | None:
+        if identity is None:
+            return None
+        entry = self._noted.get(path) or self._read().get(path)
+        return entry[1] if entry is not None and entry[0] == identity else None
+
+    def note(self, path: str, identity: Identity | None, digest: str) -> None:
+        if identity is None:
+            return
+        now = time.time_ns()
+        if now - identity[2] < _SETTLED_NS or now - identity[3] < _SETTLED_NS:
+            return
+        if self._read().get(path) != (identity, digest):
+            self._noted[path] = (identity, digest)
+
+    def save(self) -> None:
+        """Best effort and atomic, merged with what other processes (xdist workers) wrote since."""
+        if not self._noted:
+            return
+        path = self.folder / self.FILE
+        merged = _load_marshal(path)
+        merged.update(self._noted)
+        if len(merged) > _STAT_INDEX_LIMIT:  # paths no longer used fall out, oldest first
+            merged = dict(list(merged.items())[-_STAT_INDEX_LIMIT:])
+        tmp: str | None = None
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=self.folder)
+            with os.fdopen(fd, "wb") as handle:
+                marshal.dump(merged, handle)
+            os.replace(tmp, path)
+        except OSError:
+            if tmp is not None:
+                with suppress(OSError):
+                    os.unlink(tmp)
+            return
+        self._entries = merged
+        self._noted = {}
+
+    def _read(self) -> dict[str, tuple[Identity, str]]:
+        if self._entries is None:
+            loaded = _load_marshal(self.folder / self.FILE)
+            self._entries = {
+                path: entry
+                for path, entry in loaded.items()
+                if isinstance(path, str)
+                and isinstance(entry, tuple)
+                and len(entry) == 2
+                and isinstance(entry[1], str)
+                and isinstance(entry[0], tuple)
+            }
+        return self._entries
+
+
+_STAT_INDEX_LIMIT = 100_000
+_STAT_INDEXES: dict[Path, StatIndex] = {}
+
+
+def _stat_index(folder: Path) -> StatIndex:
+    index = _STAT_INDEXES.get(folder)
+    if index is None:
+        index = _STAT_INDEXES[folder] = StatIndex(folder)
+    return index
+
+
+def save_stat_indexes() -> None:
+    """Write what this session noted (the plugin calls it when the session finishes)."""
+    for index in _STAT_INDEXES.values():
+        index.save()
+
+
+def _load_marshal(path: Path) -> dict[Any, Any]:
+    try:
+        loaded = marshal.loads(path.read_bytes())  # data only: marshal builds no other objects
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
 
 
 def _left_encoded(headers: dict[str, list[str]]) -> bool:

@@ -467,6 +467,12 @@ REQUEST_CHECKS: tuple[Check, ...] = (
     check_request_schema,
     check_version_body,
 )
+# The request rules that read only the body (with profile and endpoint): pydantic validation, most of
+# a request's checking cost, so their verdict on a replayed request's body is remembered (_verdicts).
+# Last in REQUEST_CHECKS, so header rules, then these, keeps the order of the violations found.
+BODY_CHECKS: tuple[Check, ...] = (check_request_schema, check_version_body)
+HEADER_CHECKS: tuple[Check, ...] = tuple(c for c in REQUEST_CHECKS if c not in BODY_CHECKS)
+assert REQUEST_CHECKS == HEADER_CHECKS + BODY_CHECKS
 RESPONSE_CHECKS: tuple[Check, ...] = (
     check_response_headers,
     check_response_body,
@@ -492,23 +498,27 @@ def check_exchange(
     """Every violation in one exchange, less the allowed rules. With `verdicts` (a replayed exchange:
     its response is a recorded one), the response rules' verdict is looked up there first."""
     ctx = context_for(exchange, contract)
-    found = [v for check in REQUEST_CHECKS for v in check(ctx)]
-    if exchange.response is not None:
-        if verdicts is None:
+    if verdicts is None:
+        found = [v for check in REQUEST_CHECKS for v in check(ctx)]
+        if exchange.response is not None:
             found.extend(v for check in RESPONSE_CHECKS for v in check(ctx))
-        else:
-            found.extend(_remembered_response_violations(ctx, verdicts))
+    else:
+        found = [v for check in HEADER_CHECKS for v in check(ctx)]
+        found.extend(_remembered(ctx, BODY_CHECKS, verdicts, verdicts.request_key_for(ctx)))
+        if exchange.response is not None:
+            found.extend(_remembered(ctx, RESPONSE_CHECKS, verdicts, verdicts.key_for(ctx)))
     if allow:
         found = [v for v in found if v.rule not in allow]
     return found
 
 
-def _remembered_response_violations(ctx: Context, verdicts: VerdictStore) -> list[Violation]:
-    key = verdicts.key_for(ctx)
+def _remembered(
+    ctx: Context, checks: tuple[Check, ...], verdicts: VerdictStore, key: bytes
+) -> list[Violation]:
     remembered = verdicts.get(key)
     if remembered is not None:
         return [Violation(rule, message, hint, ctx.exchange) for rule, message, hint in remembered]
-    found = [v for check in RESPONSE_CHECKS for v in check(ctx)]
+    found = [v for check in checks for v in check(ctx)]
     verdicts.put(key, tuple((v.rule, v.message, v.hint) for v in found))
     return found
 

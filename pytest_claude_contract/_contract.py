@@ -127,10 +127,24 @@ class Profile(_Model):
         return value
 
     def endpoint_for(self, method: str, path: str) -> Endpoint | None:
-        for endpoint in self.endpoints:
-            if endpoint.matches(method, path):
-                return endpoint
-        return None
+        cache = self._endpoint_cache
+        if cache[0] is not self.endpoints:  # a model_copy(update={"endpoints": ...}) shares the cache
+            cache[:] = [self.endpoints, {}]
+        by_target: dict[tuple[str, str], Endpoint | None] = cache[1]
+        try:
+            return by_target[method, path]
+        except KeyError:
+            found = next((e for e in self.endpoints if e.matches(method, path)), None)
+            if len(by_target) > 4096:  # paths with ids in them: keep it bounded
+                by_target.clear()
+            by_target[method, path] = found
+            return found
+
+    @cached_property
+    def _endpoint_cache(self) -> list[Any]:
+        # Every request asks, twice (before it is sent and when it is checked): the patterns are
+        # matched once per method and path. [the endpoints it is for, {(method, path): endpoint}]
+        return [self.endpoints, {}]
 
     def expected_error_types(self, status: int) -> tuple[str, ...]:
         """Error types the docs allow for `status` (empty: the docs name none)."""
@@ -228,6 +242,22 @@ class Contract(_Model):
             if key != profile.version:
                 raise ValueError(f"profile under key {key!r} declares version {profile.version!r}")
         return value
+
+    @property
+    def smallest_body_limit(self) -> float:
+        """No request body at or under this many bytes can be too large, whatever its endpoint."""
+        held = self._smallest_limit
+        if held[0] is not self.profiles:  # a model_copy(update={"profiles": ...}) shares the cache
+            limits = [
+                e.max_body_bytes for p in self.profiles.values() for e in p.endpoints if e.max_body_bytes
+            ]
+            held[:] = [self.profiles, min(limits, default=float("inf"))]
+        limit: float = held[1]
+        return limit
+
+    @cached_property
+    def _smallest_limit(self) -> list[Any]:
+        return [None, 0]
 
     def profile_for(self, version: str | None) -> Profile:
         if version is not None and version in self.profiles:

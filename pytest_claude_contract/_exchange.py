@@ -7,6 +7,7 @@ entry), with header names lower-cased and bodies as the bytes that crossed the w
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import re
 import zlib
@@ -125,12 +126,28 @@ class CapturedResponse:
     body: bytes  # decoded: content-encoding undone
     _json: Any = field(default=_NOT_PARSED, repr=False)
     _events: Any = field(default=_NOT_PARSED, repr=False)
+    _digest: bytes = field(default=b"", repr=False)
 
     @property
     def json(self) -> Any:
         if self._json is _NOT_PARSED:
             self._json = parse_json(self.body)
         return self._json
+
+    @property
+    def digest(self) -> bytes:
+        """A hash of status, headers and body, worked out once (a recorded response is replayed as
+        it is: `_verdicts` keys the response rules' verdict on it)."""
+        if not self._digest:
+            hasher = hashlib.blake2b(digest_size=16)
+            hasher.update(
+                "\0".join(
+                    (str(self.status), *(f"{n}:{v}" for n, v in sorted(self.headers.items())), "")
+                ).encode()
+            )
+            hasher.update(self.body)
+            self._digest = hasher.digest()
+        return self._digest
 
     @property
     def events(self) -> list[Any]:

@@ -452,7 +452,7 @@ class ClaudeContractRecorder:
 
     def _precheck(self, request: CapturedRequest) -> None:
         """An oversized body fails the test before it is sent, in record mode as in replay."""
-        if self.contract_mode != "strict":
+        if self.contract_mode != "strict" or len(request.body) <= self.contract.smallest_body_limit:
             return
         exchange = Exchange(request, None, "not sent", len(self.exchanges) + 1)
         found = [v for v in body_limit(exchange, self.contract) if v.rule not in self.settings.allow]
@@ -539,6 +539,7 @@ class _Switchboard:
     custom_patches: tuple[Any, ...] = ()
     skip_patchers: tuple[str, ...] = ()
     _path = "claude-contract"  # vcrpy names its patched connection classes after it
+    share_ssl_contexts = True  # ini claude_share_ssl_context (see _transport)
 
     def __init__(self) -> None:
         self._stack: ExitStack | None = None
@@ -555,7 +556,7 @@ class _Switchboard:
             for patcher in CassettePatcherBuilder(self).build():
                 stack.enter_context(patcher)
             # In front of vcrpy's httpx stubs: recorded answers straight from the transport.
-            for patcher in replay_patchers(lambda: self._current):
+            for patcher in replay_patchers(lambda: self._current, self.share_ssl_contexts):
                 stack.enter_context(patcher)
             self._stack = stack
             self.entered += 1

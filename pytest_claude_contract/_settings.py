@@ -60,6 +60,7 @@ class SessionOptions:
     orphans: bool = False
     max_age: timedelta | None = None
     on_expiry: str = "warn"
+    share_ssl_context: bool = True
 
 
 def _choice(config: pytest.Config, option: str, ini: str, choices: tuple[str, ...], default: str) -> str:
@@ -102,6 +103,7 @@ def session_options(config: pytest.Config) -> SessionOptions:
         orphans=bool(config.getoption("claude_orphans", default=False)),
         max_age=None if raw_age is None else parse_duration(raw_age, "ini option claude_max_age"),
         on_expiry=_choice(config, "claude_on_expiry", "claude_on_expiry", EXPIRY_MODES, "warn"),
+        share_ssl_context=bool(config.getini("claude_share_ssl_context")),
     )
 
 

@@ -6,10 +6,15 @@ cassette anything: most of what replaying costs outside the checks. When the act
 holds a recording for the request, it is answered here, from the transport's own request object.
 Everything else (no recording left, record and verify modes, hosts that are not Claude's) goes on to
 vcrpy's stub untouched, which then decides as it always does.
+
+While the patches are on, transports built with default verification also share one SSL context per
+setting (see `_shared_ssl_context`): building one reads the whole CA bundle, about 20 ms for every SDK
+client a test module builds, whether or not it ever opens a connection.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 from unittest import mock
@@ -25,12 +30,18 @@ if TYPE_CHECKING:
 _MODULES = ("httpx2", "httpx")
 
 
-def replay_patchers(current: Callable[[], ClaudeContractRecorder | None]) -> Iterator[Any]:
+def replay_patchers(
+    current: Callable[[], ClaudeContractRecorder | None], share_ssl_contexts: bool = True
+) -> Iterator[Any]:
     """Patchers (unittest.mock) to enter after vcrpy's: each wraps the stub vcrpy installed."""
     for name in _MODULES:
         module = sys.modules.get(name)
         if module is None:
             continue
+        transports = getattr(getattr(module, "_transports", None), "default", None)
+        create = getattr(transports, "create_ssl_context", None)
+        if share_ssl_contexts and create is not None:
+            yield mock.patch.object(transports, "create_ssl_context", _shared_ssl_context(create))
         sync_inner = module.HTTPTransport.handle_request
         async_inner = module.AsyncHTTPTransport.handle_async_request
         yield mock.patch.object(
@@ -39,6 +50,36 @@ def replay_patchers(current: Callable[[], ClaudeContractRecorder | None]) -> Ite
         yield mock.patch.object(
             module.AsyncHTTPTransport, "handle_async_request", _async_stub(module, async_inner, current)
         )
+
+
+# Contexts built with default verification, by the function that built them and what it read.
+_SSL_CONTEXTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _shared_ssl_context(create: Callable[..., Any]) -> Callable[..., Any]:
+    """`create_ssl_context` that builds a default-verification context once per setting and hands
+    the same one to every later transport. An SSLContext is made to be shared by connections; a
+    transport given `verify=<context>`, `verify=False`, a path or a client certificate gets its own,
+    as before. `SSL_CERT_FILE` and `SSL_CERT_DIR`, which httpx reads, are part of the setting."""
+
+    def create_ssl_context(*args: Any, **kwargs: Any) -> Any:
+        if args or kwargs.get("verify", True) is not True or kwargs.get("cert") is not None:
+            return create(*args, **kwargs)
+        try:
+            key = (
+                create,
+                *sorted(kwargs.items()),
+                os.environ.get("SSL_CERT_FILE"),
+                os.environ.get("SSL_CERT_DIR"),
+            )
+            context = _SSL_CONTEXTS.get(key)
+        except TypeError:  # an unhashable argument of some other httpx version: not shared
+            return create(*args, **kwargs)
+        if context is None:
+            context = _SSL_CONTEXTS[key] = create(*args, **kwargs)
+        return context
+
+    return create_ssl_context
 
 
 def _sync_stub(

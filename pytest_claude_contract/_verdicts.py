@@ -67,20 +67,23 @@ class VerdictStore:
         request_json = exchange.request.json
         streaming = isinstance(request_json, dict) and request_json.get("stream") is True
         hasher = hashlib.blake2b(self._contract_key(ctx.contract), digest_size=16)
-        hasher.update(
-            "\0".join(
-                (
-                    ctx.profile.version,
-                    ctx.endpoint.name if ctx.endpoint is not None else "",
-                    exchange.request.path,
-                    "stream" if streaming else "",
-                    str(response.status),
-                    *(f"{name}:{value}" for name, value in sorted(response.headers.items())),
-                    "",
-                )
-            ).encode()
+        selects = (
+            ctx.profile.version,
+            ctx.endpoint.name if ctx.endpoint is not None else "",
+            exchange.request.path,
+            "stream" if streaming else "",
         )
-        hasher.update(response.body)
+        hasher.update("\0".join(selects).encode())
+        hasher.update(response.digest)
+        return hasher.digest()
+
+    def request_key_for(self, ctx: Context) -> bytes:
+        """For the request rules that read only the body (its documented model, what its version
+        rejects): the body's bytes, the profile and endpoint it is judged by, and the contract."""
+        hasher = hashlib.blake2b(self._contract_key(ctx.contract), digest_size=16)
+        hasher.update(b"request\0")
+        hasher.update(f"{ctx.profile.version}\0{ctx.endpoint.name if ctx.endpoint else ''}\0".encode())
+        hasher.update(ctx.exchange.request.body)
         return hasher.digest()
 
     def get(self, key: bytes) -> Found | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -54,6 +54,8 @@ class _State:
     patched: bool = False  # a recorder turned vcrpy's patches on (see pytest_runtest_teardown)
     parse_cache: Path | None = None  # parsed cassettes between sessions: <pytest cache>/d/claude_contract
     verdicts: VerdictStore | None = None  # the response rules' verdicts on recorded responses
+    # (claude_contract_config, marker arguments) -> the settings and contract they make (see _frozen)
+    settings_memo: dict[tuple[Any, ...], tuple[ContractSettings, Contract]] = field(default_factory=dict)
 
 
 _STATE = pytest.StashKey[_State]()
@@ -62,6 +64,7 @@ _REPORTED = pytest.StashKey[int]()
 _FATAL_REPORTED = pytest.StashKey[int]()
 _FAILED = pytest.StashKey[bool]()
 _EXPIRY_REPORTED = pytest.StashKey[bool]()
+_STATIC_CASSETTE = pytest.StashKey[tuple[str | bool, "Path"]]()  # the marker's cassette= and its path
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -91,6 +94,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
     )
     parser.addini("claude_cassette_dir", "Cassette folder, relative to the rootdir.", default="cassettes")
+    parser.addini(
+        "claude_share_ssl_context",
+        "While the plugin's patches are on, httpx/httpx2 transports with default verification share "
+        "one SSL context (building one costs ~20 ms a client).",
+        type="bool",
+        default=True,
+    )
     _add_recording_options(group, parser)
 
 
@@ -119,6 +129,7 @@ def pytest_report_header(config: pytest.Config) -> str:
         f"claude contract: checks={options.contract_mode}, record mode={options.record_mode}, "
         f"cassettes={options.cassette_dir}, profiles={', '.join(DOCUMENTED_VERSIONS)}"
         + (", autouse" if options.autouse else "")
+        + ("" if options.share_ssl_context else ", SSL contexts not shared")
     )
 
 
@@ -217,7 +228,7 @@ def claude_contract(
 ) -> Generator[ClaudeContractRecorder, None, None]:
     """The test's recorder: `.exchanges`, `.violations`, `.assert_conformant()`."""
     from ._cassette import CassetteError
-    from ._recorder import ClaudeContractRecorder
+    from ._recorder import PATCHES, ClaudeContractRecorder
     from ._report import SessionStats
 
     state = request.config.stash[_STATE]
@@ -227,15 +238,28 @@ def claude_contract(
     item = request.node
     configured = dict(claude_contract_config or {})
     try:
-        validate_overrides(configured, "claude_contract_config")
-        merged = {**configured, **marker_overrides(item)}
-        validate_overrides(merged, f"{item.nodeid}: @pytest.mark.claude_contract")
-        settings = settings_for(state.options, merged)
-        contract = _contract_for(settings)
+        marker = marker_overrides(item)
+        memo_key = _frozen(configured, marker)
+        held = state.settings_memo.get(memo_key) if memo_key is not None else None
+        if held is None:
+            validate_overrides(configured, "claude_contract_config")
+            merged = {**configured, **marker}
+            validate_overrides(merged, f"{item.nodeid}: @pytest.mark.claude_contract")
+            settings = settings_for(state.options, merged)
+            held = (settings, _contract_for(settings))
+            if memo_key is not None:
+                state.settings_memo[memo_key] = held
+        settings, contract = held
     except pytest.UsageError as exc:
         # `from None`: the report is the message alone, not the chain of exceptions behind it.
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
-    path = None if settings.cassette is False else cassette_path(state.options, item, settings.cassette)
+    static = item.stash.get(_STATIC_CASSETTE, None)  # worked out at collection, from the markers
+    if settings.cassette is False:
+        path = None
+    elif static is not None and static[0] == settings.cassette:
+        path = static[1]
+    else:
+        path = cassette_path(state.options, item, settings.cassette)
     try:
         recorder = ClaudeContractRecorder(
             settings,
@@ -255,6 +279,7 @@ def claude_contract(
         ) from None
     item.stash[_RECORDER] = recorder
     state.patched = True
+    PATCHES.share_ssl_contexts = state.options.share_ssl_context  # read when the patches go on
     recorder.activate()
     try:
         yield recorder
@@ -266,6 +291,31 @@ def claude_contract(
         # The recorder (its exchanges, parsed bodies, cassette) is done with: left on the item it would
         # live to the end of the session, and every full garbage collection would walk it again.
         del item.stash[_RECORDER]
+
+
+def _frozen(*overrides: dict[str, Any]) -> tuple[Any, ...] | None:
+    """A hashable copy of the arguments, to reuse the settings and contract they made for an earlier
+    test (validating them and building a contract costs tens of microseconds a test); None when a
+    value has no such copy (profiles=, other mappings): those are worked out for each test."""
+    frozen: list[Any] = []
+    for arguments in overrides:
+        items: list[Any] = []
+        for name, value in arguments.items():
+            kind = type(value).__name__  # True and 1 hash alike, and only one of them is valid
+            held: Any = value
+            if isinstance(value, list | tuple):
+                held = tuple((type(v).__name__, v) for v in value)
+            elif isinstance(value, set | frozenset):
+                held = frozenset((type(v).__name__, v) for v in value)
+            elif not isinstance(value, str | bool | int | float | None | timedelta):
+                return None
+            items.append((name, kind, held))
+        frozen.append(tuple(items))
+    try:
+        hash(tuple(frozen))
+    except TypeError:  # a list of lists, say: validation will say what is wrong with it
+        return None
+    return tuple(frozen)
 
 
 def _finish(item: pytest.Item, recorder: ClaudeContractRecorder, state: _State) -> None:
@@ -492,7 +542,8 @@ class _XdistController:
 
 def _static_cassette(item: pytest.Item, state: _State) -> str | None:
     """The cassette `item` would use, as the fixture computes it from markers (not from a
-    claude_contract_config fixture, which only runs with the test); None for none or check only."""
+    claude_contract_config fixture, which only runs with the test); None for none or check only.
+    Kept on the item: the fixture uses it unless claude_contract_config names another cassette."""
     if not _uses_plugin(item, state):
         return None
     try:
@@ -500,7 +551,9 @@ def _static_cassette(item: pytest.Item, state: _State) -> str | None:
     except pytest.UsageError:
         return None
     if cassette is True or (isinstance(cassette, str) and cassette.strip()):
-        return str(cassette_path(state.options, item, cassette))
+        path = cassette_path(state.options, item, cassette)
+        item.stash[_STATIC_CASSETTE] = (cassette, path)
+        return str(path)
     return None
 
 
@@ -640,6 +693,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     if state.verdicts is not None:
         state.verdicts.save()
+    if state.parse_cache is not None:
+        from ._cassette import save_stat_indexes
+
+        save_stat_indexes()
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller adds it up (_XdistController)
         workeroutput[_OUTPUT_KEY] = {

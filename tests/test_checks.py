@@ -516,6 +516,26 @@ def test_endpoint_without_limit_and_unlisted_endpoint() -> None:
     assert "POST /v1/skills accepts at most 10 bytes" in unlisted[0].message
 
 
+def test_smallest_limit_and_endpoint_lookups_follow_copies() -> None:
+    """Both are worked out once per contract or profile (every request asks), and a model_copy with
+    other profiles or endpoints, which shares the copied object's caches, is not answered from them."""
+    assert DEFAULT_CONTRACT.smallest_body_limit == 32 * MB
+    small = small_limits(batches=1_000, files=2_000)
+    assert small.smallest_body_limit == 1_000
+    assert DEFAULT_CONTRACT.model_copy(update={"profiles": small.profiles}).smallest_body_limit == 1_000
+    assert DEFAULT_CONTRACT.smallest_body_limit == 32 * MB
+    profile = DEFAULT_CONTRACT.profiles["2023-06-01"]
+    found = profile.endpoint_for("POST", "/v1/messages")
+    assert found is not None
+    assert found.name == "Messages"
+    assert (
+        profile.model_copy(update={"endpoints": profile.endpoints[1:]}).endpoint_for("POST", "/v1/messages")
+        is None
+    )
+    assert profile.endpoint_for("POST", "/v1/messages") is found
+    assert profile.endpoint_for("GET", "/v1/messages") is None
+
+
 # ------------------------------------------------------------------ responses
 
 

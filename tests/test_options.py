@@ -458,6 +458,49 @@ def test_marker_wins(claude_cassette):
     assert sorted(p.name for p in folder.iterdir()) == ["test_marker_wins.yaml"]
 
 
+def test_settings_reused_between_tests_only_for_the_same_arguments(pytester: pytest.Pytester) -> None:
+    """The settings a test's arguments make are reused by later tests with the same arguments (each
+    test would otherwise validate them and build a contract again): other config fixtures, other
+    markers and the same values under other types each get their own, and a bad value still fails."""
+    common = """
+import pytest
+
+@pytest.fixture
+def claude_contract_config():
+    return CONFIG
+
+@pytest.mark.claude_contract(cassette=False)
+def test_a(claude_contract):
+    print(__name__, "a", claude_contract.record_mode, sorted(claude_contract.settings.allow))
+
+@pytest.mark.claude_contract(cassette=False, allow=["version-missing"])
+def test_b(claude_contract):
+    print(__name__, "b", claude_contract.record_mode, sorted(claude_contract.settings.allow))
+"""
+    pytester.makepyfile(
+        test_1=common.replace("CONFIG", '{"record_mode": "none"}'),
+        test_2=common.replace("CONFIG", '{"record_mode": "once"}'),
+        test_3=common.replace("CONFIG", '{"record_mode": "once", "allow": ["no-such-rule"]}'),
+        test_4=common.replace("CONFIG", '{"record_mode": "once", "allow": ("version-missing",)}'),
+    )
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=6, errors=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            literal(line)
+            for line in (
+                "*test_1 a none []",
+                "*test_1 b none ['version-missing']",
+                "*test_2 a once []",
+                "*test_2 b once ['version-missing']",
+                "*test_4 a once ['version-missing']",
+                "*test_4 b once ['version-missing']",
+                "*claude_contract_config: allow=['no-such-rule'] names unknown rule id(s) no-such-rule*",
+            )
+        ]
+    )
+
+
 # ---------------------------------------------------------------- import cost
 
 PROBE = """

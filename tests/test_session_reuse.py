@@ -168,6 +168,67 @@ def test_parsed_cassettes_are_cached_by_content_between_sessions(
     assert _reply(result) == edited_reply
 
 
+STAT_PROBE = """
+import pytest_claude_contract._cassette as cassette
+
+
+def pytest_configure(config):
+    # Files written a moment ago count as settled here (a session normally leaves them for later).
+    config._probe = (cassette._SETTLED_NS, cassette._read_bytes)
+    cassette._SETTLED_NS = 0
+    cassette._STAT_INDEXES.clear()  # what a new process starts with (in-process runs share the module)
+    original = cassette._read_bytes
+
+    def counted(path):
+        with open("reads.txt", "a") as handle:
+            handle.write(path.name + "\\n")
+        return original(path)
+
+    cassette._read_bytes = counted
+
+
+def pytest_unconfigure(config):
+    cassette._SETTLED_NS, cassette._read_bytes = config._probe
+"""
+
+
+def test_unchanged_cassettes_are_found_by_stat_without_reading_them(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cassette whose inode, size and times are as a session noted them is not read again: its
+    parse comes from the cache by the noted digest. An edit of the same size, or a broken index,
+    means it is read and hashed again, and the edited answer is what replays."""
+    suite.makepyfile(test_cache=REPLAY, stat_probe=STAT_PROBE)
+    suite.syspathinsert()
+    suite.runpytest("--claude-record-mode=once").assert_outcomes(passed=1)
+    cassette = suite.path / "cassettes" / "test_cache" / "test_reply.yaml"
+    go_offline(api, monkeypatch)
+    reads = suite.path / "reads.txt"
+
+    def replay() -> tuple[int, str]:
+        reads.write_text("")
+        result = suite.runpytest("-s", "-p", "stat_probe")
+        result.assert_outcomes(passed=1)
+        return len(reads.read_text().splitlines()), _reply(result)
+
+    count, original = replay()
+    assert count == 1
+    assert replay() == (0, original)
+
+    text = cassette.read_text(encoding="utf-8")
+    assert "Echo:" in text
+    cassette.write_text(text.replace("Echo:", "Ekko:"), encoding="utf-8")  # the same size
+    assert cassette.stat().st_size == len(text.encode())
+    edited = original.replace("Echo:", "Ekko:")
+    assert replay() == (1, edited)
+    assert replay() == (0, edited)
+
+    (index,) = (suite.path / ".pytest_cache" / "d" / "claude_contract").glob("stat-index-*.marshal")
+    index.write_bytes(b"not marshal data")
+    assert replay() == (1, edited)
+    assert replay() == (0, edited)
+
+
 def test_no_pickles_without_the_cache_provider(
     suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -286,6 +347,81 @@ def test_response_verdicts_are_remembered_and_never_change_an_answer(
     assert text.count('"thinking_delta"') == 1, text
     cassette.write_text(text.replace('"thinking_delta"', '"text_delta"'), encoding="utf-8")
     assert "stream-event" not in replay("response rules run: 5", NO_REQUEST_ID)
+
+
+BODY = f"""
+import json
+import os
+import sys
+
+import httpx2
+import pytest
+
+pytestmark = pytest.mark.claude_contract
+
+
+@pytest.fixture(autouse=True)
+def counted_body_rules(claude_contract, monkeypatch):
+    calls = []
+
+    def counted(check):
+        def run(ctx):
+            calls.append(check.__name__)
+            return check(ctx)
+
+        return run
+
+    checks = sys.modules[type(claude_contract).__module__].check_exchange.__globals__
+    monkeypatch.setitem(checks, "BODY_CHECKS", tuple(counted(c) for c in checks["BODY_CHECKS"]))
+    yield
+    print("body rules run:", len(calls))
+
+
+def test_raw():
+    body = {{"model": {MODEL!r}, "max_tokens": 8, "temperature": TEMPERATURE,
+            "messages": [{{"role": "user", "content": "hot"}}]}}
+    headers = {{"x-api-key": os.environ.get("ANTHROPIC_API_KEY", ""), "anthropic-version": "2026-10-21",
+               "content-type": "application/json", "anthropic-beta": "BETA"}}
+    with httpx2.Client() as client:
+        answer = client.post(os.environ["FAKE_API_URL"] + "/v1/messages", content=json.dumps(body, indent=INDENT), headers=headers)
+    assert answer.status_code == 200
+"""
+# What 2026-10-21 rejects in the body (a body rule), and a malformed beta header (a header rule).
+VERSION_BODY = "*[[]version-body[]]*temperature*"
+BETA = "*[[]beta-header[]]*"
+
+
+def test_request_body_verdicts_are_remembered_header_rules_always_run(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body rules (documented request model, what the version rejects) read only the body: their
+    verdict on a replayed request's bytes is remembered. The header rules run on every request, so a
+    client that changes its headers is judged afresh; a changed body is judged again."""
+
+    def write(beta: str, indent: str = "None") -> None:
+        suite.makepyfile(
+            test_body=BODY.replace("TEMPERATURE", "0.5").replace("BETA", beta).replace("INDENT", indent)
+        )
+
+    write("files-api-2025-04-14")
+    suite.runpytest("--claude-record-mode=once", "--claude-contract=warn").assert_outcomes(passed=1)
+    go_offline(api, monkeypatch)
+
+    def replay(*expected: str) -> str:
+        result = suite.runpytest("-s")
+        result.assert_outcomes(failed=1)
+        result.stdout.fnmatch_lines([f"*{expected[0]}", *expected[1:]])
+        return result.stdout.str()
+
+    assert BETA[1:-1] not in replay("body rules run: 2", VERSION_BODY)
+    assert BETA[1:-1] not in replay("body rules run: 0", VERSION_BODY)
+    # Same body, a broken header: the header rule fires at once; the body verdict is still read back.
+    write("Files API")
+    replay("body rules run: 0", VERSION_BODY, BETA)
+    # Other bytes (indented: the same JSON, so the same recording) are another verdict: run again.
+    write("files-api-2025-04-14", indent="2")
+    replay("body rules run: 2", VERSION_BODY)
+    replay("body rules run: 0", VERSION_BODY)
 
 
 def test_verdict_files_merge_concurrent_writers_and_replace_older_rules(tmp_path: Path) -> None:

@@ -1,0 +1,149 @@
+"""While the plugin's patches are on, httpx and httpx2 transports built with default verification share
+one SSL context per setting (building one reads the CA bundle: ~20 ms for every SDK client a test
+module builds). The shared context must be a working one (a real TLS handshake below), must follow
+SSL_CERT_FILE, must not reach a transport given its own verification, and ini
+`claude_share_ssl_context = false` turns the sharing off."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import ssl
+import subprocess
+import threading
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from fake_api import FakeClaudeAPI
+
+SUITE = """
+import asyncio
+import os
+
+import httpx
+import httpx2
+import pytest
+
+
+def context(client):
+    return client._transport._pool._ssl_context
+
+
+def shared(make):
+    first, second = make(), make()
+    try:
+        return context(first) is context(second)
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.mark.claude_contract
+def test_default_transports():
+    print("httpx2 shared:", shared(httpx2.Client))
+    print("httpx shared:", shared(httpx.Client))
+    first, second = httpx2.AsyncClient(), httpx2.AsyncClient()
+    print("async shared:", context(first) is context(second))
+    asyncio.run(first.aclose())
+    asyncio.run(second.aclose())
+    default, unverified = httpx2.Client(), httpx2.Client(verify=False)
+    own = httpx2.Client(verify=__import__("ssl").create_default_context())
+    print("verify=False shared:", context(default) is context(unverified))
+    print("verify=<context> shared:", context(default) is context(own))
+    for client in (default, unverified, own):
+        client.close()
+
+
+@pytest.mark.claude_contract
+def test_tls_through_a_shared_context(monkeypatch):
+    with httpx2.Client() as before:
+        monkeypatch.setenv("SSL_CERT_FILE", os.environ["TLS_CERT"])  # trusts the local server only
+        first, second = httpx2.Client(), httpx2.Client()
+        print("with SSL_CERT_FILE shared:", context(first) is context(second))
+        print("SSL_CERT_FILE gets its own:", context(first) is not context(before))
+    for client in (first, second):
+        print("tls status:", client.get(os.environ["TLS_URL"]).status_code)
+        client.close()
+
+
+def test_unmarked():
+    # The patches are off: transports are built as the library builds them.
+    print("unmarked shared:", shared(httpx2.Client))
+"""
+
+
+class _Hello(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("content-length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def tls_server(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate; TLS_CERT names the certificate."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("needs the openssl command to make a certificate")
+    folder: Path = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("TLS_CERT", str(cert))
+    monkeypatch.setenv("TLS_URL", f"https://127.0.0.1:{server.server_address[1]}/")
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_default_transports_share_one_working_context(
+    suite: pytest.Pytester, api: FakeClaudeAPI, tls_server: str
+) -> None:
+    suite.makepyfile(test_ssl=SUITE)
+    result = suite.runpytest("-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*httpx2 shared: True",
+            "*httpx shared: True",
+            "*async shared: True",
+            "*verify=False shared: False",
+            "*verify=<context> shared: False",
+            "*with SSL_CERT_FILE shared: True",
+            "*SSL_CERT_FILE gets its own: True",
+            "*tls status: 200",
+            "*tls status: 200",
+            "*unmarked shared: False",
+        ]
+    )
+
+
+def test_sharing_turned_off_by_ini(suite: pytest.Pytester, api: FakeClaudeAPI, tls_server: str) -> None:
+    suite.makepyfile(test_ssl=SUITE)
+    result = suite.runpytest("-s", "-p", "no:cacheprovider", "-o", "claude_share_ssl_context=false")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        ["*SSL contexts not shared*", "*httpx2 shared: False", "*httpx shared: False", "*tls status: 200"]
+    )

@@ -137,12 +137,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Validate every marker before anything runs: a typo is a usage error, not 200 failed tests."""
     state = config.stash[_STATE]
     for item in items:
-        if item.get_closest_marker(MARKER) is None:
-            continue
-        state.used = True
-        validate_overrides(marker_overrides(item), f"{item.nodeid}: @pytest.mark.claude_contract")
+        marked = item.get_closest_marker(MARKER) is not None
+        if marked:
+            state.used = True
+            validate_overrides(marker_overrides(item), f"{item.nodeid}: @pytest.mark.claude_contract")
+        _request_directly(item, marked or state.options.autouse)
     if state.used or state.options.autouse:
         _provide_placeholder_key(state)
+
+
+def _request_directly(item: pytest.Item, uses: bool) -> None:
+    """Each fixture costs pytest tens of microseconds a test. In the item's own list of fixtures
+    (a copy: parametrized items share theirs), the autouse fixture becomes `claude_contract` itself
+    where the plugin applies, in the same place (the same order of set-up), and is dropped where it
+    does not. The autouse fixture stays defined for items this cannot rewrite."""
+    names = getattr(item, "fixturenames", None)
+    if not isinstance(names, list) or _AUTOUSE not in names:
+        return
+    position = names.index(_AUTOUSE)
+    rest = [n for n in names if n != _AUTOUSE]
+    if uses and "claude_contract" not in rest:
+        rest.insert(position, "claude_contract")
+    item.fixturenames = rest  # type: ignore[attr-defined]
 
 
 def _provide_placeholder_key(state: _State) -> None:
@@ -396,6 +412,9 @@ def claude_contract_server(claude_contract: ClaudeContractRecorder) -> Generator
 def claude_cassette(claude_contract: ClaudeContractRecorder) -> ClaudeContractRecorder:
     """The cassette in use (path, record_mode, requests, responses, play_count, all_played)."""
     return claude_contract
+
+
+_AUTOUSE = "_claude_contract_autouse"
 
 
 @pytest.fixture(autouse=True)

@@ -501,6 +501,41 @@ def test_b(claude_contract):
     )
 
 
+def test_the_recorder_is_requested_only_where_the_plugin_applies(pytester: pytest.Pytester) -> None:
+    """Marked tests get `claude_contract` set up before their own function fixtures (where the autouse
+    fixture stood); unmarked ones get no fixture of the plugin's at all; a parameter with its own
+    marker gets it without its siblings getting it."""
+    pytester.makepyfile(
+        test_order="""
+import pytest
+
+
+@pytest.fixture
+def own(request):
+    print("recorder before own:", "claude_contract" in request.node.funcargs)
+
+
+@pytest.mark.claude_contract(cassette=False)
+def test_marked(own, request):
+    assert request.node.funcargs["claude_contract"].exchanges == []
+
+
+def test_unmarked(request):
+    print("unmarked:", [n for n in request.fixturenames if "claude" in n])
+
+
+@pytest.mark.parametrize("n", [1, pytest.param(2, marks=pytest.mark.claude_contract(cassette=False))])
+def test_param(n, request):
+    print("param", n, "claude_contract" in request.fixturenames)
+"""
+    )
+    result = pytester.runpytest("-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        ["*recorder before own: True", "*unmarked: []", "*param 1 False", "*param 2 True"]
+    )
+
+
 # ---------------------------------------------------------------- import cost
 
 PROBE = """

@@ -15,7 +15,6 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from ._exchange import Exchange, is_credential_param, media_type
-from ._rules import RULES_BY_ID
 from ._stream import stream_problems
 
 if TYPE_CHECKING:
@@ -47,7 +46,11 @@ Check = Callable[[Context], Iterator[Violation]]
 
 
 def _violation(ctx: Context, rule: str, message: str, hint: str | None = None) -> Violation:
-    return Violation(rule, message, hint or RULES_BY_ID[rule].hint, ctx.exchange)
+    if hint is None:
+        from ._rules import RULES_BY_ID  # the catalogue costs milliseconds: only once a rule fires
+
+        hint = RULES_BY_ID[rule].hint
+    return Violation(rule, message, hint, ctx.exchange)
 
 
 def check_auth(ctx: Context) -> Iterator[Violation]:

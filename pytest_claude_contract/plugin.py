@@ -136,11 +136,17 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Validate every marker before anything runs: a typo is a usage error, not 200 failed tests."""
     state = config.stash[_STATE]
+    valid: set[tuple[Any, ...]] = set()  # marker arguments already validated (a module's pytestmark...)
     for item in items:
         marked = item.get_closest_marker(MARKER) is not None
         if marked:
             state.used = True
-            validate_overrides(marker_overrides(item), f"{item.nodeid}: @pytest.mark.claude_contract")
+            overrides = marker_overrides(item)
+            key = _frozen(overrides)
+            if key is None or key not in valid:
+                validate_overrides(overrides, f"{item.nodeid}: @pytest.mark.claude_contract")
+                if key is not None:
+                    valid.add(key)
         _request_directly(item, marked or state.options.autouse)
     if state.used or state.options.autouse:
         _provide_placeholder_key(state)

@@ -41,7 +41,10 @@ def replay_patchers(
         transports = getattr(getattr(module, "_transports", None), "default", None)
         create = getattr(transports, "create_ssl_context", None)
         if share_ssl_contexts and create is not None:
-            yield mock.patch.object(transports, "create_ssl_context", _shared_ssl_context(create))
+            for transport in (module.HTTPTransport, module.AsyncHTTPTransport):
+                yield mock.patch.object(
+                    transport, "__init__", _sharing_ssl_context(transport.__init__, create)
+                )
         sync_inner = module.HTTPTransport.handle_request
         async_inner = module.AsyncHTTPTransport.handle_async_request
         yield mock.patch.object(
@@ -52,34 +55,36 @@ def replay_patchers(
         )
 
 
-# Contexts built with default verification, by the function that built them and what it read.
+# Contexts built with default verification, by the transport class and what decides how they are built.
 _SSL_CONTEXTS: dict[tuple[Any, ...], Any] = {}
 
 
-def _shared_ssl_context(create: Callable[..., Any]) -> Callable[..., Any]:
-    """`create_ssl_context` that builds a default-verification context once per setting and hands
-    the same one to every later transport. An SSLContext is made to be shared by connections; a
-    transport given `verify=<context>`, `verify=False`, a path or a client certificate gets its own,
-    as before. `SSL_CERT_FILE` and `SSL_CERT_DIR`, which httpx reads, are part of the setting."""
+def _sharing_ssl_context(init: Callable[..., None], create: Callable[..., Any]) -> Callable[..., None]:
+    """The transport's `__init__`, handed one shared SSL context (as `verify=`) when it would build
+    one with default verification. An SSLContext is made to be shared by connections (httpx shares
+    one among a client's); httpcore sets its ALPN protocols on it before each handshake, so clients
+    with other HTTP versions get another. A transport given its own `verify=`, a client certificate
+    or positional arguments builds its own, as before; `SSL_CERT_FILE` and `SSL_CERT_DIR`, which
+    httpx reads, are part of the key."""
 
-    def create_ssl_context(*args: Any, **kwargs: Any) -> Any:
-        if args or kwargs.get("verify", True) is not True or kwargs.get("cert") is not None:
-            return create(*args, **kwargs)
-        try:
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not args and kwargs.get("verify", True) is True and kwargs.get("cert") is None:
+            trust_env = kwargs.get("trust_env", True)
             key = (
-                create,
-                *sorted(kwargs.items()),
+                init,
+                bool(trust_env),
+                bool(kwargs.get("http1", True)),
+                bool(kwargs.get("http2", False)),
                 os.environ.get("SSL_CERT_FILE"),
                 os.environ.get("SSL_CERT_DIR"),
             )
             context = _SSL_CONTEXTS.get(key)
-        except TypeError:  # an unhashable argument of some other httpx version: not shared
-            return create(*args, **kwargs)
-        if context is None:
-            context = _SSL_CONTEXTS[key] = create(*args, **kwargs)
-        return context
+            if context is None:
+                context = _SSL_CONTEXTS[key] = create(verify=True, cert=None, trust_env=trust_env)
+            kwargs["verify"] = context
+        init(self, *args, **kwargs)
 
-    return create_ssl_context
+    return __init__
 
 
 def _sync_stub(

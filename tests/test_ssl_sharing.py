@@ -53,6 +53,11 @@ def test_default_transports():
     asyncio.run(second.aclose())
     default, unverified = httpx2.Client(), httpx2.Client(verify=False)
     own = httpx2.Client(verify=__import__("ssl").create_default_context())
+    first, second = httpx2.HTTPTransport(http2=True), httpx2.HTTPTransport(http2=True)
+    print("http2 shared:", first._pool._ssl_context is second._pool._ssl_context)
+    print("http2 with http1 shared:", first._pool._ssl_context is context(default))
+    first.close()
+    second.close()
     print("verify=False shared:", context(default) is context(unverified))
     print("verify=<context> shared:", context(default) is context(own))
     for client in (default, unverified, own):
@@ -129,6 +134,8 @@ def test_default_transports_share_one_working_context(
             "*httpx2 shared: True",
             "*httpx shared: True",
             "*async shared: True",
+            "*http2 shared: True",
+            "*http2 with http1 shared: False",
             "*verify=False shared: False",
             "*verify=<context> shared: False",
             "*with SSL_CERT_FILE shared: True",

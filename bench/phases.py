@@ -1,0 +1,71 @@
+"""Where each arm's time goes: the 500-test suite run N rounds per arm with bench/_phase_sum.py, which
+sums pytest's own report durations per phase (collection, set-up of the first test of each module,
+set-up of the others, call, teardown). Prints the medians in ms and the per-test difference of each
+arm to the floor (c).
+
+    bench/.venvs/main/bin/python bench/phases.py [--rounds 3] [--arms bcd]
+
+Run bench/gen_suite.py (or replay_overhead.py) first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _common import BENCH, OUT
+from gen_suite import pytest_command, replay_env
+
+PHASES = ("collection", "setup_first_of_module", "setup", "call", "teardown", "session")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--arms", default="bcd")
+    parser.add_argument("--suite", type=Path, default=OUT / "suite")
+    args = parser.parse_args()
+    folders = {
+        arm: Path(p) for arm, p in json.loads((args.suite / "suites.json").read_text())["folders"].items()
+    }
+    arms = sorted(set(args.arms) | {"c"})
+    env = {**replay_env(), "PYTHONPATH": str(BENCH)}
+    found: dict[str, list[dict[str, float]]] = {arm: [] for arm in arms}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_ in range(args.rounds + 1):  # round 0 is a warm-up, not counted
+            for arm in arms:
+                out = Path(tmp) / f"{arm}-{round_}.jsonl"
+                command = pytest_command(arm, "-p", "no:xdist", "-p", "_phase_sum")
+                subprocess.run(command, cwd=folders[arm], env={**env, "PHASES_OUT": str(out)}, check=True,
+                               capture_output=True)  # fmt: skip
+                if round_:
+                    found[arm].append(json.loads(out.read_text().splitlines()[-1]))
+    tests = 500
+    medians = {
+        arm: {p: statistics.median(r[p] for r in runs) * 1000 for p in PHASES} for arm, runs in found.items()
+    }
+    for med in medians.values():
+        med["setup"] -= med["setup_first_of_module"]  # the other tests' set-up
+    print(f"{args.rounds} rounds, medians in ms; last column: (arm - c) per test, ms")
+    print(
+        f"{'phase':24}"
+        + "".join(f"{arm:>10}" for arm in arms)
+        + "".join(f"{arm + '-c /test':>12}" for arm in arms if arm != "c")
+    )
+    for phase in PHASES:
+        row = f"{phase:24}" + "".join(f"{medians[arm][phase]:10.0f}" for arm in arms)
+        row += "".join(
+            f"{(medians[arm][phase] - medians['c'][phase]) / tests:12.3f}" for arm in arms if arm != "c"
+        )
+        print(row)
+
+
+if __name__ == "__main__":
+    main()

@@ -79,10 +79,14 @@ class VerdictStore:
 
     def request_key_for(self, ctx: Context) -> bytes:
         """For the request rules that read only the body (its documented model, what its version
-        rejects): the body's bytes, the profile and endpoint it is judged by, and the contract."""
+        rejects): the body's bytes, the profile and endpoint it is judged by, the version the request
+        declares (an unknown one is judged by the fallback profile, but not for what it rejects), and
+        the contract."""
         hasher = hashlib.blake2b(self._contract_key(ctx.contract), digest_size=16)
         hasher.update(b"request\0")
-        hasher.update(f"{ctx.profile.version}\0{ctx.endpoint.name if ctx.endpoint else ''}\0".encode())
+        declared = "\x01" if ctx.version is None else ctx.version
+        endpoint = ctx.endpoint.name if ctx.endpoint is not None else ""
+        hasher.update(f"{ctx.profile.version}\0{declared}\0{endpoint}\0".encode())
         hasher.update(ctx.exchange.request.body)
         return hasher.digest()
 

@@ -704,3 +704,27 @@ def test_stand_in_with_a_mistyped_field_is_response_schema(run: pytest.Pytester,
     result.stdout.fnmatch_lines(report(api, 200, "response-schema"), consecutive=True)
     api.misbehave.clear()
     run.runpytest().assert_outcomes(passed=1)
+
+
+def test_remembered_verdicts_find_what_the_rules_find() -> None:
+    """With a verdict store (replay), the body rules' and response rules' verdicts are read back by
+    key: for every body, declared version (known, unknown, none) and endpoint, in any order, what
+    is found must be what the rules find without the store."""
+    from pytest_claude_contract._verdicts import VerdictStore
+
+    bodies = [REQUEST, with_(REQUEST, temperature=0.5), with_(REQUEST, max_tokens="many"), b"not json"]
+    versions = [V2, "2023-06-01", "2099-01-01", None]
+    paths = ["/v1/messages", "/v1/messages/count_tokens"]
+    cases = [(b, v, p) for b in bodies for v in versions for p in paths]
+    store = VerdictStore(None)
+    for order in (cases, cases[::-1]):  # the first pass fills the store, the second reads it back
+        for body, version, path in order:
+            plain = check_exchange(exchange(body, version=version, path=path), DEFAULT_CONTRACT)
+            remembered = check_exchange(
+                exchange(body, version=version, path=path), DEFAULT_CONTRACT, verdicts=store
+            )
+            assert [(v.rule, v.message) for v in remembered] == [(v.rule, v.message) for v in plain], (
+                body,
+                version,
+                path,
+            )

@@ -499,7 +499,8 @@ def check_exchange(
     verdicts: VerdictStore | None = None,
 ) -> list[Violation]:
     """Every violation in one exchange, less the allowed rules. With `verdicts` (a replayed exchange:
-    its response is a recorded one), the response rules' verdict is looked up there first."""
+    its response is a recorded one), the verdicts of the response rules and of the body rules are
+    looked up there first; the header rules always run."""
     ctx = context_for(exchange, contract)
     if verdicts is None:
         found = [v for check in REQUEST_CHECKS for v in check(ctx)]

@@ -8,7 +8,7 @@ Everything else (no recording left, record and verify modes, hosts that are not 
 vcrpy's stub untouched, which then decides as it always does.
 
 While the patches are on, transports built with default verification also share one SSL context per
-setting (see `_shared_ssl_context`): building one reads the whole CA bundle, about 20 ms for every SDK
+setting (see `_sharing_ssl_context`): building one reads the whole CA bundle, about 20 ms for every SDK
 client a test module builds, whether or not it ever opens a connection.
 """
 

@@ -18,7 +18,7 @@ import tempfile
 import time
 import zlib
 from collections import Counter, OrderedDict, deque
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -30,6 +30,7 @@ from urllib.parse import urlencode
 import yaml
 
 from . import _yaml
+from ._cache_files import read_marshal, write_atomically
 from ._exchange import (
     CapturedRequest,
     CapturedResponse,
@@ -362,27 +363,18 @@ class StatIndex:
         if not self._noted:
             return
         path = self.folder / self.FILE
-        merged = _load_marshal(path)
+        merged = read_marshal(path)
         merged.update(self._noted)
         if len(merged) > _STAT_INDEX_LIMIT:  # paths no longer used fall out, oldest first
             merged = dict(list(merged.items())[-_STAT_INDEX_LIMIT:])
-        tmp: str | None = None
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=self.folder)
-            with os.fdopen(fd, "wb") as handle:
-                marshal.dump(merged, handle)
-            os.replace(tmp, path)
-        except OSError:
-            if tmp is not None:
-                with suppress(OSError):
-                    os.unlink(tmp)
+        if not write_atomically(path, lambda handle: marshal.dump(merged, handle)):
             return
         self._entries = merged
         self._noted = {}
 
     def _read(self) -> dict[str, tuple[Identity, str]]:
         if self._entries is None:
-            loaded = _load_marshal(self.folder / self.FILE)
+            loaded = read_marshal(self.folder / self.FILE)
             self._entries = {
                 path: entry
                 for path, entry in loaded.items()
@@ -412,14 +404,6 @@ def save_stat_indexes() -> None:
         index.save()
 
 
-def _load_marshal(path: Path) -> dict[Any, Any]:
-    try:
-        loaded = marshal.loads(path.read_bytes())  # data only: marshal builds no other objects
-    except (OSError, ValueError, EOFError, TypeError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}
-
-
 def _left_encoded(headers: dict[str, list[str]]) -> bool:
     return any(name.lower() == "content-encoding" for name in headers)
 
@@ -447,17 +431,11 @@ def _unpickle(path: Path) -> list[Interaction] | None:
 
 def _pickle(path: Path, interactions: list[Interaction]) -> None:
     """Best effort and atomic (xdist workers share the cache): a failure only costs a parse later."""
-    tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(interactions, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except (OSError, pickle.PicklingError):
-        if tmp is not None:
-            with suppress(OSError):
-                os.unlink(tmp)
+    except OSError:
+        return
+    write_atomically(path, lambda handle: pickle.dump(interactions, handle, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _interaction(raw: dict[str, Any]) -> Interaction:

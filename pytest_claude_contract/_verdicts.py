@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
-import tempfile
 from contextlib import suppress
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ._cache_files import read_marshal, write_atomically
 
 if TYPE_CHECKING:
     from ._checks import Context
@@ -108,20 +108,11 @@ class VerdictStore:
         path = self.path
         if path is None or not self._added:
             return
-        on_disk = _load(path)  # another worker may have written since this one read it
+        on_disk = read_marshal(path)  # another worker may have written since this one read it
         kept = {k: v for k, v in on_disk.items() if k not in self._used}
         merged = dict(list(kept.items())[-max(_KEEP - len(self._used), 0) :])
         merged.update(self._used)
-        tmp: str | None = None
-        try:
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            with os.fdopen(fd, "wb") as handle:
-                marshal.dump(merged, handle)
-            os.replace(tmp, path)
-        except OSError:
-            if tmp is not None:
-                with suppress(OSError):
-                    os.unlink(tmp)
+        if not write_atomically(path, lambda handle: marshal.dump(merged, handle)):
             return
         for stale in path.parent.glob("verdicts-*.marshal"):
             if stale != path:
@@ -132,7 +123,7 @@ class VerdictStore:
     def _read(self) -> dict[bytes, Found]:
         if self._known is None:
             path = self.path
-            self._known = {} if path is None else _load(path)
+            self._known = {} if path is None else read_marshal(path)
         return self._known
 
     def _contract_key(self, contract: Contract) -> bytes:
@@ -152,15 +143,3 @@ def _is_found(value: object) -> bool:
         isinstance(item, tuple) and len(item) == 3 and all(isinstance(part, str) for part in item)
         for item in value
     )
-
-
-def _load(path: Path) -> dict[bytes, Found]:
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return {}
-    try:
-        loaded = marshal.loads(data)  # data only: marshal builds no objects of other types
-    except (ValueError, EOFError, TypeError):
-        return {}
-    return loaded if isinstance(loaded, dict) else {}

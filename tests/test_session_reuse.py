@@ -261,19 +261,12 @@ def _verdict_files(root: Path) -> list[Path]:
     return sorted((root / ".pytest_cache" / "d" / "claude_contract").glob("verdicts-*.marshal"))
 
 
-STREAM = f"""
-import os
-import sys
-
-import anthropic
-import pytest
-
-pytestmark = pytest.mark.claude_contract(MARKER_ARGS)
-
-
+def counting_fixture(checks: str, label: str) -> str:
+    """An inner autouse fixture that counts how often the rules in `_checks.<checks>` run in a test
+    (rather than their verdict being read back) and prints `<label>: N` at its end."""
+    return f"""
 @pytest.fixture(autouse=True)
-def counted_response_rules(claude_contract, monkeypatch):
-    # How many times the response rules run in this test (rather than their verdict being read back).
+def counted_rules(claude_contract, monkeypatch):
     calls = []
 
     def counted(check):
@@ -286,10 +279,23 @@ def counted_response_rules(claude_contract, monkeypatch):
     # The checks module this recorder calls into (in-process pytester runs import the plugin's
     # lazily imported modules afresh, while the package keeps the first run's as attributes).
     checks = sys.modules[type(claude_contract).__module__].check_exchange.__globals__
-    monkeypatch.setitem(checks, "RESPONSE_CHECKS", tuple(counted(c) for c in checks["RESPONSE_CHECKS"]))
+    monkeypatch.setitem(checks, {checks!r}, tuple(counted(c) for c in checks[{checks!r}]))
     yield
-    print("response rules run:", len(calls))
+    print({label!r} + ":", len(calls))
+"""
 
+
+STREAM = f"""
+import os
+import sys
+
+import anthropic
+import pytest
+
+pytestmark = pytest.mark.claude_contract(MARKER_ARGS)
+
+
+{counting_fixture("RESPONSE_CHECKS", "response rules run")}
 
 def test_stream():
     with anthropic.Anthropic(base_url=os.environ["FAKE_API_URL"], max_retries=0) as client:
@@ -360,22 +366,7 @@ import pytest
 pytestmark = pytest.mark.claude_contract
 
 
-@pytest.fixture(autouse=True)
-def counted_body_rules(claude_contract, monkeypatch):
-    calls = []
-
-    def counted(check):
-        def run(ctx):
-            calls.append(check.__name__)
-            return check(ctx)
-
-        return run
-
-    checks = sys.modules[type(claude_contract).__module__].check_exchange.__globals__
-    monkeypatch.setitem(checks, "BODY_CHECKS", tuple(counted(c) for c in checks["BODY_CHECKS"]))
-    yield
-    print("body rules run:", len(calls))
-
+{counting_fixture("BODY_CHECKS", "body rules run")}
 
 def test_raw():
     body = {{"model": {MODEL!r}, "max_tokens": 8, "temperature": TEMPERATURE,

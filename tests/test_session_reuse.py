@@ -261,6 +261,14 @@ def _verdict_files(root: Path) -> list[Path]:
     return sorted((root / ".pytest_cache" / "d" / "claude_contract").glob("verdicts-*.marshal"))
 
 
+def _failing_replay(suite: pytest.Pytester, *expected: str) -> str:
+    """Replay once; the test fails (its violations), and the output holds `expected` in order."""
+    result = suite.runpytest("-s")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*{expected[0]}", *expected[1:]])
+    return result.stdout.str()
+
+
 def counting_fixture(checks: str, label: str) -> str:
     """An inner autouse fixture that counts how often the rules in `_checks.<checks>` run in a test
     (rather than their verdict being read back) and prints `<label>: N` at its end."""
@@ -325,10 +333,7 @@ def test_response_verdicts_are_remembered_and_never_change_an_answer(
     go_offline(api, monkeypatch)
 
     def replay(*expected: str) -> str:
-        result = suite.runpytest("-s")
-        result.assert_outcomes(failed=1)
-        result.stdout.fnmatch_lines([f"*{expected[0]}", *expected[1:]])
-        return result.stdout.str()
+        return _failing_replay(suite, *expected)
 
     replay("response rules run: 5", NO_REQUEST_ID, BAD_DELTA)
     assert len(_verdict_files(suite.path)) == 1
@@ -399,10 +404,7 @@ def test_request_body_verdicts_are_remembered_header_rules_always_run(
     go_offline(api, monkeypatch)
 
     def replay(*expected: str) -> str:
-        result = suite.runpytest("-s")
-        result.assert_outcomes(failed=1)
-        result.stdout.fnmatch_lines([f"*{expected[0]}", *expected[1:]])
-        return result.stdout.str()
+        return _failing_replay(suite, *expected)
 
     assert BETA[1:-1] not in replay("body rules run: 2", VERSION_BODY)
     assert BETA[1:-1] not in replay("body rules run: 0", VERSION_BODY)

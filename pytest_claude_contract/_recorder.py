@@ -551,6 +551,11 @@ class _Switchboard:
         return self._stack is not None
 
     def route_to(self, recorder: ClaudeContractRecorder) -> None:
+        self.engage()
+        self._routes.append(recorder)
+
+    def engage(self) -> None:
+        """Enter the patchers, if they are not on: with no recorder routed to, requests pass through."""
         if self._stack is None:
             stack = ExitStack()
             for patcher in CassettePatcherBuilder(self).build():
@@ -560,7 +565,6 @@ class _Switchboard:
                 stack.enter_context(patcher)
             self._stack = stack
             self.entered += 1
-        self._routes.append(recorder)
 
     def route_away(self, recorder: ClaudeContractRecorder) -> None:
         for position in range(len(self._routes) - 1, -1, -1):  # its most recent routing

@@ -71,6 +71,8 @@ def test_tls_through_a_shared_context(monkeypatch):
         first, second = httpx2.Client(), httpx2.Client()
         print("with SSL_CERT_FILE shared:", context(first) is context(second))
         print("SSL_CERT_FILE gets its own:", context(first) is not context(before))
+        # Built at the first handshake, from the CAs the environment named when the client was made.
+        monkeypatch.setenv("SSL_CERT_FILE", os.devnull)
     for client in (first, second):
         print("tls status:", client.get(os.environ["TLS_URL"]).status_code)
         client.close()
@@ -79,6 +81,34 @@ def test_tls_through_a_shared_context(monkeypatch):
 def test_unmarked():
     # The patches are off: transports are built as the library builds them.
     print("unmarked shared:", shared(httpx2.Client))
+
+
+@pytest.fixture(scope="module")
+def module_client():
+    # Built before the test's recorder (module scope first), after an unmarked test took the patches
+    # off: they are back on from the start of the covered test's set-up.
+    with httpx2.Client() as client:
+        yield client
+
+
+@pytest.mark.claude_contract
+def test_deferred_until_a_connection(module_client):
+    shared = context(module_client)
+    with httpx2.Client() as client:
+        print("module client shared:", context(client) is shared)
+    print("is an SSLContext:", isinstance(shared, __import__("ssl").SSLContext))
+    print("built before a connection:", getattr(shared, "built", None))
+    shared.load_verify_locations(os.environ["TLS_CERT"])  # goes to the context, built now
+    print("built once used:", getattr(shared, "built", None))
+    print("deferred tls status:", module_client.get(os.environ["TLS_URL"]).status_code)
+
+    async def get():
+        async with httpx2.AsyncClient() as client:
+            context(client).load_verify_locations(os.environ["TLS_CERT"])
+            return (await client.get(os.environ["TLS_URL"])).status_code
+
+    print("deferred async tls status:", asyncio.run(get()))
+
 """
 
 
@@ -110,7 +140,8 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mon
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hello)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
+    # The handshake in the handler thread, not in accept(): a client that fails it cannot stall shutdown.
+    server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     monkeypatch.setenv("TLS_CERT", str(cert))
@@ -128,7 +159,7 @@ def test_default_transports_share_one_working_context(
 ) -> None:
     suite.makepyfile(test_ssl=SUITE)
     result = suite.runpytest("-s", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
         [
             "*httpx2 shared: True",
@@ -143,6 +174,12 @@ def test_default_transports_share_one_working_context(
             "*tls status: 200",
             "*tls status: 200",
             "*unmarked shared: False",
+            "*module client shared: True",
+            "*is an SSLContext: True",
+            "*built before a connection: False",
+            "*built once used: True",
+            "*deferred tls status: 200",
+            "*deferred async tls status: 200",
         ]
     )
 
@@ -150,7 +187,15 @@ def test_default_transports_share_one_working_context(
 def test_sharing_turned_off_by_ini(suite: pytest.Pytester, api: FakeClaudeAPI, tls_server: str) -> None:
     suite.makepyfile(test_ssl=SUITE)
     result = suite.runpytest("-s", "-p", "no:cacheprovider", "-o", "claude_share_ssl_context=false")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
-        ["*SSL contexts not shared*", "*httpx2 shared: False", "*httpx shared: False", "*tls status: 200"]
+        [
+            "*SSL contexts not shared*",
+            "*httpx2 shared: False",
+            "*httpx shared: False",
+            "*tls status: 200",
+            "*module client shared: False",
+            "*built before a connection: None",
+            "*deferred tls status: 200",
+        ]
     )

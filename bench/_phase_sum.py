@@ -1,6 +1,7 @@
 """A pytest plugin for bench/phases.py: pytest's own report durations, summed per phase over the
 session (the first test of each module's set-up apart: it builds the module's SDK client), written as
-one JSON line to $PHASES_OUT when the session ends."""
+one JSON line to $PHASES_OUT when the session ends (under pytest-xdist, one line per worker, named
+by `worker`, and one for the controller, which runs no test)."""
 
 from __future__ import annotations
 
@@ -32,4 +33,6 @@ def pytest_unconfigure(config: Any) -> None:
     out = os.environ.get("PHASES_OUT")
     if out and "collection" in _MARKS:
         with open(out, "a", encoding="utf-8") as handle:
-            handle.write(json.dumps({**_SUMS, **_MARKS, "session": time.perf_counter() - _START}) + "\n")
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "" in a run without xdist workers
+            line = {**_SUMS, **_MARKS, "session": time.perf_counter() - _START, "worker": worker}
+            handle.write(json.dumps(line) + "\n")

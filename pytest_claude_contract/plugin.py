@@ -116,6 +116,20 @@ def pytest_configure(config: pytest.Config) -> None:
     _configure_recording(config)
 
 
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """The cassette folder holds cassettes, not tests: pytest need not list and match its files
+    (thousands, in a large suite; about 80 µs each). Unless it holds Python files: then tests or
+    conftests may be there, and it is walked as any folder."""
+    state = config.stash.get(_STATE, None)
+    if state is None or collection_path != state.options.cassette_dir:
+        return None  # pytest and other plugins decide
+    return not _holds_python(collection_path)
+
+
+def _holds_python(folder: Path) -> bool:
+    return any(name.endswith(".py") for _, _, files in os.walk(folder) for name in files)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(_STATE, None)
     if state is not None:

@@ -568,3 +568,44 @@ def test_no_heavy_imports_without_marked_tests(pytester: pytest.Pytester) -> Non
     imported = json.loads((pytester.path / "imported.json").read_text())
     # deepdiff is for a replay miss's report only.
     assert imported == {**dict.fromkeys(imported, True), "deepdiff": False}
+
+
+def test_collection_does_not_walk_the_cassette_folder(pytester: pytest.Pytester) -> None:
+    """The cassette folder holds cassettes: pytest does not look for tests in it, unless it holds
+    Python files (a test put there, or a folder shared with tests) or is named on the command line."""
+    pytester.makepyfile(test_top="def test_top():\n    pass\n")
+    module_folder = pytester.path / "cassettes" / "test_top"
+    module_folder.mkdir(parents=True)
+    (module_folder / "test_top.yaml").write_text("interactions: []\n")
+    # What pytest would collect from the folder if it walked it: a YAML file handled by a conftest.
+    pytester.makeconftest(
+        """
+import pytest
+
+def pytest_collect_file(file_path, parent):
+    if file_path.suffix == ".yaml":
+        return YamlFile.from_parent(parent, path=file_path)
+
+class YamlFile(pytest.File):
+    def collect(self):
+        yield YamlItem.from_parent(self, name="walked")
+
+class YamlItem(pytest.Item):
+    def runtest(self):
+        pass
+"""
+    )
+    args = ("--collect-only", "-q", "-p", "no:cacheprovider")
+
+    not_walked = pytester.runpytest(*args)
+    not_walked.stdout.fnmatch_lines(["test_top.py::test_top", "1 test collected*"])
+
+    named = pytester.runpytest(*args, "cassettes")
+    named.stdout.fnmatch_lines(["cassettes/test_top/test_top.yaml::walked", "1 test collected*"])
+
+    without_plugin = pytester.runpytest(*args, "-p", "no:claude_contract")
+    without_plugin.stdout.fnmatch_lines(["*2 tests collected*"])
+
+    (module_folder / "test_stray.py").write_text("def test_stray():\n    pass\n")
+    holds_python = pytester.runpytest(*args)
+    holds_python.stdout.fnmatch_lines(["*test_stray.py::test_stray", "*3 tests collected*"])

@@ -193,8 +193,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if not item.stash.get(_COVERED, False):
         return
     state = item.config.stash.get(_STATE, None)
-    if state is None or state.patched:
-        return
+    if state is not None and not state.patched:
+        _engage_patches(state)
+
+
+def _engage_patches(state: _State) -> None:
     from ._recorder import PATCHES
 
     PATCHES.share_ssl_contexts = state.options.share_ssl_context  # read when the patches go on
@@ -285,7 +288,7 @@ def claude_contract(
 ) -> Generator[ClaudeContractRecorder, None, None]:
     """The test's recorder: `.exchanges`, `.violations`, `.assert_conformant()`."""
     from ._cassette import CassetteError
-    from ._recorder import PATCHES, ClaudeContractRecorder
+    from ._recorder import ClaudeContractRecorder
     from ._report import SessionStats
 
     state = request.config.stash[_STATE]
@@ -335,8 +338,8 @@ def claude_contract(
             f"Claude contract: cannot use the cassette\n  {exc}", pytrace=False
         ) from None
     item.stash[_RECORDER] = recorder
-    state.patched = True
-    PATCHES.share_ssl_contexts = state.options.share_ssl_context  # read when the patches go on
+    if not state.patched:  # a test the set-up hook did not know was covered
+        _engage_patches(state)
     recorder.activate()
     try:
         yield recorder

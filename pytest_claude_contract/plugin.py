@@ -65,7 +65,6 @@ _FATAL_REPORTED = pytest.StashKey[int]()
 _FAILED = pytest.StashKey[bool]()
 _EXPIRY_REPORTED = pytest.StashKey[bool]()
 _STATIC_CASSETTE = pytest.StashKey[tuple[str | bool, "Path"]]()  # the marker's cassette= and its path
-_COVERED = pytest.StashKey[bool]()  # the plugin applies (known at collection)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -180,8 +179,6 @@ def _request_directly(item: pytest.Item, uses: bool) -> None:
     if uses and "claude_contract" not in rest:
         rest.insert(position, "claude_contract")
     item.fixturenames = rest  # type: ignore[attr-defined]
-    if "claude_contract" in rest:
-        item.stash[_COVERED] = True
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -189,8 +186,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """The patches go on before a covered test's fixtures are set up, not at its recorder: an SDK
     client that a module- or session-scoped fixture builds then shares the SSL context too (see
     _transport). Until the recorder is routed to, requests pass through as if nothing were patched,
-    as they do between two covered tests, where the patches stay on."""
-    if not item.stash.get(_COVERED, False):
+    as they do between two covered tests, where the patches stay on. Covered: its fixtures include
+    `claude_contract` (asked for, or put there at collection; a test missed here engages them in the
+    fixture)."""
+    if "claude_contract" not in getattr(item, "fixturenames", ()):
         return
     state = item.config.stash.get(_STATE, None)
     if state is not None and not state.patched:

@@ -100,6 +100,9 @@ def test_deferred_until_a_connection(module_client):
     print("built before a connection:", getattr(shared, "built", None))
     shared.load_verify_locations(os.environ["TLS_CERT"])  # goes to the context, built now
     print("built once used:", getattr(shared, "built", None))
+    shared.options |= __import__("ssl").OP_NO_TICKET  # set through it: reaches the built context
+    built = getattr(shared, "_built", shared)
+    print("set reaches the built context:", bool(built.options & __import__("ssl").OP_NO_TICKET))
     print("deferred tls status:", module_client.get(os.environ["TLS_URL"]).status_code)
 
     async def get():
@@ -178,6 +181,7 @@ def test_default_transports_share_one_working_context(
             "*is an SSLContext: True",
             "*built before a connection: False",
             "*built once used: True",
+            "*set reaches the built context: True",
             "*deferred tls status: 200",
             "*deferred async tls status: 200",
         ]

@@ -408,9 +408,19 @@ def _left_encoded(headers: dict[str, list[str]]) -> bool:
     return any(name.lower() == "content-encoding" for name in headers)
 
 
-# Parsed cassettes by content hash: the most recently used ones, in memory.
+# Parsed cassettes by content hash, the few most recently used (tests sharing a cassette tend to run
+# one after another; any other is read from the parse cache in tens of microseconds). Few, because
+# every full garbage collection walks what is held (about 35 objects a cassette), four of them after
+# the session alone: 256 held cost a 500-test session about 20 ms.
 _PARSED: OrderedDict[str, list[Interaction]] = OrderedDict()
-_PARSED_LIMIT = 256
+_PARSED_LIMIT = 16
+
+
+def forget_parsed() -> None:
+    """Drop the parsed cassettes held in memory (the plugin calls it when pytest is done with them)."""
+    _PARSED.clear()
+
+
 # Pickles of an older layout of Interaction are never read: the name carries the layout.
 _PICKLE_FORMAT = "interactions-v3.pickle"
 

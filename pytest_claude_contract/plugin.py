@@ -7,6 +7,7 @@ imported inside the fixture that needs them, so suites pay for them only when a 
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -135,6 +136,8 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         state.env.undo()
         if state.patched:
             _release_patches(state)
+    if (cassettes := sys.modules.get("pytest_claude_contract._cassette")) is not None:
+        cassettes.forget_parsed()  # before pytest's and the interpreter's last full collections
 
 
 def pytest_report_header(config: pytest.Config) -> str:

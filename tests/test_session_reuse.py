@@ -3,7 +3,8 @@
 - vcrpy's patches are entered once and stay on across consecutive tests that use the plugin; they
   come off before a test that does not (its requests reach the network untouched) and at the end.
 - Parsed cassettes are pickled into the pytest cache, keyed by the file's content: a later session
-  reads the pickle, an edited cassette is parsed again, a broken pickle is ignored.
+  reads the pickle, an edited cassette is parsed again, a broken pickle is ignored. In memory, only
+  the last few used are held, and none after the session.
 """
 
 from __future__ import annotations
@@ -237,6 +238,47 @@ def test_no_pickles_without_the_cache_provider(
     go_offline(api, monkeypatch)
     suite.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
     assert not (suite.path / ".pytest_cache").exists()
+
+
+HELD = f"""
+import os
+
+import anthropic
+import pytest
+
+import pytest_claude_contract._cassette as cassette
+
+pytestmark = pytest.mark.claude_contract
+
+
+@pytest.mark.parametrize("n", range(24))
+def test_reply(n):
+    client = anthropic.Anthropic(base_url=os.environ["FAKE_API_URL"], max_retries=0)
+    client.messages.create(
+        model={MODEL!r}, max_tokens=32, messages=[{{"role": "user", "content": f"held {{n}}"}}]
+    )
+    print("held in memory:", len(cassette._PARSED))
+"""
+
+
+def test_few_parsed_cassettes_are_held_and_none_after_the_session(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every full garbage collection walks what the session holds, four of them after it ends: the
+    parsed cassettes kept in memory are the last few used, and none once pytest is done (in-process
+    runs share the module, so the outer test sees what the inner session left)."""
+    import pytest_claude_contract._cassette as cassette
+
+    suite.makepyfile(test_held=HELD)
+    suite.runpytest("--claude-record-mode=once").assert_outcomes(passed=24)
+    assert len(list((suite.path / "cassettes" / "test_held").glob("*.yaml"))) == 24
+    go_offline(api, monkeypatch)
+    result = suite.runpytest("-s")
+    result.assert_outcomes(passed=24)
+    held = [int(n) for n in re.findall(r"held in memory: (\d+)", result.stdout.str())]
+    assert held[:3] == [1, 2, 3]  # each test's cassette is held after it...
+    assert max(held) == held[-1] == cassette._PARSED_LIMIT < 24  # ...the most recent few
+    assert not cassette._PARSED
 
 
 def test_lazily_parsed_values_survive_the_pickle_cache() -> None:

@@ -273,6 +273,7 @@ def test_few_parsed_cassettes_are_held_and_none_after_the_session(
     suite.runpytest("--claude-record-mode=once").assert_outcomes(passed=24)
     assert len(list((suite.path / "cassettes" / "test_held").glob("*.yaml"))) == 24
     go_offline(api, monkeypatch)
+    cassette.forget_parsed()  # what this process's own earlier tests may have loaded
     result = suite.runpytest("-s")
     result.assert_outcomes(passed=24)
     held = [int(n) for n in re.findall(r"held in memory: (\d+)", result.stdout.str())]

@@ -3,7 +3,7 @@ session (the first test of each module's set-up apart: it builds the module's SD
 one JSON line to $PHASES_OUT when the session ends (under pytest-xdist, one line per worker, named
 by `worker`, and one for the controller, which runs no test).
 
-It also times the garbage collector (gc.callbacks): every collection in the session, the full ones
+It also notes the process's user and system CPU time so far, and times the garbage collector (gc.callbacks): every collection in the session, the full ones
 apart, the objects the collector tracks when the session ends, and the full collections that come
 after (pytest's own at clean-up, the interpreter's at exit), each appended as one more line
 {"exit_full_gc": seconds}. A full collection walks every tracked object, so what a tool keeps alive
@@ -14,6 +14,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import resource
 import time
 from typing import Any
 
@@ -63,6 +64,7 @@ def pytest_unconfigure(config: Any) -> None:
         with open(out, "a", encoding="utf-8") as handle:
             worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "" in a run without xdist workers
             line = {**_SUMS, **_MARKS, "session": time.perf_counter() - _START, "worker": worker}
-            line.update(_GC, tracked_objects=len(gc.get_objects()))
+            usage = resource.getrusage(resource.RUSAGE_SELF)  # the kernel's share apart
+            line.update(_GC, tracked_objects=len(gc.get_objects()), user=usage.ru_utime, sys=usage.ru_stime)
             handle.write(json.dumps(line) + "\n")
         _EXIT_OUT.append(os.open(out, os.O_WRONLY | os.O_APPEND))

@@ -1,7 +1,8 @@
 """Where each arm's time goes: the 500-test suite run N rounds per arm with bench/_phase_sum.py, which
 sums pytest's own report durations per phase (collection, set-up of the first test of each module,
 set-up of the others, call, teardown) and times the garbage collector: all of it in the session, its
-full collections, and the full collections after the session ends. Prints the medians in ms and the
+full collections, and the full collections after the session ends; and the process's user and
+system CPU time up to the end of the session. Prints the medians in ms and the
 per-test difference of each arm to the floor (c), then the counts of full collections and of the
 objects the collector tracks at the end of the session.
 
@@ -29,6 +30,8 @@ PHASES = ("collection", "setup_first_of_module", "setup", "call", "teardown", "s
 # The garbage collector's share (see _phase_sum): in the session (inside the phases above), its full
 # collections among that, and the full collections after the session (pytest's and the interpreter's).
 GC_ROWS = ("gc", "full_gc", "exit_full_gc")
+# The process's CPU time up to the end of the session, the kernel's share (file reads, page faults) apart.
+CPU_ROWS = ("user", "sys")
 
 
 def _read_run(out: Path) -> dict[str, float]:
@@ -62,7 +65,7 @@ def main() -> None:
                     found[arm].append(_read_run(out))
     tests = 500
     medians = {
-        arm: {p: statistics.median(r[p] for r in runs) * 1000 for p in PHASES + GC_ROWS}
+        arm: {p: statistics.median(r[p] for r in runs) * 1000 for p in PHASES + GC_ROWS + CPU_ROWS}
         for arm, runs in found.items()
     }
     for med in medians.values():
@@ -73,7 +76,7 @@ def main() -> None:
         + "".join(f"{arm:>10}" for arm in arms)
         + "".join(f"{arm + '-c /test':>12}" for arm in arms if arm != "c")
     )
-    for phase in PHASES + GC_ROWS:
+    for phase in PHASES + GC_ROWS + CPU_ROWS:
         row = f"{phase:24}" + "".join(f"{medians[arm][phase]:10.0f}" for arm in arms)
         row += "".join(
             f"{(medians[arm][phase] - medians['c'][phase]) / tests:12.3f}" for arm in arms if arm != "c"

@@ -24,11 +24,11 @@ TARGETS = {
         "settings_for", "validate_overrides", "_contract_for", "cassette_path", "marker_overrides",
         "_finish", "_judge", "_judge_replayed_cassette",
     ),
-    "pytest_claude_contract._recorder": (
-        "load_cassette", "ClaudeContractRecorder.__init__", "ClaudeContractRecorder.replay",
-        "ClaudeContractRecorder._complete", "ClaudeContractRecorder._precheck", "match_key", "check_exchange",
+    "pytest_claude_contract.capture.core": (
+        "load_cassette", "ClaudeContractRecorder.__init__", "ClaudeContractRecorder.decide",
+        "ClaudeContractRecorder._complete", "ClaudeContractRecorder._match_key", "match_key", "check_exchange",
     ),
-    "pytest_claude_contract._transport": ("_answer", "lower_headers", "CapturedRequest"),
+    "pytest_claude_contract.capture.httpx_transport": ("_replayed", "lower_headers", "CapturedRequest"),
 }  # fmt: skip
 
 

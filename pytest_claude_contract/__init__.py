@@ -9,7 +9,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._warnings import ClaudeCassetteExpired, ClaudeCassetteUnplayed, ClaudeContractWarning
+from ._warnings import (
+    ClaudeCassetteExpired,
+    ClaudeCassetteUnplayed,
+    ClaudeContractWarning,
+    ClaudeTrafficToUnlistedHost,
+)
 
 __version__ = "0.1.0"
 __all__ = [
@@ -18,6 +23,7 @@ __all__ = [
     "ClaudeCassetteExpired",
     "ClaudeCassetteUnplayed",
     "ClaudeContractWarning",
+    "ClaudeTrafficToUnlistedHost",
     "Contract",
     "Endpoint",
     "Profile",

@@ -79,6 +79,9 @@ class Interaction:
     request: CapturedRequest
     response: dict[str, Any]  # vcrpy's shape: status {code, message}, headers {name: [values]}, body {string}
     recorded_at: str | None = None
+    # The client closed the (streamed) answer before it ended: recorded as far as it got, and
+    # replayed the same way.
+    closed_early: bool = False
     key: MatchKey = field(init=False)
     _captured: CapturedResponse | None = field(default=None, init=False, repr=False)
 
@@ -120,18 +123,19 @@ def _boundary(content_type: str | None) -> bytes | None:
 
 
 class ReplayIndex:
-    """Recorded interactions by match key; identical requests play their recordings in order."""
+    """Recorded interactions by match key; identical requests play their recordings in order. Once
+    all were played, `cycle` starts over at the first (`serve`); else there is none left (a miss)."""
 
-    def __init__(self, interactions: list[Interaction]) -> None:
+    def __init__(self, interactions: list[Interaction], *, cycle: bool = False) -> None:
         self._queues: dict[MatchKey, deque[int]] = {}
         for position, interaction in enumerate(interactions):
             self._queues.setdefault(interaction.key, deque()).append(position)
-
-    def peek(self, key: MatchKey) -> bool:
-        return bool(self._queues.get(key))
+        self._all = {key: tuple(queue) for key, queue in self._queues.items()} if cycle else None
 
     def take(self, key: MatchKey) -> int | None:
         queue = self._queues.get(key)
+        if not queue and self._all is not None and key in self._all:
+            queue = self._queues[key] = deque(self._all[key])
         return queue.popleft() if queue else None
 
 
@@ -422,7 +426,7 @@ def forget_parsed() -> None:
 
 
 # Pickles of an older layout of Interaction are never read: the name carries the layout.
-_PICKLE_FORMAT = "interactions-v3.pickle"
+_PICKLE_FORMAT = "interactions-v4.pickle"
 
 
 def _unpickle(path: Path) -> list[Interaction] | None:
@@ -457,7 +461,9 @@ def _interaction(raw: dict[str, Any]) -> Interaction:
     else:
         body = body_bytes(_body_string(request.get("body")))
     captured = CapturedRequest(str(request["method"]), str(request["uri"]), lower_headers(headers), body)
-    return Interaction(captured, _playable_response(response), raw.get("recorded_at"))
+    return Interaction(
+        captured, _playable_response(response), raw.get("recorded_at"), raw.get("closed_early") is True
+    )
 
 
 def _body_string(body: Any) -> Any:
@@ -707,6 +713,7 @@ def interaction_dict(interaction: Interaction, scrubber: Scrubber) -> dict[str, 
         },
         # Kept as read: an interaction recorded by another tool has no time, and is not given one.
         **({"recorded_at": interaction.recorded_at} if interaction.recorded_at else {}),
+        **({"closed_early": True} if interaction.closed_early else {}),
     }
 
 

@@ -30,7 +30,7 @@ from ._rules import RULE_IDS, RULES, RULES_BY_ID
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from ._recorder import ClaudeContractRecorder
+    from .capture.core import ClaudeContractRecorder
 
 PROG = "pytest-claude-contract"
 EXIT_OK = 0
@@ -87,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="URL",
         help="where a record mode forwards requests (default: https://api.anthropic.com)",
+    )
+    serve.add_argument(
+        "--once",
+        action="store_true",
+        help="play each recording once, as a test does (default: identical requests get their "
+        "recordings in order and start over when they run out, so any number of clients can replay)",
     )
     serve.set_defaults(handler=_serve_command, subparser=serve)
     return parser
@@ -278,9 +284,9 @@ def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 
     from ._cassette import CassetteError
     from ._contract import DEFAULT_CONTRACT
-    from ._recorder import ClaudeContractRecorder
-    from ._server import ContractServer, Outcome, describe
     from ._settings import DEFAULT_HOSTS, DEFAULT_UPSTREAM, ContractSettings, check_upstream
+    from .capture.core import ClaudeContractRecorder
+    from .capture.server import ContractServer, Outcome, describe
 
     try:
         upstream = check_upstream(args.upstream or DEFAULT_UPSTREAM, "--upstream")
@@ -300,7 +306,9 @@ def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     )
     path = Path(args.cassette)
     try:
-        recorder = ClaudeContractRecorder(settings, DEFAULT_CONTRACT, "strict", path)
+        recorder = ClaudeContractRecorder(
+            settings, DEFAULT_CONTRACT, "strict", path, replay_cycles=not args.once
+        )
     except CassetteError as exc:
         print(f"{PROG} serve: cannot use the cassette\n  {exc}", file=sys.stderr)
         return 1

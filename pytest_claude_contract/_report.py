@@ -129,6 +129,7 @@ class SessionStats:
 
     live: int = 0
     replayed: int = 0
+    other_hosts: int = 0  # exchanges with hosts that are not Claude's: under the cassette, not checked
     violations: Counter[str] = field(default_factory=Counter)
     allowed: Counter[str] = field(default_factory=Counter)
     recorded: set[str] = field(default_factory=set)
@@ -185,6 +186,8 @@ class SessionStats:
             f"exchanges checked: {self.live + self.replayed} ({self.replayed} replayed, {self.live} live)"
             + (" - checks off" if mode == "off" else ""),
         ]
+        if self.other_hosts:
+            lines.append(f"other hosts: {self.other_hosts} exchange(s) recorded or replayed, not checked")
         if self.violations:
             total = sum(self.violations.values())
             lines.append(f"violations: {total} ({'failing tests' if mode == 'strict' else 'reported only'})")

@@ -23,7 +23,7 @@ CONTRACT_MODES = ("strict", "warn", "off")
 AUTH_VALUES = ("x-api-key", "bearer")
 DEFAULT_HOSTS = ("api.anthropic.com",)
 # Stands in for ANTHROPIC_API_KEY during replay, so SDK clients can be built without a key. Here, not
-# in _recorder, so that lending it at collection imports nothing heavy.
+# in capture.core, so that lending it at collection imports nothing heavy.
 PLACEHOLDER_KEY = "claude-contract-replay-placeholder-key"
 # The versions the shipped profiles cover (Docs, Versions); _contract builds one profile for each.
 DOCUMENTED_VERSIONS = ("2023-01-01", "2023-06-01", "2026-10-21")
@@ -34,6 +34,7 @@ MARKER_KEYS = (
     "api_versions",
     "auth",
     "hosts",
+    "allowed_hosts",
     "profiles",
     "upstream",
     "max_age",
@@ -61,6 +62,7 @@ class SessionOptions:
     max_age: timedelta | None = None
     on_expiry: str = "warn"
     share_ssl_context: bool = True
+    allowed_hosts: tuple[str, ...] = ()
 
 
 def _choice(config: pytest.Config, option: str, ini: str, choices: tuple[str, ...], default: str) -> str:
@@ -104,7 +106,31 @@ def session_options(config: pytest.Config) -> SessionOptions:
         max_age=None if raw_age is None else parse_duration(raw_age, "ini option claude_max_age"),
         on_expiry=_choice(config, "claude_on_expiry", "claude_on_expiry", EXPIRY_MODES, "warn"),
         share_ssl_context=bool(config.getini("claude_share_ssl_context")),
+        allowed_hosts=_allowed_hosts(config),
     )
+
+
+def _allowed_hosts(config: pytest.Config) -> tuple[str, ...]:
+    """--claude-allowed-hosts (comma-separated), else the ini's list: hosts a covered test may reach
+    live, unrecorded (as pytest-recording's --allowed-hosts)."""
+    given = config.getoption("claude_allowed_hosts", default=None)
+    source = "--claude-allowed-hosts"
+    hosts: list[str] = [h.strip() for h in given.split(",")] if given else []
+    if given is None:
+        hosts = [str(h).strip() for h in config.getini("claude_allowed_hosts") or []]
+        source = "ini option claude_allowed_hosts"
+    hosts = [h for h in hosts if h]
+    bad = [h for h in hosts if not _is_host(h)]
+    if bad:
+        raise pytest.UsageError(
+            f"{source}={bad!r}: give host names, optionally with a port, e.g. 'auth.example.com' or "
+            "'127.0.0.1:8080' (no scheme, no path)"
+        )
+    return tuple(h.lower() for h in hosts)
+
+
+def _is_host(value: str) -> bool:
+    return bool(value) and "/" not in value and " " not in value
 
 
 def _flag(config: pytest.Config, option: str, ini: str) -> bool:
@@ -133,6 +159,7 @@ class ContractSettings:
     auth: tuple[str, ...] | None
     hosts: tuple[str, ...]
     profiles: Mapping[str, Any]
+    allowed_hosts: tuple[str, ...] = ()
     upstream: str = DEFAULT_UPSTREAM
     max_age: timedelta | None = None
     on_expiry: str = "warn"
@@ -185,10 +212,17 @@ def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
             )
     if "hosts" in overrides:
         hosts = _str_list(overrides["hosts"], "hosts", where)
-        if not hosts or any("/" in h or not h for h in hosts):
+        if not hosts or not all(_is_host(h) for h in hosts):
             raise pytest.UsageError(
                 f"{where}: hosts={hosts!r}; use a non-empty list of host names, e.g. ['api.anthropic.com', "
                 "'127.0.0.1:8080'] (no scheme, no path)"
+            )
+    if "allowed_hosts" in overrides:
+        allowed = _str_list(overrides["allowed_hosts"], "allowed_hosts", where)
+        if not all(_is_host(h) for h in allowed):
+            raise pytest.UsageError(
+                f"{where}: allowed_hosts={allowed!r}; use a list of host names that may be reached live, "
+                "e.g. ['auth.example.com', '127.0.0.1:8080'] (no scheme, no path)"
             )
     if "upstream" in overrides:
         check_upstream(overrides["upstream"], where)
@@ -245,6 +279,7 @@ def settings_for(options: SessionOptions, merged: Mapping[str, Any]) -> Contract
         auth=strings("auth"),
         hosts=tuple(h.lower() for h in merged.get("hosts") or DEFAULT_HOSTS),
         profiles=merged.get("profiles") or {},
+        allowed_hosts=tuple(h.lower() for h in (merged.get("allowed_hosts", options.allowed_hosts))),
         upstream=str(merged.get("upstream") or DEFAULT_UPSTREAM).rstrip("/"),
         max_age=_max_age(options, merged),
         on_expiry=merged.get("on_expiry") or options.on_expiry,

@@ -15,3 +15,8 @@ class ClaudeCassetteExpired(ClaudeContractWarning):
 
 class ClaudeCassetteUnplayed(ClaudeContractWarning):
     """A passing test left recorded interactions of its cassette unplayed (`--claude-unplayed=warn`)."""
+
+
+class ClaudeTrafficToUnlistedHost(ClaudeContractWarning):
+    """A covered test sent what looks like Claude API traffic to a host that is not in `hosts=`: it was
+    recorded or replayed, but not checked against the contract."""

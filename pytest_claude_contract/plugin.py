@@ -32,11 +32,11 @@ if TYPE_CHECKING:
 
     from ._checks import Violation
     from ._contract import Contract
-    from ._recorder import ClaudeContractRecorder
     from ._report import SessionStats
-    from ._server import ContractServer
     from ._settings import ContractSettings
     from ._verdicts import VerdictStore
+    from .capture.core import ClaudeContractRecorder
+    from .capture.server import ContractServer
 
 MARKER = "claude_contract"
 
@@ -102,6 +102,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="bool",
         default=True,
     )
+    group.addoption(
+        "--claude-allowed-hosts",
+        dest="claude_allowed_hosts",
+        default=None,
+        metavar="HOSTS",
+        help="comma-separated hosts a covered test may reach live, unrecorded (every other request of "
+        "the test is under its cassette)",
+    )
+    parser.addini(
+        "claude_allowed_hosts",
+        "Hosts a covered test may reach live, unrecorded (see --claude-allowed-hosts).",
+        type="linelist",
+        default=[],
+    )
     _add_recording_options(group, parser)
 
 
@@ -109,7 +123,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "claude_contract(**overrides): check this test's Claude API traffic against the contract and "
-        "record/replay it (cassette=, record_mode=, allow=, api_versions=, auth=, hosts=, profiles=, "
+        "record/replay it (cassette=, record_mode=, allow=, api_versions=, auth=, hosts=, allowed_hosts=, profiles=, "
         "upstream=, max_age=, on_expiry=)",
     )
     config.stash[_STATE] = _State(session_options(config))
@@ -200,7 +214,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def _engage_patches(state: _State) -> None:
-    from ._recorder import PATCHES
+    from .capture.patches import PATCHES
 
     PATCHES.share_ssl_contexts = state.options.share_ssl_context  # read when the patches go on
     PATCHES.engage()
@@ -290,8 +304,8 @@ def claude_contract(
 ) -> Generator[ClaudeContractRecorder, None, None]:
     """The test's recorder: `.exchanges`, `.violations`, `.assert_conformant()`."""
     from ._cassette import CassetteError
-    from ._recorder import ClaudeContractRecorder
     from ._report import SessionStats
+    from .capture.core import ClaudeContractRecorder
 
     state = request.config.stash[_STATE]
     if state.stats is None:
@@ -384,7 +398,9 @@ def _finish(item: pytest.Item, recorder: ClaudeContractRecorder, state: _State) 
     """After the test: its last verdicts, the cassette written, the replay judged."""
     from ._cassette import CassetteError
 
+    recorder.finish_open()  # streams the test left open: checked and kept as far as they got
     recorder.finish_verify()
+    _warn_unlisted_hosts(item, recorder)
     _note_shared_replay(item, recorder)
     if not item.stash.get(_FAILED, False):
         _judge(item, recorder)  # exchanges made by fixtures after the test body
@@ -395,6 +411,25 @@ def _finish(item: pytest.Item, recorder: ClaudeContractRecorder, state: _State) 
     if recorder.cassette_path is not None:
         state.cassettes.add(str(recorder.cassette_path))
     _judge_replayed_cassette(item, recorder)
+
+
+def _warn_unlisted_hosts(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
+    """Claude-shaped requests to a host not in hosts=: under the cassette, but not checked."""
+    if not recorder.unlisted:
+        return
+    from ._warnings import ClaudeTrafficToUnlistedHost
+
+    for address, target in sorted(recorder.unlisted.items()):
+        listed = [*recorder.settings.hosts, address]
+        item.warn(
+            ClaudeTrafficToUnlistedHost(
+                f"Claude contract: {target} looks like Claude API traffic (a documented endpoint, with "
+                f"anthropic-version or a Claude key), but {address} is not a Claude host for this test: "
+                "it was recorded or replayed, not checked against the contract. To check it, add the "
+                f"host: @pytest.mark.claude_contract(hosts={listed!r}) (or the same key in "
+                "claude_contract_config)."
+            )
+        )
 
 
 def _parse_cache(config: pytest.Config, state: _State) -> Path | None:
@@ -437,7 +472,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def _release_patches(state: _State) -> None:
-    from ._recorder import PATCHES
+    from .capture.patches import PATCHES
 
     PATCHES.release()
     state.patched = False
@@ -448,7 +483,7 @@ def claude_contract_server(claude_contract: ClaudeContractRecorder) -> Generator
     """A real HTTP server on 127.0.0.1 (a free port) for any client: point it at `.url` (base_url=,
     or ANTHROPIC_BASE_URL via `.env()` for a subprocess). Requests are checked into the test's
     recorder and answered from its cassette (replay) or forwarded to `upstream=` (record)."""
-    from ._server import ContractServer
+    from .capture.server import ContractServer
 
     with ContractServer(claude_contract, upstream=claude_contract.settings.upstream) as server:
         yield server

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -418,6 +418,9 @@ class _Handler(BaseHTTPRequestHandler):
 class FakeClaudeAPI:
     """A Claude API look-alike on 127.0.0.1; use as a context manager or via start()/stop()."""
 
+    # Running stand-ins by host: inner pytester tests (in process) reach theirs to open its gate.
+    running: ClassVar[dict[str, FakeClaudeAPI]] = {}
+
     def __init__(self, *, gzip_responses: bool = False, brotli_responses: bool = False) -> None:
         self.gzip_responses = gzip_responses
         self.brotli_responses = brotli_responses  # br-compressed JSON for clients that accept br
@@ -442,6 +445,7 @@ class FakeClaudeAPI:
             raise RuntimeError("FakeClaudeAPI is already running")
         self._server = _Server(self)
         self._host = f"127.0.0.1:{self._server.server_address[1]}"
+        FakeClaudeAPI.running[self._host] = self
         # A short poll interval: stop() waits for serve_forever to notice, and tests stop it often.
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.02,), name="fake-claude-api", daemon=True
@@ -453,6 +457,7 @@ class FakeClaudeAPI:
         server, self._server = self._server, None
         if server is None:
             return
+        FakeClaudeAPI.running.pop(self.host, None)
         server.shutdown()
         # Cut open keep-alive connections too, so no pooled client connection outlives the server.
         with server.connections_lock:

@@ -28,7 +28,7 @@ from pytest_claude_contract._rules import RULES_BY_ID
 if TYPE_CHECKING:
     from fake_api import FakeClaudeAPI
 
-for _module in ("anthropic", "httpx", "pytest_claude_contract._recorder"):
+for _module in ("anthropic", "httpx", "pytest_claude_contract.capture.core"):
     importlib.import_module(_module)  # kept loaded across pytester runs (see test_rules.py)
 
 API = "https://api.anthropic.com"

@@ -41,7 +41,7 @@ CLIENT_LIBRARIES = ("anthropic", "httpx", "httpx2", "requests", "aiohttp", "urll
 for _name in (*CLIENT_LIBRARIES, "hypothesis.internal.observability"):
     with contextlib.suppress(ImportError):
         importlib.import_module(_name)
-importlib.import_module("pytest_claude_contract._recorder")
+importlib.import_module("pytest_claude_contract.capture.core")
 
 MODEL = "claude-sonnet-4-6"
 

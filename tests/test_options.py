@@ -12,7 +12,7 @@ import httpx  # noqa: F401
 import pytest
 import yaml  # noqa: F401
 
-import pytest_claude_contract._recorder  # noqa: F401
+import pytest_claude_contract.capture.core  # noqa: F401
 from pytest_claude_contract._rules import RULE_IDS
 
 if TYPE_CHECKING:
@@ -21,9 +21,7 @@ if TYPE_CHECKING:
 MODEL = "claude-sonnet-4-6"
 RECORD_MODES = "none, once, new_episodes, all, rewrite, verify"
 CONTRACT_MODES = "strict, warn, off"
-MARKER_KEYS = (
-    "cassette, record_mode, allow, api_versions, auth, hosts, profiles, upstream, max_age, on_expiry"
-)
+MARKER_KEYS = "cassette, record_mode, allow, api_versions, auth, hosts, allowed_hosts, profiles, upstream, max_age, on_expiry"
 PROFILES = "2023-01-01, 2023-06-01, 2026-10-21"
 
 
@@ -542,7 +540,7 @@ PROBE = """
 import json
 import sys
 
-HEAVY = ("vcr", "pydantic", "deepdiff", "yaml", "pytest_claude_contract._recorder")
+HEAVY = ("vcr", "pydantic", "deepdiff", "yaml", "pytest_claude_contract.capture.core")
 
 
 def pytest_unconfigure(config):

@@ -18,7 +18,7 @@ from pytest_claude_contract._rules import RULES_BY_ID
 
 # pytester restores sys.modules after each in-process run: modules first imported inside a run are
 # imported again by the next one. Importing the clients here keeps them loaded across runs.
-for _module in ("anthropic", "httpx", "httpx2", "requests", "pytest_claude_contract._recorder"):
+for _module in ("anthropic", "httpx", "httpx2", "requests", "pytest_claude_contract.capture.core"):
     importlib.import_module(_module)
 
 CLIENTS = ("httpx", "httpx2", "requests")

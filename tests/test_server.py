@@ -20,9 +20,9 @@ import pytest
 
 from pytest_claude_contract._cassette import REDACTED
 from pytest_claude_contract._contract import DEFAULT_CONTRACT
-from pytest_claude_contract._recorder import ClaudeContractRecorder
-from pytest_claude_contract._server import ContractServer
 from pytest_claude_contract._settings import DEFAULT_HOSTS, ContractSettings
+from pytest_claude_contract.capture.core import ClaudeContractRecorder
+from pytest_claude_contract.capture.server import ContractServer
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -440,13 +440,51 @@ def test_serve_command_records_then_replays(
     assert process.returncode == 1
     # The line after the url's may or may not be left in the pipe: _serve's readline can buffer it,
     # and communicate() reads the pipe itself. Judge the exchange lines only.
-    lines = [line for line in out.splitlines() if not line.startswith("  point a client at it")]
+    lines = [line for line in out.splitlines() if line and not line.startswith("  point a client at it")]
     assert lines[0] == "POST /v1/messages -> 200 (replayed): ok", out
     assert lines[1] == "POST /v1/messages -> 200 (replayed): 1 violation(s)"
     assert lines[2].startswith("  [auth-missing] ")
     assert lines[3] == "POST /v1/messages -> 404 (refused): not answered from the cassette or upstream"
     assert lines[4] == "Claude contract: no recorded answer for POST https://api.anthropic.com/v1/messages"
     assert lines[-1].endswith("stopped after 2 exchange(s), 1 violation(s), 1 unanswered")
+
+
+@needs_curl
+def test_serve_replays_to_any_number_of_clients_and_logs_a_refused_requests_verdicts(
+    serve: list[subprocess.Popen[str]], api: FakeClaudeAPI, api_key: str, tmp_path: Path
+) -> None:
+    """Three clients ask `serve --cassette` the same question: each gets the recording (identical
+    requests start over when their recordings run out). `--once` plays it once, as a test does. A
+    miss sent without a key is logged with its own verdict (auth-missing)."""
+    cassette = tmp_path / "manual.yaml"
+    process, url = _serve(serve, "--cassette", str(cassette), "--record-mode", "once", "--upstream", api.url)
+    recorded = json.loads(_curl(url, api_key, "asked by all").stdout)
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=30)
+    api.stop()
+
+    process, url = _serve(serve, "--cassette", str(cassette))
+    answers = [json.loads(_curl(url, api_key, "asked by all").stdout) for _ in range(3)]
+    assert answers == [recorded] * 3
+    missed = json.loads(_curl(url, None, "never asked").stdout)
+    assert missed["error"]["type"] == "not_found_error"
+    process.terminate()
+    out, _ = process.communicate(timeout=30)
+    lines = [line for line in out.splitlines() if line and not line.startswith("  point a client at it")]
+    assert lines[:3] == ["POST /v1/messages -> 200 (replayed): ok"] * 3, out
+    assert lines[3] == (
+        "POST /v1/messages -> 404 (refused): not answered from the cassette or upstream; 1 violation(s)"
+    )
+    assert lines[4].startswith("  [auth-missing] ")
+    assert lines[5] == "Claude contract: no recorded answer for POST https://api.anthropic.com/v1/messages"
+
+    process, url = _serve(serve, "--cassette", str(cassette), "--once")
+    assert json.loads(_curl(url, api_key, "asked by all").stdout) == recorded
+    again = json.loads(_curl(url, api_key, "asked by all").stdout)
+    assert again["error"]["type"] == "not_found_error"
+    assert "every recording was already played" in again["error"]["message"]
+    process.terminate()
+    process.communicate(timeout=30)
 
 
 @needs_curl

@@ -31,7 +31,7 @@ import anthropic
 import httpx
 import pytest
 
-from pytest_claude_contract._recorder import PATCHES
+from pytest_claude_contract.capture.patches import PATCHES
 
 ORIGINAL = httpx.HTTPTransport.handle_request
 URL = os.environ["FAKE_API_URL"]
@@ -564,20 +564,20 @@ def test_ask(claude_contract):
 """
 
 
-def test_recorded_answers_come_straight_from_the_httpx_transport(
+def test_httpx_requests_are_the_plugins_own_transports_never_vcrpys(
     suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A request with a recording left is answered in front of vcrpy's stub (sync and async); one
-    without goes on to vcrpy's stub, which records it (new_episodes) or refuses it (none)."""
+    """The SDK's requests (sync and async) are recorded, replayed and refused by the plugin's own
+    httpx transport: vcrpy's httpx stub never sees one."""
     suite.makepyfile(test_transport=TRANSPORT.replace("PROMPTS_HERE", "['one']"))
     result = suite.runpytest("-s", "--claude-record-mode=once")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*origins: live live", "*through vcrpy: 2"])
+    result.stdout.fnmatch_lines(["*origins: live live", "*through vcrpy: 0"])
 
     suite.makepyfile(test_transport=TRANSPORT.replace("PROMPTS_HERE", "['one', 'two']"))
     result = suite.runpytest("-s", "--claude-record-mode=new_episodes")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*origins: replayed replayed live live", "*through vcrpy: 2"])
+    result.stdout.fnmatch_lines(["*origins: replayed replayed live live", "*through vcrpy: 0"])
 
     go_offline(api, monkeypatch)
     result = suite.runpytest("-s")
@@ -587,4 +587,4 @@ def test_recorded_answers_come_straight_from_the_httpx_transport(
     suite.makepyfile(test_transport=TRANSPORT.replace("PROMPTS_HERE", "['one', 'three']"))
     result = suite.runpytest("-s")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*through vcrpy: 1", "*Claude contract: no recorded answer for POST*"])
+    result.stdout.fnmatch_lines(["*through vcrpy: 0", "*Claude contract: no recorded answer for POST*"])

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from fake_api import FakeClaudeAPI
 
 # pytester restores sys.modules after each in-process run: keep the clients loaded across runs.
-for _module in ("anthropic", "httpx", "pytest_claude_contract._recorder"):
+for _module in ("anthropic", "httpx", "pytest_claude_contract.capture.core"):
     importlib.import_module(_module)
 
 STREAMING_MODULE = '''

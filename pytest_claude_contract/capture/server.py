@@ -26,16 +26,17 @@ from typing import TYPE_CHECKING, Any, cast
 import httpcore
 import httpx
 
-from ._checks import Violation, context_for
-from ._exchange import CapturedRequest, Exchange, lower_headers, media_type
-from ._rules import RULES_BY_ID
-from ._settings import DEFAULT_UPSTREAM
+from .._exchange import CapturedRequest, lower_headers, media_type
+from .._settings import DEFAULT_UPSTREAM
+from .core import Live, Refuse, Replay, grouped_headers
+from .httpx_transport import BYPASS
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Callable, Iterator
     from types import TracebackType
 
-    from ._recorder import ClaudeContractRecorder
+    from .._checks import Violation
+    from .core import ClaudeContractRecorder
 
 READ_CHUNK = 64 * 1024
 # Hop-by-hop headers (RFC 9110 7.6.1) and those the server sets itself: never forwarded either way.
@@ -70,48 +71,6 @@ class Outcome:
     origin: str  # "replayed", "live", "refused" (413, no recording, no upstream)
     violations: list[Violation] = field(default_factory=list)
     note: str = ""
-
-
-class _Unrecorded(httpx.HTTPTransport):
-    """httpx's transport, minus vcrpy: vcrpy patches `HTTPTransport.handle_request` while a test's
-    recorder is active, and its stub reads whole responses (no streaming) and would hand the
-    upstream leg to the cassette a second time. This is that method's body, on httpcore directly."""
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        assert isinstance(request.stream, httpx.SyncByteStream)
-        core_request = httpcore.Request(
-            method=request.method,
-            url=httpcore.URL(
-                scheme=request.url.raw_scheme,
-                host=request.url.raw_host,
-                port=request.url.port,
-                target=request.url.raw_path,
-            ),
-            headers=request.headers.raw,
-            content=request.stream,
-            extensions=request.extensions,
-        )
-        core_response = self._pool.handle_request(core_request)
-        assert not isinstance(core_response.stream, bytes)
-        return httpx.Response(
-            status_code=core_response.status,
-            headers=core_response.headers,
-            stream=_CoreStream(cast("Iterable[bytes]", core_response.stream)),
-            extensions=core_response.extensions,
-        )
-
-
-class _CoreStream(httpx.SyncByteStream):
-    def __init__(self, stream: Iterable[bytes]) -> None:
-        self._stream = stream
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield from self._stream
-
-    def close(self) -> None:
-        close = getattr(self._stream, "close", None)
-        if close is not None:
-            close()
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -213,7 +172,7 @@ class _Handler(BaseHTTPRequestHandler):
         # `Expect: 100-continue` (curl, for large uploads): refuse an oversized body before it is sent.
         meta = self._captured(b"")
         declared = self._declared_length()
-        limit = self.owner.limit_for(meta)
+        limit = self.owner.recorder.body_limit_for(meta)
         if limit is not None and declared is not None and declared > limit:
             self._too_large(meta, declared, limit)
             self.close_connection = True
@@ -227,8 +186,9 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
     def _exchange(self) -> None:
+        recorder = self.owner.recorder
         meta = self._captured(b"")
-        limit = self.owner.limit_for(meta)
+        limit = recorder.body_limit_for(meta)
         declared = self._declared_length()
         if limit is not None and declared is not None and declared > limit:
             # Answered before the body is read; then drained in bounded chunks, or the next request
@@ -241,29 +201,26 @@ class _Handler(BaseHTTPRequestHandler):
             self._too_large(meta, size, limit or 0)
             return
         request = self._captured(body)
-        recorder = self.owner.recorder
-        played = recorder.play(request)
-        if played is not None:
-            recorded, found = played
-            self._send_recorded(recorded)
-            self.owner._report(Outcome(request, recorded["status"]["code"], "replayed", found))
-            return
-        refusal = recorder.refusal(request)
-        if refusal is not None:
-            # A replay miss, or the placeholder key that would have gone to the live API.
-            missed = recorder.write_protected
-            status, error_type = (404, "not_found_error") if missed else (401, "authentication_error")
-            self._send_error(status, error_type, refusal)
-            self.owner._report(Outcome(request, status, "refused", note=refusal))
-            return
-        self._forward(request)
+        decision = recorder.decide(request, claude=True)
+        if isinstance(decision, Replay):
+            self._send_recorded(decision.response)
+            status = decision.response["status"]["code"]
+            self.owner._report(Outcome(request, status, "replayed", list(decision.violations)))
+        elif isinstance(decision, Refuse):
+            # A replay miss, the placeholder key on its way to the live API, or a body over the limit.
+            self._send_error(decision.status, decision.error_type, decision.message)
+            found = list(decision.violations) or recorder.request_verdicts(request)
+            self.owner._report(Outcome(request, decision.status, "refused", found, decision.message))
+        else:
+            self._forward(request, decision)
 
     # ------------------------------------------------------------ answers
 
     def _too_large(self, meta: CapturedRequest, size: int, limit: int) -> None:
-        found = self.owner.recorder.record_refused(meta, [self.owner.too_large(meta, size, limit)])
+        refusal = self.owner.recorder.refuse_oversized(meta, size, limit)
         self._send_error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
-        self.owner._report(Outcome(meta, 413, "refused", found, f"{size:,} bytes, over {limit:,}"))
+        note = f"{size:,} bytes, over {limit:,}"
+        self.owner._report(Outcome(meta, 413, "refused", list(refusal.violations), note))
 
     def _send_error(self, status: int, error_type: str, message: str) -> None:
         payload = {"type": "error", "error": {"type": error_type, "message": message}}
@@ -294,8 +251,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
         self.wfile.flush()
 
-    def _forward(self, request: CapturedRequest) -> None:
-        """Send upstream, pass the answer through chunk by chunk, then record the whole of it."""
+    def _forward(self, request: CapturedRequest, decision: Live) -> None:
+        """Send upstream, pass the answer through chunk by chunk as it arrives, and let the recorder
+        see each chunk (it checks and keeps the whole when the last one is through)."""
         owner = self.owner
         headers = [(name, value) for name, value in self.headers.items() if name.lower() not in NOT_FORWARDED]
         client = owner._client()
@@ -314,18 +272,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_error(502, "api_error", message)
             owner._report(Outcome(request, 502, "refused", note=message))
             return
-        parts: list[bytes] = []
+        kept = [(n, v) for n, v in response.headers.multi_items() if n not in HOP_BY_HOP]
+        recording = owner.recorder.live(
+            request, decision, response.status_code, response.reason_phrase, grouped_headers(kept)
+        )
         found: list[Violation] | None = None
-
-        def record() -> list[Violation]:
-            kept = [(n, v) for n, v in response.headers.multi_items() if n not in HOP_BY_HOP]
-            recorded = {
-                "status": {"code": response.status_code, "message": response.reason_phrase},
-                "headers": _grouped(kept),
-                "body": {"string": b"".join(parts)},
-            }
-            return owner.recorder.record_live(request, recorded)
-
         try:
             self.send_response_only(response.status_code, response.reason_phrase or None)
             returned = [(n, v) for n, v in response.headers.multi_items() if n not in NOT_RETURNED]
@@ -337,28 +288,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.flush()
             for chunk in response.iter_raw():
-                parts.append(chunk)
+                recording.feed(chunk)
                 if not bodiless and chunk:
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
                     self.wfile.flush()
             # Checked and recorded before the last chunk: once the client has its answer, the test
             # (or the next request) must find the exchange and its verdict in the recorder.
-            found = record()
+            found = recording.finish()
             if not bodiless:
                 self.wfile.write(b"0\r\n\r\n")
                 self.wfile.flush()
         finally:
             response.close()
-            if found is None:  # the client hung up mid-stream: what the upstream sent is still checked
-                found = record()
+            if found is None:  # the client hung up mid-stream: kept as far as it got
+                found = recording.finish(complete=False)
             owner._report(Outcome(request, response.status_code, "live", found))
-
-
-def _grouped(items: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for name, value in items:
-        out.setdefault(name, []).append(value)
-    return out
 
 
 class ContractServer:
@@ -410,7 +354,18 @@ class ContractServer:
         if self._server is not None:
             raise RuntimeError("the server is already open")
         self._server = _HTTPServer(self, self._address)
+        for address in self._own_addresses():
+            self.recorder.pass_through(address)  # in-process clients reach it unrecorded by the patches
         return self
+
+    def _own_addresses(self) -> list[str]:
+        port = self.port
+        names = (
+            {self._address[0], "localhost", "127.0.0.1"}
+            if self._address[0] == "127.0.0.1"
+            else {self._address[0]}
+        )
+        return [f"{name}:{port}" for name in names]
 
     def start(self) -> ContractServer:
         """Serve from a background thread."""
@@ -444,6 +399,9 @@ class ContractServer:
         self._close(timeout)
 
     def _close(self, timeout: float = 30.0) -> None:
+        if self._server is not None:
+            for address in self._own_addresses():
+                self.recorder.pass_through(address, on=False)
         server, self._server = self._server, None
         with self._lock:
             self._lock.wait_for(lambda: self._busy == 0, timeout)
@@ -466,37 +424,13 @@ class ContractServer:
 
     # ------------------------------------------------------------ what the handler asks
 
-    def limit_for(self, request: CapturedRequest) -> int | None:
-        """The documented body limit of the endpoint `request` goes to (by its anthropic-version's
-        profile); endpoints the contract does not list get the standard (Messages) limit."""
-        ctx = context_for(Exchange(request, None, "not sent"), self.recorder.contract)
-        if ctx.endpoint is not None:
-            return ctx.endpoint.max_body_bytes
-        messages = ctx.profile.endpoint_for("POST", "/v1/messages")
-        return messages.max_body_bytes if messages is not None else None
-
-    def too_large(self, request: CapturedRequest, size: int, limit: int) -> Violation:
-        ctx = context_for(Exchange(request, None, "not sent"), self.recorder.contract)
-        endpoint = ctx.endpoint
-        if endpoint is not None:
-            where = f"{endpoint.name} ({request.method} {endpoint.path})"
-            limit_text = endpoint.limit_text
-        else:
-            where, limit_text = f"{request.method} {request.path}", f"{limit:,} bytes"
-        exchange = Exchange(request, None, "not sent", self.recorder.exchange_count + 1)
-        return Violation(
-            "body-too-large",
-            f"the request body is {size:,} bytes; {where} accepts at most {limit_text} ({limit:,} bytes); "
-            "the contract server answered 413 request_too_large without reading it",
-            RULES_BY_ID["body-too-large"].hint,
-            exchange,
-        )
-
     def _client(self) -> httpx.Client:
         with self._lock:
             if self._http is None:
+                transport = httpx.HTTPTransport()
+                setattr(transport, BYPASS, True)  # this leg is the server's to record, not the patches'
                 self._http = httpx.Client(
-                    transport=_Unrecorded(),
+                    transport=transport,
                     timeout=httpx.Timeout(600.0, connect=10.0),
                     follow_redirects=False,
                 )
@@ -532,11 +466,13 @@ def describe(outcome: Outcome) -> str:
     head = f"{request.method} {request.path} -> {outcome.status} ({outcome.origin})"
     if kind and kind != "application/json":
         head += f" [{kind}]"
-    if outcome.violations:
-        lines = [f"{head}: {len(outcome.violations)} violation(s)"]
-        lines += [f"  {violation}" for violation in outcome.violations]
-    elif outcome.note and outcome.status != 413:
-        lines = [f"{head}: not answered from the cassette or upstream", *outcome.note.splitlines()]
+    unanswered = bool(outcome.note) and outcome.status != 413  # a miss, the placeholder, no upstream
+    verdicts = [f"{len(outcome.violations)} violation(s)"] if outcome.violations else []
+    if unanswered:
+        lines = [f"{head}: {'; '.join(['not answered from the cassette or upstream', *verdicts])}"]
     else:
-        lines = [f"{head}: ok"]
+        lines = [f"{head}: {verdicts[0] if verdicts else 'ok'}"]
+    lines += [f"  {violation}" for violation in outcome.violations]
+    if unanswered:
+        lines += outcome.note.splitlines()
     return "\n".join(lines)

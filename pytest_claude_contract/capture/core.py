@@ -1,0 +1,638 @@
+"""The core: one test's recorder, and the one decision every captured request goes through.
+
+Every adapter (the httpx/httpx2 transports, vcrpy's patchers for the other libraries, the loopback
+server) captures a request as a `CapturedRequest` and asks `ClaudeContractRecorder.decide` what to do
+with it: `Replay` a recording, `Refuse` it (no recording in a mode that may not record, a body over
+the endpoint's limit, the replay placeholder key on its way to the network), or send it `Live`. A live
+answer is handed back through `LiveRecording`, chunk by chunk as the client reads it, and is checked
+and kept for the cassette when it ends (or when the client closes it early: then as far as it got).
+
+Which host a request goes to decides how much of this applies: a Claude host (`hosts=`, and the host
+of ANTHROPIC_BASE_URL) is checked against the contract; any other host is recorded and replayed the
+same way but never checked; `allowed_hosts=` and the loopback server's own address pass through live,
+unrecorded. Matching, the size check, the checks, scrubbing and the record-mode policy live here only.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from urllib.parse import urlsplit
+
+import pytest
+
+from .._cassette import (
+    Interaction,
+    MatchKey,
+    ReplayIndex,
+    Scrubber,
+    _playable_response,
+    cassette_lock,
+    credentials_in,
+    load_cassette,
+    match_key,
+    merge_missing,
+    now,
+    recorded_time,
+    write_cassette,
+    write_order,
+)
+from .._checks import Violation, body_limit, check_exchange, context_for
+from .._exchange import KEY_SHAPE, CapturedRequest, CapturedResponse, Exchange, Origin, lower_headers
+from .._report import SessionStats, miss_report, violation_report
+from .._rules import RULES_BY_ID
+from .._settings import PLACEHOLDER_KEY
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from .._contract import Contract
+    from .._settings import ContractSettings
+    from .._verdicts import VerdictStore
+    from .._verify import DriftReport, Verifier
+
+ORG_ID_HEADER = "anthropic-organization-id"
+
+Route = Literal["claude", "other", "pass"]
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """Answer from the cassette: `response` in vcrpy's shape (status, headers, body as bytes)."""
+
+    response: dict[str, Any]
+    violations: tuple[Violation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Refuse:
+    """Do not send: `status` and `error_type` are what the loopback server answers; in-process
+    adapters fail the test with `message`."""
+
+    status: int
+    error_type: str
+    message: str
+    violations: tuple[Violation, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Live:
+    """Send it. `observed`: hand the answer to `ClaudeContractRecorder.live` (checked when `claude`,
+    kept for the cassette when recording); not observed, it passes through untouched."""
+
+    claude: bool
+    observed: bool = True
+
+
+Decision = Replay | Refuse | Live
+PASS_THROUGH = Live(claude=False, observed=False)
+
+
+class LiveRecording:
+    """A live answer as the client reads it: `feed` each chunk as it arrives, then `finish`. Only then
+    is it checked and kept for the cassette, so a stream reaches the client as it comes. Finishing
+    before the end (`complete=False`: the client closed it) keeps what arrived, marked so."""
+
+    __slots__ = ("_done", "_parts", "_recorder", "claude", "headers", "reason", "request", "status")
+
+    def __init__(
+        self,
+        recorder: ClaudeContractRecorder,
+        request: CapturedRequest,
+        claude: bool,
+        *,
+        status: int,
+        reason: str,
+        headers: dict[str, list[str]],
+    ) -> None:
+        self._recorder = recorder
+        self.request = request
+        self.claude = claude
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self._parts: list[bytes] = []
+        self._done = False
+
+    def feed(self, chunk: bytes) -> None:
+        if chunk:
+            self._parts.append(chunk)
+
+    def finish(self, complete: bool = True) -> list[Violation]:
+        """Check and keep the exchange (once; later calls do nothing). Returns the violations found."""
+        if self._done:
+            return []
+        self._done = True
+        response = {
+            "status": {"code": self.status, "message": self.reason},
+            "headers": self.headers,
+            "body": {"string": b"".join(self._parts)},
+        }
+        return self._recorder._finished(self, response, complete)
+
+
+def grouped_headers(items: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """(name, value) pairs as vcrpy keeps them: {name: [values]}, in the order they came."""
+    out: dict[str, list[str]] = {}
+    for name, value in items:
+        out.setdefault(name, []).append(value)
+    return out
+
+
+@dataclass
+class ClaudeContractRecorder:
+    """One test's exchanges, violations and cassette; the one place requests are decided."""
+
+    settings: ContractSettings
+    contract: Contract
+    contract_mode: str
+    cassette_path: Path | None
+    stats: SessionStats = field(default_factory=SessionStats)
+    exchanges: list[Exchange] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    fatal: list[str] = field(default_factory=list)
+
+    # Recording options (--claude-keep-failed, --claude-scrub-org-id) and the session's id, which
+    # tells a rewrite whether this session already wrote the cassette (see save()).
+    keep_failed: bool = False
+    scrub_org_id: bool = False
+    session_id: str = ""
+    # Where parsed cassettes are pickled between sessions (the pytest cache); None: parse each session.
+    parse_cache: Path | None = None
+    # The response rules' verdicts on recorded responses, kept for the session (see _verdicts).
+    verdicts: VerdictStore | None = None
+    # `serve` outside pytest: identical requests start over at their first recording once all were
+    # played (a test never does: running out is a miss).
+    replay_cycles: bool = False
+
+    def __post_init__(self) -> None:
+        path = self.cassette_path
+        self._lock = threading.RLock()
+        self._secrets: set[str] = {
+            v for v in (os.environ.get("ANTHROPIC_API_KEY"), os.environ.get("ANTHROPIC_AUTH_TOKEN")) if v
+        }
+        self._secrets.discard(PLACEHOLDER_KEY)
+        loaded = load_cassette(path, self.parse_cache) if path is not None else None
+        self._exists = loaded is not None
+        self._loaded: list[Interaction] = loaded or []
+        self._index = ReplayIndex(self._loaded, cycle=self.replay_cycles)
+        self._played: set[int] = set()
+        self._recorded: list[Interaction] = []
+        self._open: list[LiveRecording] = []
+        mode = self.settings.record_mode
+        self._replay = path is not None and self._exists and mode not in ("all", "rewrite", "verify")
+        self._write_protected = path is not None and (mode == "none" or (mode == "once" and self._exists))
+        # verify: every request goes live (a real key needed), is compared with the cassette, and
+        # nothing is recorded (see _verify).
+        self._verifier: Verifier | None = None
+        if path is not None and mode == "verify":
+            from .. import _verify
+
+            self._verifier = _verify.Verifier(path, self._loaded, self._exists, self.stats)
+        self._recording = path is not None and not self._write_protected and self._verifier is None
+        self._claude_hosts = frozenset(h.lower() for h in (*self.settings.hosts, *_base_url_host()))
+        self._allowed_hosts = frozenset(h.lower() for h in self.settings.allowed_hosts)
+        self._passed: set[str] = set()  # the loopback server's own address, while it runs
+        self.unlisted: dict[str, str] = {}  # host -> a request that looked like Claude's (see _route)
+
+    # ------------------------------------------------------------ the decision
+
+    def decide(self, request: CapturedRequest, *, claude: bool | None = None) -> Decision:
+        """What to do with a captured request, before it is sent. `claude`: the caller knows it is
+        Claude traffic (the loopback server); None: told by its host."""
+        route: Route = "claude" if claude else self._route(request)
+        if route == "pass":
+            return PASS_THROUGH
+        is_claude = route == "claude"
+        if is_claude and (oversized := self._oversized(request)) is not None:
+            return oversized
+        position = None
+        if self._replay:
+            key = self._match_key(request)
+            with self._lock:
+                position = self._index.take(key)
+                if position is not None:
+                    self._played.add(position)
+        if position is not None:
+            interaction = self._loaded[position]
+            found: list[Violation] = []
+            if is_claude:
+                complete = not interaction.closed_early
+                found = self._complete(request, interaction.captured_response, "replayed", complete)
+            else:
+                with self._lock:
+                    self.stats.other_hosts += 1
+            if self.cassette_path is not None:
+                self.stats.replayed_from.add(str(self.cassette_path))
+            return Replay(interaction.response, tuple(found))
+        if self._write_protected:
+            return self._refuse(404, "not_found_error", self._miss_message(request))
+        if PLACEHOLDER_KEY in credentials_in(request.headers):
+            return self._refuse(401, "authentication_error", self._placeholder_message(request))
+        return Live(claude=is_claude)
+
+    def live(
+        self,
+        request: CapturedRequest,
+        decision: Live,
+        status: int,
+        reason: str,
+        headers: dict[str, list[str]],
+    ) -> LiveRecording:
+        """Start observing the live answer to a request `decide` sent `Live`."""
+        recording = LiveRecording(
+            self, request, decision.claude, status=status, reason=reason, headers=headers
+        )
+        with self._lock:
+            self._open.append(recording)
+        return recording
+
+    def fail(self, decision: Refuse) -> NoReturn:
+        """Stop the test with the refusal's message (in-process adapters). pytest.fail raises a
+        BaseException: HTTP clients and SDK retry loops catch Exception, so the test stops here with
+        this message instead of a wrapped "connection error" after retries."""
+        with self._lock:
+            if decision.message not in self.fatal:
+                self.fatal.append(decision.message)
+        pytest.fail(decision.message, pytrace=False)
+
+    def pass_through(self, host: str, *, on: bool = True) -> None:
+        """Let requests to `host` (host:port) through untouched: the loopback server's own address,
+        whose requests it captures itself."""
+        with self._lock:
+            (self._passed.add if on else self._passed.discard)(host.lower())
+
+    def activate(self) -> None:
+        """Route the patched HTTP libraries to this recorder (the patches go on if they are off)."""
+        from .patches import PATCHES
+
+        PATCHES.route_to(self)
+
+    def deactivate(self) -> None:
+        """Route away; the patches stay on for the next test until `PATCHES.release()`."""
+        from .patches import PATCHES
+
+        PATCHES.route_away(self)
+
+    # ------------------------------------------------------------ the size check (also the server's)
+
+    def body_limit_for(self, request: CapturedRequest) -> int | None:
+        """The documented body limit of the endpoint `request` goes to (by its anthropic-version's
+        profile); endpoints the contract does not list get the standard (Messages) limit."""
+        ctx = context_for(Exchange(request, None, "not sent"), self.contract)
+        if ctx.endpoint is not None:
+            return ctx.endpoint.max_body_bytes
+        messages = ctx.profile.endpoint_for("POST", "/v1/messages")
+        return messages.max_body_bytes if messages is not None else None
+
+    def refuse_oversized(self, request: CapturedRequest, size: int, limit: int) -> Refuse:
+        """A body of `size` bytes over `limit`, refused before it is read (the server, from
+        content-length): its exchange noted as not sent, with the violation."""
+        ctx = context_for(Exchange(request, None, "not sent"), self.contract)
+        endpoint = ctx.endpoint
+        if endpoint is not None:
+            where = f"{endpoint.name} ({request.method} {endpoint.path})"
+            limit_text = endpoint.limit_text
+        else:
+            where, limit_text = f"{request.method} {request.path}", f"{limit:,} bytes"
+        violation = Violation(
+            "body-too-large",
+            f"the request body is {size:,} bytes; {where} accepts at most {limit_text} ({limit:,} bytes); "
+            "the contract server answered 413 request_too_large without reading it",
+            RULES_BY_ID["body-too-large"].hint,
+            Exchange(request, None, "not sent", self.exchange_count + 1),
+        )
+        kept = self._not_sent(request, [violation])
+        return Refuse(413, "request_too_large", violation_report(kept, self.exchange_count), tuple(kept))
+
+    def _oversized(self, request: CapturedRequest) -> Refuse | None:
+        """An oversized body fails before it is sent, in record mode as in replay (strict only)."""
+        if self.contract_mode != "strict" or len(request.body) <= self.contract.smallest_body_limit:
+            return None
+        found = list(body_limit(Exchange(request, None, "not sent", self.exchange_count + 1), self.contract))
+        kept = self._not_sent(request, found) if found else []
+        if not kept:
+            return None
+        message = violation_report(kept, self.exchange_count) + "\nThe request was not sent."
+        return Refuse(413, "request_too_large", message, tuple(kept))
+
+    def _not_sent(self, request: CapturedRequest, found: list[Violation]) -> list[Violation]:
+        with self._lock:
+            self.exchanges.append(Exchange(request, None, "not sent", len(self.exchanges) + 1))
+            if self.contract_mode == "off":
+                return []
+            kept = [v for v in found if v.rule not in self.settings.allow]
+            self.violations.extend(kept)
+            self.stats.violations.update(v.rule for v in kept)
+            self.stats.allowed.update(v.rule for v in found if v.rule in self.settings.allow)
+        return kept
+
+    def request_verdicts(self, request: CapturedRequest) -> list[Violation]:
+        """The request rules' verdicts on a request that got no answer (for the server's log)."""
+        if self.contract_mode == "off":
+            return []
+        return check_exchange(Exchange(request, None, "not sent"), self.contract, self.settings.allow)
+
+    # ------------------------------------------------------------ routing and matching
+
+    def _route(self, request: CapturedRequest) -> Route:
+        parts = urlsplit(request.url)
+        name = (parts.hostname or "").lower()
+        address = f"{name}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        if address in self._passed:
+            return "pass"
+        if name in self._claude_hosts or address in self._claude_hosts:
+            return "claude"
+        if name in self._allowed_hosts or address in self._allowed_hosts:
+            return "pass"
+        if address not in self.unlisted and _claude_shaped(request, self.contract):
+            with self._lock:
+                self.unlisted.setdefault(address, request.target)
+        return "other"
+
+    def _match_key(self, request: CapturedRequest) -> MatchKey:
+        """The request's match key as it would be written: scrubbed the way the recorded one was, so
+        a key in the URL matches its placeholder."""
+        scrubber = Scrubber(self._secrets | set(credentials_in(request.headers)) - {PLACEHOLDER_KEY})
+        url, body = scrubber.text(request.url), scrubber.data(request.body)
+        if url is request.url and body is request.body:
+            return match_key(request)
+        return match_key(CapturedRequest(request.method, url, request.headers, body))
+
+    # ------------------------------------------------------------ live answers
+
+    def _finished(
+        self, recording: LiveRecording, response: dict[str, Any], complete: bool
+    ) -> list[Violation]:
+        with self._lock:
+            if recording in self._open:
+                self._open.remove(recording)
+        playable = _playable_response(response)
+        if not complete:
+            playable["body"]["string"] = _whole_events(playable)
+        request = recording.request
+        found: list[Violation] = []
+        if recording.claude:
+            body = playable["body"]["string"]
+            captured = CapturedResponse(playable["status"]["code"], lower_headers(playable["headers"]), body)
+            found = self._complete(request, captured, "live", complete)
+        else:
+            with self._lock:
+                self.stats.other_hosts += 1
+        if self._verifier is not None:
+            self._verifier.check(request, playable)
+        if self._recording:
+            with self._lock:
+                self._secrets.update(credentials_in(request.headers))
+                self._secrets.discard(PLACEHOLDER_KEY)
+                self._recorded.append(Interaction(request, playable, now(), closed_early=not complete))
+        return found
+
+    def finish_open(self) -> None:
+        """Answers still open at the end of the test (a stream never read to its end nor closed): kept
+        as far as they got."""
+        with self._lock:
+            still_open = list(self._open)
+        for recording in still_open:
+            recording.finish(complete=False)
+
+    # ------------------------------------------------------------ public surface
+
+    def assert_conformant(self) -> None:
+        """Fail with the full report if any exchange so far broke the contract."""
+        __tracebackhide__ = True
+        if self.violations:
+            raise AssertionError(violation_report(self.violations, len(self.exchanges)))
+
+    @property
+    def path(self) -> Path | None:
+        return self.cassette_path
+
+    @property
+    def record_mode(self) -> str:
+        return self.settings.record_mode
+
+    @property
+    def write_protected(self) -> bool:
+        return self._write_protected
+
+    @property
+    def replaying(self) -> bool:
+        """Pure replay: the cassette exists and this record mode (none, once) will not add to it."""
+        return self._write_protected and self._exists
+
+    @property
+    def play_count(self) -> int:
+        return len(self._played)
+
+    @property
+    def all_played(self) -> bool:
+        return len(self._played) == len(self._loaded)
+
+    @property
+    def requests(self) -> list[CapturedRequest]:
+        return [i.request for i in self._loaded + self._recorded]
+
+    @property
+    def responses(self) -> list[dict[str, Any]]:
+        return [i.response for i in self._loaded + self._recorded]
+
+    def __len__(self) -> int:
+        return len(self._loaded) + len(self._recorded)
+
+    @property
+    def loaded_count(self) -> int:
+        return len(self._loaded)
+
+    @property
+    def exchange_count(self) -> int:
+        with self._lock:
+            return len(self.exchanges)
+
+    def unplayed(self) -> Iterator[int]:
+        return (n for n in range(len(self._loaded)) if n not in self._played)
+
+    @property
+    def played(self) -> frozenset[int]:
+        return frozenset(self._played)
+
+    def describe(self, positions: Iterable[int]) -> list[str]:
+        """`interaction N: METHOD URL` for loaded interactions (reports)."""
+        return [f"interaction {p + 1}: {self._loaded[p].request.target}" for p in positions]
+
+    def expired(self, max_age: timedelta) -> tuple[int, datetime] | None:
+        """The interactions this test replayed that were recorded more than `max_age` ago: how many,
+        and when the oldest was recorded. Interactions without `recorded_at` are not judged."""
+        limit = datetime.now(UTC) - max_age
+        times = (recorded_time(self._loaded[position].recorded_at) for position in sorted(self._played))
+        old = [t for t in times if t is not None and t < limit]
+        return (len(old), min(old)) if old else None
+
+    # ------------------------------------------------------------ record mode verify (see _verify)
+
+    @property
+    def verifying(self) -> bool:
+        return self._verifier is not None
+
+    def finish_verify(self) -> None:
+        """At the end of the test: recordings no request played count as drift."""
+        if self._verifier is not None:
+            self._verifier.finish()
+
+    def take_drift(self) -> DriftReport | None:
+        """Drift found since the last call (verify mode), or None."""
+        return None if self._verifier is None else self._verifier.take_report()
+
+    # ------------------------------------------------------------ saving
+
+    def save(self, test_failed: bool) -> None:
+        """Write what was recorded, unless the test failed (a failing run records a broken story) and
+        keep_failed is off.
+
+        Load-merge-save runs under a lock shared by every process (pytest-xdist workers), against the
+        file as it is *now*, so that tests recording into one cassette at the same time lose nothing:
+        once / new_episodes add what the file does not hold yet (by match key and occurrence); all
+        replaces the requests it re-recorded; rewrite replaces the file on its first save in the
+        session and adds to it afterwards. The result is written in `write_order`, atomically."""
+        self.finish_open()
+        if not self._recording or not self._recorded or self.cassette_path is None:
+            return
+        path = self.cassette_path
+        if test_failed and not self.keep_failed:
+            self.stats.refused.append(
+                f"{path} (the test failed; nothing was written; --claude-keep-failed writes it anyway)"
+            )
+            return
+        secrets = set(self._secrets)
+        if self.scrub_org_id:
+            secrets.update(
+                value
+                for i in self._recorded
+                for name, values in i.response["headers"].items()
+                if name.lower() == ORG_ID_HEADER
+                for value in values
+            )
+        scrubber = Scrubber(secrets, headers=(ORG_ID_HEADER,) if self.scrub_org_id else ())
+        stamp = now()  # one time for the test's recordings: no timing noise between them in a diff
+        for interaction in self._recorded:
+            interaction.recorded_at = stamp
+        mode = self.settings.record_mode
+        with cassette_lock(path) as notes:
+            on_disk = load_cassette(path) or []
+            session_note = notes.with_suffix(".rewrite")
+            if mode == "rewrite":
+                written_this_session = bool(self.session_id) and _read(session_note) == self.session_id
+                interactions = merge_missing(on_disk if written_this_session else [], self._recorded)
+            elif mode == "all":
+                fresh = {i.key for i in self._recorded}
+                interactions = [i for i in on_disk if i.key not in fresh] + self._recorded
+            else:
+                interactions = merge_missing(on_disk, self._loaded + self._recorded)
+            write_cassette(path, write_order(interactions, scrubber), scrubber)
+            if mode == "rewrite" and self.session_id:
+                session_note.write_text(self.session_id, encoding="utf-8")
+        self.stats.recorded.add(str(path))
+        if test_failed:
+            self.stats.kept.append(str(path))
+
+    # ------------------------------------------------------------ internals
+
+    def _refuse(self, status: int, error_type: str, message: str) -> Refuse:
+        with self._lock:
+            self.fatal.append(message)
+        return Refuse(status, error_type, message)
+
+    def _placeholder_message(self, request: CapturedRequest) -> str:
+        return (
+            f"Claude contract: {request.target} would go to the live API with the replay placeholder key, "
+            "because ANTHROPIC_API_KEY is not set.\n"
+            f"  cassette: {self.cassette_path or '(check only)'} (record mode {self.record_mode!r})\n"
+            f"Set ANTHROPIC_API_KEY to {'verify' if self._verifier else 'record'} it, or replay with "
+            "--claude-record-mode=none."
+        )
+
+    def _miss_message(self, request: CapturedRequest) -> str:
+        key = self._match_key(request)
+        recorded = sum(1 for i in self._loaded if i.key == key)
+        return miss_report(
+            request,
+            cassette=self.cassette_path or Path("(none)"),
+            record_mode=self.record_mode,
+            interactions=self._loaded,
+            exists=self._exists,
+            exhausted=recorded,
+        )
+
+    def _complete(
+        self, request: CapturedRequest, response: CapturedResponse, origin: Origin, complete: bool = True
+    ) -> list[Violation]:
+        with self._lock:
+            exchange = Exchange(request, response, origin, len(self.exchanges) + 1)
+            self.exchanges.append(exchange)
+            if origin == "live":
+                self.stats.live += 1
+            else:
+                self.stats.replayed += 1
+        if self.contract_mode == "off":
+            return []
+        found = check_exchange(
+            exchange, self.contract, verdicts=self.verdicts if origin == "replayed" else None
+        )
+        if not complete:  # the client closed the stream: that it stops short is the client's doing
+            found = [v for v in found if not _cut_short(v)]
+        kept: list[Violation] = []
+        with self._lock:
+            for violation in found:
+                if violation.rule in self.settings.allow:
+                    self.stats.allowed[violation.rule] += 1
+                else:
+                    kept.append(violation)
+                    self.violations.append(violation)
+                    self.stats.violations[violation.rule] += 1
+        return kept
+
+
+def _base_url_host() -> tuple[str, ...]:
+    """The host of ANTHROPIC_BASE_URL (the SDKs send there): Claude traffic, wherever it points."""
+    base = os.environ.get("ANTHROPIC_BASE_URL", "").strip()
+    netloc = urlsplit(base).netloc.rpartition("@")[2] if "://" in base else ""
+    return (netloc,) if netloc else ()
+
+
+def _claude_shaped(request: CapturedRequest, contract: Contract) -> bool:
+    """A documented endpoint path, with an anthropic-version header or a Claude credential."""
+    headers = request.headers
+    credential = any(KEY_SHAPE.match(value) for value in credentials_in(headers))
+    if not (credential or "anthropic-version" in headers):
+        return False
+    return context_for(Exchange(request, None, "not sent"), contract).endpoint is not None
+
+
+def _whole_events(response: dict[str, Any]) -> bytes:
+    """The body of an answer the client closed early; for an event stream, up to its last whole
+    event (what a client could have acted on), so that the recording parses."""
+    body: bytes = response["body"]["string"]
+    content_type = lower_headers(response["headers"]).get("content-type", "")
+    if "text/event-stream" not in content_type:
+        return body
+    ends = [found + len(sep) for sep in (b"\n\n", b"\r\n\r\n") if (found := body.rfind(sep)) >= 0]
+    return body[: max(ends)] if ends else b""
+
+
+def _cut_short(violation: Violation) -> bool:
+    """The stream-order verdict that a stream stops before message_stop: for a stream the client
+    closed, that is the client's doing, not the API's."""
+    return violation.rule == "stream-order" and (
+        "without message_stop" in violation.message or "has no events" in violation.message
+    )
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None

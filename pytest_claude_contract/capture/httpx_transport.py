@@ -1,0 +1,166 @@
+"""The httpx and httpx2 adapter: the transports the Claude SDKs send through, owned by the plugin.
+
+`HTTPTransport.handle_request` and `AsyncHTTPTransport.handle_async_request` are wrapped: each
+request is captured and handed to the active test's recorder (`core.ClaudeContractRecorder.decide`),
+which answers it from the cassette, refuses it, or lets it go to the real transport. A live answer
+reaches the client as the real transport streams it: the recorder sees each chunk as the client
+reads it (`LiveRecording`), so a server-sent event stream is not held back while recording.
+
+A transport marked with `BYPASS` (the loopback server's own upstream client) is never routed.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+from unittest import mock
+
+from .._exchange import CapturedRequest, lower_headers
+from .core import Live, Refuse, Replay, grouped_headers
+from .ssl_sharing import ssl_sharing_patchers
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Iterator
+
+    from .core import ClaudeContractRecorder, LiveRecording
+
+# The modules whose transports the SDKs use; patched when imported.
+MODULES = ("httpx2", "httpx")
+# An attribute that, set true on a transport instance, keeps its requests away from the recorder.
+BYPASS = "_claude_contract_bypass"
+
+
+def transport_patchers(
+    current: Callable[[], ClaudeContractRecorder | None], share_ssl_contexts: bool
+) -> Iterator[Any]:
+    """Patchers (unittest.mock) for every imported httpx-like module's transports."""
+    for name in MODULES:
+        module = sys.modules.get(name)
+        if module is None:
+            continue
+        if share_ssl_contexts:
+            yield from ssl_sharing_patchers(module)
+        sync_inner = module.HTTPTransport.handle_request
+        async_inner = module.AsyncHTTPTransport.handle_async_request
+        yield mock.patch.object(module.HTTPTransport, "handle_request", _sync(module, sync_inner, current))
+        yield mock.patch.object(
+            module.AsyncHTTPTransport, "handle_async_request", _async(module, async_inner, current)
+        )
+
+
+def _captured(request: Any, body: bytes) -> CapturedRequest:
+    return CapturedRequest(request.method, str(request.url), lower_headers(request.headers.items()), body)
+
+
+def _sync(
+    module: Any, inner: Callable[[Any, Any], Any], current: Callable[[], ClaudeContractRecorder | None]
+) -> Callable[[Any, Any], Any]:
+    tee = _tee_classes(module)[0]
+
+    def handle_request(self: Any, request: Any) -> Any:
+        recorder = current()
+        if recorder is None or getattr(self, BYPASS, False):
+            return inner(self, request)
+        captured = _captured(request, request.read())
+        decision = recorder.decide(captured)
+        if isinstance(decision, Replay):
+            return _replayed(module, decision.response)
+        if isinstance(decision, Refuse):
+            recorder.fail(decision)
+        response = inner(self, request)
+        if decision.observed:
+            response.stream = tee(response.stream, _live(recorder, captured, decision, response))
+        return response
+
+    return handle_request
+
+
+def _async(
+    module: Any, inner: Callable[[Any, Any], Any], current: Callable[[], ClaudeContractRecorder | None]
+) -> Callable[[Any, Any], Any]:
+    tee = _tee_classes(module)[1]
+
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        recorder = current()
+        if recorder is None or getattr(self, BYPASS, False):
+            return await inner(self, request)
+        captured = _captured(request, await request.aread())
+        decision = recorder.decide(captured)
+        if isinstance(decision, Replay):
+            return _replayed(module, decision.response)
+        if isinstance(decision, Refuse):
+            recorder.fail(decision)
+        response = await inner(self, request)
+        if decision.observed:
+            response.stream = tee(response.stream, _live(recorder, captured, decision, response))
+        return response
+
+    return handle_async_request
+
+
+def _live(
+    recorder: ClaudeContractRecorder, request: CapturedRequest, decision: Live, response: Any
+) -> LiveRecording:
+    headers = grouped_headers(response.headers.multi_items())
+    return recorder.live(request, decision, response.status_code, response.reason_phrase, headers)
+
+
+def _replayed(module: Any, recorded: dict[str, Any]) -> Any:
+    """The recorded answer as the transport returns it."""
+    message = recorded["status"]["message"]
+    return module.Response(
+        recorded["status"]["code"],
+        headers=[(name, value) for name, values in recorded["headers"].items() for value in values],
+        # A stream, not content=: content would close the response, and a real one is left open.
+        stream=module.ByteStream(recorded["body"]["string"]),
+        extensions={"reason_phrase": message.encode("ascii")} if message else None,
+    )
+
+
+_TEES: dict[str, tuple[type[Any], type[Any]]] = {}
+
+
+def _tee_classes(module: Any) -> tuple[type[Any], type[Any]]:
+    """Response streams that pass each chunk on as it arrives and show it to the recording; the
+    recording ends when the stream does, or early when the client closes it. Subclasses of the
+    module's own stream classes (httpx checks which kind of stream a response holds)."""
+    held = _TEES.get(module.__name__)
+    if held is not None:
+        return held
+
+    class SyncTee(module.SyncByteStream):  # type: ignore[misc]
+        def __init__(self, stream: Any, recording: LiveRecording) -> None:
+            self._stream = stream
+            self._recording = recording
+
+        def __iter__(self) -> Iterator[bytes]:
+            for chunk in self._stream:
+                self._recording.feed(chunk)
+                yield chunk
+            self._recording.finish(complete=True)
+
+        def close(self) -> None:
+            try:
+                self._stream.close()
+            finally:
+                self._recording.finish(complete=False)  # nothing, when it already ended
+
+    class AsyncTee(module.AsyncByteStream):  # type: ignore[misc]
+        def __init__(self, stream: Any, recording: LiveRecording) -> None:
+            self._stream = stream
+            self._recording = recording
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            async for chunk in self._stream:
+                self._recording.feed(chunk)
+                yield chunk
+            self._recording.finish(complete=True)
+
+        async def aclose(self) -> None:
+            try:
+                await self._stream.aclose()
+            finally:
+                self._recording.finish(complete=False)
+
+    held = _TEES[module.__name__] = (SyncTee, AsyncTee)
+    return held

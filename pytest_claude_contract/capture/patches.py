@@ -1,0 +1,65 @@
+"""The process's patches, and where they route: the one process-wide switchboard.
+
+Entering the patchers for every HTTP library costs milliseconds, so they go on once and stay on
+while consecutive tests use the plugin (the plugin releases them before a test that does not). Each
+request is handed to the recorder routed to last; with none, requests pass through untouched.
+"""
+
+from __future__ import annotations
+
+from contextlib import ExitStack
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .core import ClaudeContractRecorder
+
+
+class Switchboard:
+    def __init__(self) -> None:
+        self._stack: ExitStack | None = None
+        self._routes: list[ClaudeContractRecorder] = []  # a stack: the last is active
+        self.entered = 0  # times the patchers were entered (tests and benchmarks read it)
+        self.share_ssl_contexts = True  # ini claude_share_ssl_context (see ssl_sharing)
+
+    @property
+    def active(self) -> bool:
+        return self._stack is not None
+
+    def current(self) -> ClaudeContractRecorder | None:
+        return self._routes[-1] if self._routes else None
+
+    def engage(self) -> None:
+        """Enter the patchers, if they are not on: with no recorder routed to, requests pass through."""
+        if self._stack is not None:
+            return
+        from vcr.patch import CassettePatcherBuilder
+
+        from .httpx_transport import transport_patchers
+        from .vcr_adapter import VcrCassette
+
+        stack = ExitStack()
+        for patcher in CassettePatcherBuilder(VcrCassette(self.current)).build():
+            stack.enter_context(patcher)
+        for patcher in transport_patchers(self.current, self.share_ssl_contexts):
+            stack.enter_context(patcher)
+        self._stack = stack
+        self.entered += 1
+
+    def route_to(self, recorder: ClaudeContractRecorder) -> None:
+        self.engage()
+        self._routes.append(recorder)
+
+    def route_away(self, recorder: ClaudeContractRecorder) -> None:
+        for position in range(len(self._routes) - 1, -1, -1):  # its most recent routing
+            if self._routes[position] is recorder:
+                del self._routes[position]
+                return
+
+    def release(self) -> None:
+        """Unpatch, unless a recorder is still routed to."""
+        if self._stack is not None and not self._routes:
+            stack, self._stack = self._stack, None
+            stack.close()
+
+
+PATCHES = Switchboard()

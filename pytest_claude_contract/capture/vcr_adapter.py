@@ -1,0 +1,110 @@
+"""The vcrpy adapter: every HTTP library but httpx and httpx2 (requests, urllib3, aiohttp,
+http.client, ...), through vcrpy's patchers.
+
+vcrpy's stubs ask the object they were built for four questions per request: can you play it, here
+is the live answer, are you write protected, filter it. `VcrCassette` answers them for the active
+test by asking its recorder (`core.ClaudeContractRecorder.decide`) once per request. vcrpy reads
+live answers whole, so through these libraries a stream reaches the client when it has ended.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from .._exchange import CapturedRequest, body_bytes, lower_headers
+from .core import Live, Refuse, Replay
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from .core import ClaudeContractRecorder, Decision
+
+
+class VcrCassette:
+    """What vcrpy's patchers take for a cassette (vcrpy's `CassettePatcherBuilder` reads the class
+    attributes below)."""
+
+    custom_patches: tuple[Any, ...] = ()
+    # httpx and httpx2 are the plugin's own (httpx_transport), with streaming.
+    skip_patchers: tuple[str, ...] = ("httpx", "httpx2")
+    _path = "claude-contract"  # vcrpy names its patched connection classes after it
+    write_protected = False  # refusals are the recorder's (decide), never vcrpy's
+
+    def __init__(self, current: Callable[[], ClaudeContractRecorder | None]) -> None:
+        self._current = current
+        self._lock = threading.Lock()
+        # vcrpy asks about one request object more than once: its decision, by the object's id.
+        self._decided: dict[int, tuple[Any, CapturedRequest, ClaudeContractRecorder, Decision]] = {}
+
+    def _decide(self, request: Any) -> tuple[CapturedRequest, ClaudeContractRecorder, Decision] | None:
+        with self._lock:
+            held = self._decided.get(id(request))
+        if held is not None and held[0] is request:
+            return held[1], held[2], held[3]
+        recorder = self._current()
+        if recorder is None:
+            return None
+        captured = _captured(request)
+        decision = recorder.decide(captured)
+        with self._lock:
+            self._decided[id(request)] = (request, captured, recorder, decision)
+        return captured, recorder, decision
+
+    def _forget(self, request: Any) -> None:
+        with self._lock:
+            self._decided.pop(id(request), None)
+
+    def can_play_response_for(self, request: Any) -> bool:
+        decided = self._decide(request)
+        if decided is None:
+            return False
+        _, recorder, decision = decided
+        if isinstance(decision, Refuse):
+            self._forget(request)
+            recorder.fail(decision)
+        return isinstance(decision, Replay)
+
+    def play_response(self, request: Any) -> dict[str, Any]:
+        decided = self._decide(request)
+        self._forget(request)
+        assert decided is not None  # vcrpy plays only what can_play_response_for accepted
+        decision = decided[2]
+        assert isinstance(decision, Replay)
+        recorded = decision.response
+        return {
+            "status": dict(recorded["status"]),
+            "headers": {k: list(v) for k, v in recorded["headers"].items()},
+            "body": {"string": recorded["body"]["string"]},
+        }
+
+    def append(self, request: Any, response: dict[str, Any]) -> None:
+        with self._lock:
+            held = self._decided.pop(id(request), None)
+        if held is None or held[0] is not request:
+            return
+        _, captured, recorder, decision = held
+        if not isinstance(decision, Live) or not decision.observed:
+            return
+        status = response["status"]
+        recording = recorder.live(
+            captured, decision, status["code"], status.get("message") or "", response["headers"]
+        )
+        recording.feed(body_bytes(response["body"]["string"]))
+        recording.finish()
+
+    def filter_request(self, request: Any) -> Any:
+        return request
+
+    def find_requests_with_most_matches(self, request: Any) -> list[Any]:
+        return []  # aiohttp asks this to follow recorded redirects
+
+
+def _captured(request: Any) -> CapturedRequest:
+    """A vcrpy Request as the core sees it."""
+    raw = request.body
+    headers = lower_headers(request.headers.items())
+    if isinstance(raw, dict | list) and "content-type" not in headers:
+        # aiohttp's json=: aiohttp adds this header itself after vcrpy has seen the request.
+        headers["content-type"] = "application/json"
+    return CapturedRequest(request.method, request.uri, headers, body_bytes(raw))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ._warnings import (
+from .plugin.warnings import (
     ClaudeCassetteExpired,
     ClaudeCassetteUnplayed,
     ClaudeContractWarning,
@@ -32,12 +32,12 @@ __all__ = [
 _CONTRACT_NAMES = ("DEFAULT_CONTRACT", "DEFAULT_ENDPOINTS", "Contract", "Endpoint", "Profile")
 
 if TYPE_CHECKING:
-    from ._contract import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Contract, Endpoint, Profile
+    from .contract.models import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Contract, Endpoint, Profile
 
 
 def __getattr__(name: str) -> Any:
     if name in _CONTRACT_NAMES:
-        from . import _contract
+        from .contract import models as _contract
 
         return getattr(_contract, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

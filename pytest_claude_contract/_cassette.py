@@ -31,7 +31,7 @@ import yaml
 
 from . import _yaml
 from ._cache_files import read_marshal, write_atomically
-from ._exchange import (
+from .contract.exchange import (
     CapturedRequest,
     CapturedResponse,
     body_bytes,

@@ -18,12 +18,17 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pydantic import ValidationError
 
-from pytest_claude_contract._bodies import BODY_MODELS, DOCUMENTED_STOP_REASONS, validate_body
 from pytest_claude_contract._cassette import load_cassette
-from pytest_claude_contract._checks import Violation, check_exchange
-from pytest_claude_contract._contract import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Endpoint
-from pytest_claude_contract._exchange import CapturedRequest, CapturedResponse, Exchange, lower_headers
-from pytest_claude_contract._rules import RULES_BY_ID
+from pytest_claude_contract.contract.bodies import BODY_MODELS, DOCUMENTED_STOP_REASONS, validate_body
+from pytest_claude_contract.contract.checks import Violation, check_exchange
+from pytest_claude_contract.contract.exchange import (
+    CapturedRequest,
+    CapturedResponse,
+    Exchange,
+    lower_headers,
+)
+from pytest_claude_contract.contract.models import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Endpoint
+from pytest_claude_contract.contract.rules import RULES_BY_ID
 
 if TYPE_CHECKING:
     from fake_api import FakeClaudeAPI
@@ -520,7 +525,7 @@ def test_an_endpoint_names_only_known_models() -> None:
 def test_importing_the_contract_builds_no_validator() -> None:
     code = (
         "import time; t = time.perf_counter()\n"
-        "from pytest_claude_contract import _bodies, _checks, _contract\n"
+        "from pytest_claude_contract.contract import bodies as _bodies, checks, models\n"
         "assert _bodies._adapter.cache_info().currsize == 0\n"
         "assert not any(m.__pydantic_complete__ for m in _bodies.BODY_MODELS.values())\n"
     )
@@ -529,7 +534,7 @@ def test_importing_the_contract_builds_no_validator() -> None:
 
 
 def test_one_validator_per_model_is_built_and_reused() -> None:
-    from pytest_claude_contract._bodies import _adapter
+    from pytest_claude_contract.contract.bodies import _adapter
 
     found(exchange())
     before = _adapter.cache_info()
@@ -710,7 +715,7 @@ def test_remembered_verdicts_find_what_the_rules_find() -> None:
     """With a verdict store (replay), the body rules' and response rules' verdicts are read back by
     key: for every body, declared version (known, unknown, none) and endpoint, in any order, what
     is found must be what the rules find without the store."""
-    from pytest_claude_contract._verdicts import VerdictStore
+    from pytest_claude_contract.contract.verdicts import VerdictStore
 
     bodies = [REQUEST, with_(REQUEST, temperature=0.5), with_(REQUEST, max_tokens="many"), b"not json"]
     versions = [V2, "2023-06-01", "2099-01-01", None]

@@ -13,16 +13,23 @@ from typing import Any
 import pytest
 
 from pytest_claude_contract._cassette import _playable_response
-from pytest_claude_contract._checks import Violation, body_limit, check_exchange
-from pytest_claude_contract._contract import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, MB, Contract, Endpoint
-from pytest_claude_contract._exchange import (
+from pytest_claude_contract.contract.checks import Violation, body_limit, check_exchange
+from pytest_claude_contract.contract.exchange import (
     CapturedRequest,
     CapturedResponse,
     Exchange,
     decode_body,
     lower_headers,
 )
-from pytest_claude_contract._rules import RULE_IDS, RULES, RULES_BY_ID, ExampleRequest, ExampleResponse, Rule
+from pytest_claude_contract.contract.models import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, MB, Contract, Endpoint
+from pytest_claude_contract.contract.rules import (
+    RULE_IDS,
+    RULES,
+    RULES_BY_ID,
+    ExampleRequest,
+    ExampleResponse,
+    Rule,
+)
 
 MODEL = "claude-sonnet-4-6"
 API = "https://api.anthropic.com"

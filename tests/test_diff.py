@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from pytest_claude_contract._cli import main
-from pytest_claude_contract._diff import diff_files
+from pytest_claude_contract.cli import main
+from pytest_claude_contract.cli.diff import diff_files
 
 REAL = Path(__file__).parent / "data" / "real-cassettes"
 

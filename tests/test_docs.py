@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pytest_claude_contract._cli import main, rules_table
-from pytest_claude_contract._docs import REGENERATE, example_violations, rules_markdown
-from pytest_claude_contract._rules import RULE_IDS, RULES, RULES_BY_ID
-from pytest_claude_contract._settings import CONTRACT_MODES, MARKER_KEYS, RECORD_MODES
+from pytest_claude_contract.cli import main, rules_table
+from pytest_claude_contract.contract.docs import REGENERATE, example_violations, rules_markdown
+from pytest_claude_contract.contract.rules import RULE_IDS, RULES, RULES_BY_ID
+from pytest_claude_contract.plugin.options import CONTRACT_MODES, MARKER_KEYS, RECORD_MODES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -23,10 +23,10 @@ import vcr.serializers.jsonserializer
 import vcr.serializers.yamlserializer
 import yaml
 
-from pytest_claude_contract import _lint
 from pytest_claude_contract._cassette import REDACTED, load_cassette
-from pytest_claude_contract._cli import main
-from pytest_claude_contract._lint import NOT_RECORDED_LEGEND, SECRET_RULE, is_placeholder, lint_paths
+from pytest_claude_contract.cli import lint as _lint
+from pytest_claude_contract.cli import main
+from pytest_claude_contract.cli.lint import NOT_RECORDED_LEGEND, SECRET_RULE, is_placeholder, lint_paths
 
 REAL = Path(__file__).parent / "data" / "real-cassettes"
 LINT_REAL = REAL / "lint"

@@ -13,7 +13,7 @@ import pytest
 import yaml  # noqa: F401
 
 import pytest_claude_contract.capture.core  # noqa: F401
-from pytest_claude_contract._rules import RULE_IDS
+from pytest_claude_contract.contract.rules import RULE_IDS
 
 if TYPE_CHECKING:
     from fake_api import FakeClaudeAPI

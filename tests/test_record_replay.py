@@ -28,7 +28,7 @@ from helpers import go_offline, interactions
 from vcr.serializers import yamlserializer
 
 from pytest_claude_contract._cassette import REDACTED
-from pytest_claude_contract._settings import PLACEHOLDER_KEY
+from pytest_claude_contract.plugin.options import PLACEHOLDER_KEY
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from fake_api import FakeClaudeAPI
 
-from pytest_claude_contract._rules import RULES_BY_ID
+from pytest_claude_contract.contract.rules import RULES_BY_ID
 
 # pytester restores sys.modules after each in-process run: modules first imported inside a run are
 # imported again by the next one. Importing the clients here keeps them loaded across runs.

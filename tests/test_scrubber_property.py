@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pytest_claude_contract._cassette import REDACTED, Interaction, Scrubber, dump_cassette
-from pytest_claude_contract._exchange import CapturedRequest
+from pytest_claude_contract.contract.exchange import CapturedRequest
 
 KEY_CHARS = string.ascii_letters + string.digits + "_-"
 # Built at run time: no file holds a key-shaped literal.

@@ -19,10 +19,10 @@ import anthropic
 import pytest
 
 from pytest_claude_contract._cassette import REDACTED
-from pytest_claude_contract._contract import DEFAULT_CONTRACT
-from pytest_claude_contract._settings import DEFAULT_HOSTS, ContractSettings
 from pytest_claude_contract.capture.core import ClaudeContractRecorder
 from pytest_claude_contract.capture.server import ContractServer
+from pytest_claude_contract.contract.models import DEFAULT_CONTRACT
+from pytest_claude_contract.plugin.options import DEFAULT_HOSTS, ContractSettings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -287,8 +287,8 @@ def test_lazily_parsed_values_survive_the_pickle_cache() -> None:
     marker must come back as itself, not as a copy that would pass for a parsed value)."""
     import pickle
 
-    from pytest_claude_contract._exchange import CapturedResponse
-    from pytest_claude_contract._stream import parse_events
+    from pytest_claude_contract.contract.exchange import CapturedResponse
+    from pytest_claude_contract.contract.streams import parse_events
 
     response = CapturedResponse(200, {"content-type": "application/json"}, b'{"type": "message"}')
     assert pickle.loads(pickle.dumps(response)).json == {"type": "message"}
@@ -463,7 +463,7 @@ def test_request_body_verdicts_are_remembered_header_rules_always_run(
 def test_verdict_files_merge_concurrent_writers_and_replace_older_rules(tmp_path: Path) -> None:
     """xdist workers each save what they worked out: the file keeps both. A file written by another
     version of the rules is deleted when this version writes its own."""
-    from pytest_claude_contract._verdicts import VerdictStore, rules_fingerprint
+    from pytest_claude_contract.contract.verdicts import VerdictStore, rules_fingerprint
 
     older = tmp_path / "verdicts-0123456789abcdef0123.marshal"
     older.write_bytes(b"")

@@ -14,10 +14,15 @@ from typing import Any
 import pytest
 
 from pytest_claude_contract._cassette import load_cassette
-from pytest_claude_contract._checks import Violation, check_exchange
-from pytest_claude_contract._contract import DEFAULT_CONTRACT
-from pytest_claude_contract._exchange import CapturedRequest, CapturedResponse, Exchange, lower_headers
-from pytest_claude_contract._stream import event_problems, order_problem, parse_events
+from pytest_claude_contract.contract.checks import Violation, check_exchange
+from pytest_claude_contract.contract.exchange import (
+    CapturedRequest,
+    CapturedResponse,
+    Exchange,
+    lower_headers,
+)
+from pytest_claude_contract.contract.models import DEFAULT_CONTRACT
+from pytest_claude_contract.contract.streams import event_problems, order_problem, parse_events
 
 API = "https://api.anthropic.com"
 REAL_CASSETTES = Path(__file__).parent / "data" / "real-cassettes"

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_claude_contract import _stream
-from pytest_claude_contract._stream import (
+from pytest_claude_contract.contract import streams as _stream
+from pytest_claude_contract.contract.streams import (
     Event,
     event_problems,
     order_problem,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_claude_contract._stream import _api_shaped, _parsed_line_by_line, parse_events
+from pytest_claude_contract.contract.streams import _api_shaped, _parsed_line_by_line, parse_events
 
 LINE = st.one_of(
     st.sampled_from(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_claude_contract._rules import RULES_BY_ID
+from pytest_claude_contract.contract.rules import RULES_BY_ID
 
 if TYPE_CHECKING:
     from fake_api import FakeClaudeAPI

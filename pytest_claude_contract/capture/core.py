@@ -41,19 +41,19 @@ from .._cassette import (
     write_cassette,
     write_order,
 )
-from .._checks import Violation, body_limit, check_exchange, context_for
-from .._exchange import KEY_SHAPE, CapturedRequest, CapturedResponse, Exchange, Origin, lower_headers
-from .._report import SessionStats, miss_report, violation_report
-from .._rules import RULES_BY_ID
-from .._settings import PLACEHOLDER_KEY
+from ..contract.checks import Violation, body_limit, check_exchange, context_for
+from ..contract.exchange import KEY_SHAPE, CapturedRequest, CapturedResponse, Exchange, Origin, lower_headers
+from ..contract.report import SessionStats, miss_report, violation_report
+from ..contract.rules import RULES_BY_ID
+from ..plugin.options import PLACEHOLDER_KEY
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from .._contract import Contract
-    from .._settings import ContractSettings
-    from .._verdicts import VerdictStore
-    from .._verify import DriftReport, Verifier
+    from ..contract.models import Contract
+    from ..contract.verdicts import VerdictStore
+    from ..plugin.options import ContractSettings
+    from .verify import DriftReport, Verifier
 
 ORG_ID_HEADER = "anthropic-organization-id"
 
@@ -190,7 +190,7 @@ class ClaudeContractRecorder:
         # nothing is recorded (see _verify).
         self._verifier: Verifier | None = None
         if path is not None and mode == "verify":
-            from .. import _verify
+            from . import verify as _verify
 
             self._verifier = _verify.Verifier(path, self._loaded, self._exists, self.stats)
         self._recording = path is not None and not self._write_protected and self._verifier is None

@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
-from .._exchange import CapturedRequest, lower_headers
+from ..contract.exchange import CapturedRequest, lower_headers
 from .core import Live, Refuse, Replay, grouped_headers
 from .ssl_sharing import ssl_sharing_patchers
 

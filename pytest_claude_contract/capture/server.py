@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, cast
 import httpcore
 import httpx
 
-from .._exchange import CapturedRequest, lower_headers, media_type
-from .._settings import DEFAULT_UPSTREAM
+from ..contract.exchange import CapturedRequest, lower_headers, media_type
+from ..plugin.options import DEFAULT_UPSTREAM
 from .core import Live, Refuse, Replay, grouped_headers
 from .httpx_transport import BYPASS
 
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from types import TracebackType
 
-    from .._checks import Violation
+    from ..contract.checks import Violation
     from .core import ClaudeContractRecorder
 
 READ_CHUNK = 64 * 1024

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from .._exchange import CapturedRequest, body_bytes, lower_headers
+from ..contract.exchange import CapturedRequest, body_bytes, lower_headers
 from .core import Live, Refuse, Replay
 
 if TYPE_CHECKING:

@@ -15,14 +15,14 @@ import threading
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ._cassette import Interaction, ReplayIndex, match_key
-from ._diff import VOLATILE_NOTE, Change, change_line, compare
+from .._cassette import Interaction, ReplayIndex, match_key
+from ..cli.diff import VOLATILE_NOTE, Change, change_line, compare
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ._exchange import CapturedRequest
-    from ._report import SessionStats
+    from ..contract.exchange import CapturedRequest
+    from ..contract.report import SessionStats
 
 CHANGED = "changed"
 NOT_IN_CASSETTE = "not in the cassette"

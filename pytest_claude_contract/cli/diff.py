@@ -15,15 +15,15 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._cassette import CassetteError, document_interactions, read_cassette_document
-from ._exchange import lower_headers, media_type, parse_json
-from ._settings import DEFAULT_HOSTS
+from .._cassette import CassetteError, document_interactions, read_cassette_document
+from ..contract.exchange import lower_headers, media_type, parse_json
+from ..plugin.options import DEFAULT_HOSTS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-    from ._cassette import Interaction
+    from .._cassette import Interaction
 
 # Headers whose presence and value both depend on the transport or the moment, not on the API.
 IGNORED_HEADERS = frozenset(

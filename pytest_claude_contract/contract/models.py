@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ._settings import DOCUMENTED_VERSIONS
+from ..plugin.options import DOCUMENTED_VERSIONS
 
 AuthScheme = Literal["x-api-key", "bearer"]
 AUTH_SCHEMES: tuple[str, ...] = ("x-api-key", "bearer")
@@ -51,7 +51,7 @@ class Endpoint(_Model):
     @field_validator("request_schema", "response_schema")
     @classmethod
     def _known_schema(cls, value: str | None) -> str | None:
-        from ._bodies import BODY_MODELS  # the models are defined without building their schemas
+        from .bodies import BODY_MODELS  # the models are defined without building their schemas
 
         if value is not None and value not in BODY_MODELS:
             raise ValueError(f"unknown body model {value!r}; known: {', '.join(BODY_MODELS)}")

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ._settings import (
+from .options import (
     DOCUMENTED_VERSIONS,
     PLACEHOLDER_KEY,
     SessionOptions,
@@ -30,13 +30,13 @@ if TYPE_CHECKING:
     from collections.abc import Generator
     from pathlib import Path
 
-    from ._checks import Violation
-    from ._contract import Contract
-    from ._report import SessionStats
-    from ._settings import ContractSettings
-    from ._verdicts import VerdictStore
-    from .capture.core import ClaudeContractRecorder
-    from .capture.server import ContractServer
+    from ..capture.core import ClaudeContractRecorder
+    from ..capture.server import ContractServer
+    from ..contract.checks import Violation
+    from ..contract.models import Contract
+    from ..contract.report import SessionStats
+    from ..contract.verdicts import VerdictStore
+    from .options import ContractSettings
 
 MARKER = "claude_contract"
 
@@ -214,7 +214,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def _engage_patches(state: _State) -> None:
-    from .capture.patches import PATCHES
+    from ..capture.patches import PATCHES
 
     PATCHES.share_ssl_contexts = state.options.share_ssl_context  # read when the patches go on
     PATCHES.engage()
@@ -243,7 +243,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     except BaseException as exc:
         recorder = item.stash.get(_RECORDER, None)
         if recorder is not None and recorder.violations and not recorder.fatal:
-            from ._report import violation_report
+            from ..contract.report import violation_report
 
             item.add_report_section(
                 "call", "claude contract", violation_report(recorder.violations, len(recorder.exchanges))
@@ -286,7 +286,7 @@ def _judge(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
         if drift is not None:
             recorder.stats.drift.extend(drift.summary_lines(item.nodeid))
         return
-    from ._report import violation_report
+    from ..contract.report import violation_report
 
     failure = [violation_report(fresh, len(recorder.exchanges))] if fresh else []
     pytest.fail("\n\n".join([*failure, *([drift.text(item.nodeid)] if drift else [])]), pytrace=False)
@@ -303,9 +303,9 @@ def claude_contract(
     request: pytest.FixtureRequest, claude_contract_config: dict[str, Any]
 ) -> Generator[ClaudeContractRecorder, None, None]:
     """The test's recorder: `.exchanges`, `.violations`, `.assert_conformant()`."""
-    from ._cassette import CassetteError
-    from ._report import SessionStats
-    from .capture.core import ClaudeContractRecorder
+    from .._cassette import CassetteError
+    from ..capture.core import ClaudeContractRecorder
+    from ..contract.report import SessionStats
 
     state = request.config.stash[_STATE]
     if state.stats is None:
@@ -396,7 +396,7 @@ def _frozen(*overrides: dict[str, Any]) -> tuple[Any, ...] | None:
 
 def _finish(item: pytest.Item, recorder: ClaudeContractRecorder, state: _State) -> None:
     """After the test: its last verdicts, the cassette written, the replay judged."""
-    from ._cassette import CassetteError
+    from .._cassette import CassetteError
 
     recorder.finish_open()  # streams the test left open: checked and kept as far as they got
     recorder.finish_verify()
@@ -417,7 +417,7 @@ def _warn_unlisted_hosts(item: pytest.Item, recorder: ClaudeContractRecorder) ->
     """Claude-shaped requests to a host not in hosts=: under the cassette, but not checked."""
     if not recorder.unlisted:
         return
-    from ._warnings import ClaudeTrafficToUnlistedHost
+    from .warnings import ClaudeTrafficToUnlistedHost
 
     for address, target in sorted(recorder.unlisted.items()):
         listed = [*recorder.settings.hosts, address]
@@ -441,7 +441,7 @@ def _parse_cache(config: pytest.Config, state: _State) -> Path | None:
 
 def _verdict_store(config: pytest.Config, state: _State) -> VerdictStore:
     if state.verdicts is None:
-        from ._verdicts import VerdictStore
+        from ..contract.verdicts import VerdictStore
 
         state.verdicts = VerdictStore(_parse_cache(config, state))
     return state.verdicts
@@ -472,7 +472,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def _release_patches(state: _State) -> None:
-    from .capture.patches import PATCHES
+    from ..capture.patches import PATCHES
 
     PATCHES.release()
     state.patched = False
@@ -483,7 +483,7 @@ def claude_contract_server(claude_contract: ClaudeContractRecorder) -> Generator
     """A real HTTP server on 127.0.0.1 (a free port) for any client: point it at `.url` (base_url=,
     or ANTHROPIC_BASE_URL via `.env()` for a subprocess). Requests are checked into the test's
     recorder and answered from its cassette (replay) or forwarded to `upstream=` (record)."""
-    from .capture.server import ContractServer
+    from ..capture.server import ContractServer
 
     with ContractServer(claude_contract, upstream=claude_contract.settings.upstream) as server:
         yield server
@@ -506,7 +506,7 @@ def _claude_contract_autouse(request: pytest.FixtureRequest) -> None:
 
 
 def _contract_for(settings: ContractSettings) -> Contract:
-    from ._contract import DEFAULT_CONTRACT
+    from ..contract.models import DEFAULT_CONTRACT
 
     contract = DEFAULT_CONTRACT
     if settings.profiles:
@@ -630,7 +630,7 @@ class _XdistController:
         if not data:
             return
         if data.get("stats") is not None:
-            from ._report import SessionStats
+            from ..contract.report import SessionStats
 
             if self.state.stats is None:
                 self.state.stats = SessionStats()
@@ -700,7 +700,7 @@ def _judge_expiry(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
     )
     if recorder.settings.on_expiry == "fail":
         pytest.fail(message, pytrace=False)
-    from ._warnings import ClaudeCassetteExpired
+    from .warnings import ClaudeCassetteExpired
 
     recorder.stats.expired.append(f"{recorder.cassette_path}: recorded {age} ago ({item.nodeid})")
     item.warn(ClaudeCassetteExpired(message))
@@ -756,7 +756,7 @@ def _judge_replayed_cassette(item: pytest.Item, recorder: ClaudeContractRecorder
     )
     if mode == "fail":
         pytest.fail(message, pytrace=False)
-    from ._warnings import ClaudeCassetteUnplayed
+    from .warnings import ClaudeCassetteUnplayed
 
     recorder.stats.unplayed.append(
         f"{recorder.cassette_path}: {len(positions)} of {recorder.loaded_count} not played ({item.nodeid})"
@@ -794,7 +794,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if state.verdicts is not None:
         state.verdicts.save()
     if state.parse_cache is not None:
-        from ._cassette import save_stat_indexes
+        from .._cassette import save_stat_indexes
 
         save_stat_indexes()
     workeroutput = getattr(session.config, "workeroutput", None)
@@ -821,7 +821,7 @@ def _write_cassettes_json(path: str, state: _State) -> None:
 
 
 def _write_orphans(terminalreporter: pytest.TerminalReporter, state: _State) -> None:
-    from ._cassette import CASSETTE_SUFFIXES
+    from .._cassette import CASSETTE_SUFFIXES
 
     folder = state.options.cassette_dir
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(CASSETTE_SUFFIXES))

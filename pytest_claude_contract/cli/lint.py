@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from ._cassette import (
+from .._cassette import (
     CASSETTE_SUFFIXES,
     KEY_PATTERN,
     REDACTED,
@@ -44,7 +44,7 @@ from ._cassette import (
     raw_interactions,
     read_cassette_document,
 )
-from ._exchange import (
+from ..contract.exchange import (
     BROTLI_FIX,
     CapturedResponse,
     Exchange,
@@ -54,13 +54,13 @@ from ._exchange import (
     lower_headers,
     undecodable,
 )
-from ._settings import DEFAULT_HOSTS
+from ..plugin.options import DEFAULT_HOSTS
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from ._cassette import Interaction
-    from ._contract import Contract
+    from .._cassette import Interaction
+    from ..contract.models import Contract
 
 Level = Literal["violation", "not recorded"]
 
@@ -431,7 +431,7 @@ def _check(
     contract: Contract,
     assume_recorded: bool,
 ) -> Iterator[Finding]:
-    from ._checks import check_exchange
+    from ..contract.checks import check_exchange
 
     recorded = interaction.response
     status = int(recorded["status"]["code"])
@@ -757,7 +757,7 @@ def lint_paths(
     assume_recorded: bool = False,
     fix: bool = False,
 ) -> LintResult:
-    from ._contract import DEFAULT_CONTRACT
+    from ..contract.models import DEFAULT_CONTRACT
 
     host_set = frozenset(h.lower() for h in (*DEFAULT_HOSTS, *hosts))
     files, missing = cassette_files(paths)
@@ -789,7 +789,7 @@ def _looks_like_cassette(data: Any) -> bool:
 
 
 def _fix(document: CassetteDocument, checked: FileResult, hosts: frozenset[str], assume: bool) -> FileResult:
-    from ._contract import DEFAULT_CONTRACT
+    from ..contract.models import DEFAULT_CONTRACT
 
     lines = InteractionLines(document.text, len(raw_interactions(document)))
     secrets = find_secrets(document, lines)

@@ -188,7 +188,9 @@ def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
         )
     if "allow" in overrides:
         allow = _str_list(overrides["allow"], "allow", where)
-        from ._rules import RULE_IDS  # the rule catalogue costs milliseconds: only when allow= is used
+        from ..contract.rules import (
+            RULE_IDS,  # the rule catalogue costs milliseconds: only when allow= is used
+        )
 
         bad = [rule for rule in allow if rule not in RULE_IDS]
         if bad:

@@ -14,12 +14,12 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from ._exchange import Exchange, is_credential_param, media_type
-from ._stream import stream_problems
+from .exchange import Exchange, is_credential_param, media_type
+from .streams import stream_problems
 
 if TYPE_CHECKING:
-    from ._contract import Contract, Endpoint, Profile
-    from ._verdicts import VerdictStore
+    from .models import Contract, Endpoint, Profile
+    from .verdicts import VerdictStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,7 @@ Check = Callable[[Context], Iterator[Violation]]
 
 def _violation(ctx: Context, rule: str, message: str, hint: str | None = None) -> Violation:
     if hint is None:
-        from ._rules import RULES_BY_ID  # the catalogue costs milliseconds: only once a rule fires
+        from .rules import RULES_BY_ID  # the catalogue costs milliseconds: only once a rule fires
 
         hint = RULES_BY_ID[rule].hint
     return Violation(rule, message, hint, ctx.exchange)
@@ -374,7 +374,7 @@ def check_request_schema(ctx: Context) -> Iterator[Violation]:
     data = ctx.exchange.request.json
     if endpoint is None or endpoint.request_schema is None or not isinstance(data, dict):
         return  # a body that is no JSON object is body-not-json's
-    from ._bodies import validate_body
+    from .bodies import validate_body
 
     errors, total = validate_body(endpoint.request_schema, data)
     if errors:
@@ -402,7 +402,7 @@ def check_response_schema(ctx: Context) -> Iterator[Violation]:
     request_json = ctx.exchange.request.json
     if isinstance(request_json, dict) and request_json.get("stream") is True:
         return  # a stream, or a stream request answered as JSON (response-content-type's)
-    from ._bodies import validate_body
+    from .bodies import validate_body
 
     errors, total = validate_body(endpoint.response_schema, response.json)
     if errors:
@@ -431,7 +431,7 @@ def check_version_body(ctx: Context) -> Iterator[Violation]:
         or not isinstance(data, dict)
     ):
         return
-    from ._bodies import message_params, version_body_errors
+    from .bodies import message_params, version_body_errors
 
     errors = [
         error

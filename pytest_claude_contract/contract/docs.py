@@ -10,10 +10,10 @@ import textwrap
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from ._checks import Violation, check_exchange
-from ._contract import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Contract, Endpoint, Profile
-from ._exchange import CapturedRequest, CapturedResponse, Exchange, lower_headers
-from ._rules import RULES, Rule
+from .checks import Violation, check_exchange
+from .exchange import CapturedRequest, CapturedResponse, Exchange, lower_headers
+from .models import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Contract, Endpoint, Profile
+from .rules import RULES, Rule
 
 REGENERATE = "python -m pytest_claude_contract rules --markdown > docs/rules.md"
 _BODY_KIND = {"json": "JSON", "multipart": "multipart/form-data", "none": "none"}
@@ -170,7 +170,7 @@ def _endpoint_rows(endpoints: tuple[Endpoint, ...]) -> list[list[str]]:
 
 
 def _body_model_rows() -> list[list[str]]:
-    from ._bodies import BODY_MODELS
+    from .bodies import BODY_MODELS
 
     rows = []
     for name, model in BODY_MODELS.items():
@@ -227,7 +227,7 @@ def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
     lines = [
         "# Rules",
         "",
-        f"<!-- Generated from pytest_claude_contract/_rules.py and _contract.py: do not edit by hand. "
+        f"<!-- Generated from pytest_claude_contract/contract/rules.py and contract/models.py: do not edit by hand. "
         f"Regenerate with `{REGENERATE}`. -->",
         "",
         "Every exchange between a test and a Claude API host is checked against these rules, whether it "

@@ -153,7 +153,7 @@ class CapturedResponse:
     def events(self) -> list[Any]:
         """The body parsed as an event stream (`_stream.Event`s); parsed once, whoever asks."""
         if self._events is _NOT_PARSED:
-            from ._stream import parse_events
+            from .streams import parse_events
 
             self._events = parse_events(self.body)
         events: list[Any] = self._events

@@ -24,13 +24,13 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import __version__
-from ._rules import RULE_IDS, RULES, RULES_BY_ID
+from .. import __version__
+from ..contract.rules import RULE_IDS, RULES, RULES_BY_ID
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from .capture.core import ClaudeContractRecorder
+    from ..capture.core import ClaudeContractRecorder
 
 PROG = "pytest-claude-contract"
 EXIT_OK = 0
@@ -187,7 +187,7 @@ def _lint_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if args.orphans is not None:
         if args.paths or args.fix_secrets or args.assume_recorded or args.host:
             parser.error("--orphans DIR lists orphaned cassettes only; lint PATHs in a separate run")
-        from ._lint import ORPHAN_REPORTS, find_orphans
+        from .lint import ORPHAN_REPORTS, find_orphans
 
         orphans = find_orphans(args.orphans, args.rootdir or Path.cwd())
         sys.stdout.write(ORPHAN_REPORTS[args.format](orphans))
@@ -196,7 +196,7 @@ def _lint_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error("--rootdir goes with --orphans DIR")
     if not args.paths:
         parser.error("give the cassettes to lint (PATH..., files or folders), or --orphans DIR")
-    from ._lint import REPORTS, lint_paths
+    from .lint import REPORTS, lint_paths
 
     result = lint_paths(
         args.paths, hosts=args.host, assume_recorded=args.assume_recorded, fix=args.fix_secrets
@@ -206,7 +206,7 @@ def _lint_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def _diff_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from ._diff import diff_files
+    from .diff import diff_files
 
     result = diff_files(args.old, args.new, hosts=args.host)
     sys.stdout.write(result.json_report() if args.format == "json" else result.text_report())
@@ -225,12 +225,12 @@ def _rules_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     if args.markdown:
         if rule_id is not None:
             parser.error("--markdown prints the whole rules page; give it no RULE_ID")
-        from ._docs import rules_markdown
+        from ..contract.docs import rules_markdown
 
         sys.stdout.write(rules_markdown())
         return EXIT_OK
     if rule_id is not None:
-        from ._docs import rule_text
+        from ..contract.docs import rule_text
 
         sys.stdout.write(rule_text(RULES_BY_ID[rule_id]))
         return EXIT_OK
@@ -282,11 +282,11 @@ def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 
     import pytest
 
-    from ._cassette import CassetteError
-    from ._contract import DEFAULT_CONTRACT
-    from ._settings import DEFAULT_HOSTS, DEFAULT_UPSTREAM, ContractSettings, check_upstream
-    from .capture.core import ClaudeContractRecorder
-    from .capture.server import ContractServer, Outcome, describe
+    from .._cassette import CassetteError
+    from ..capture.core import ClaudeContractRecorder
+    from ..capture.server import ContractServer, Outcome, describe
+    from ..contract.models import DEFAULT_CONTRACT
+    from ..plugin.options import DEFAULT_HOSTS, DEFAULT_UPSTREAM, ContractSettings, check_upstream
 
     try:
         upstream = check_upstream(args.upstream or DEFAULT_UPSTREAM, "--upstream")

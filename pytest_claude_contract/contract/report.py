@@ -7,15 +7,15 @@ from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from ._settings import DOCS_HINT
+from ..plugin.options import DOCS_HINT
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-    from ._cassette import Interaction
-    from ._checks import Violation
-    from ._exchange import CapturedRequest
+    from .._cassette import Interaction
+    from .checks import Violation
+    from .exchange import CapturedRequest
 
 
 def violation_report(violations: list[Violation], exchange_count: int) -> str:

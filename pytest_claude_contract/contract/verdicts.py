@@ -17,18 +17,18 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._cache_files import read_marshal, write_atomically
+from .._cache_files import read_marshal, write_atomically
 
 if TYPE_CHECKING:
-    from ._checks import Context
-    from ._contract import Contract
+    from .checks import Context
+    from .models import Contract
 
 # (rule, message, hint) of each violation, in the order the rules found them.
 Found = tuple[tuple[str, str, str], ...]
 
 # The modules whose code decides a verdict: an edit to any of them (an upgrade, an editable checkout)
 # starts a new file, and the old ones are deleted.
-_RULE_SOURCES = ("_checks.py", "_stream.py", "_contract.py", "_bodies.py", "_exchange.py", "_rules.py")
+_RULE_SOURCES = ("checks.py", "streams.py", "models.py", "bodies.py", "exchange.py", "rules.py")
 # Verdicts kept on disk: the ones this session used and, before them, the most recent others.
 _KEEP = 50_000
 

@@ -618,7 +618,12 @@ def _readable_body(body: bytes, content_type: str | None) -> str | bytes:
         except (ValueError, UnicodeDecodeError):
             pass
         else:
-            return json.dumps(parsed, indent=2, ensure_ascii=False)
+            text = json.dumps(parsed, indent=2, ensure_ascii=False)
+            try:
+                text.encode()
+            except UnicodeEncodeError:  # a lone surrogate, which JSON may escape and UTF-8 cannot hold
+                return json.dumps(parsed, indent=2)  # as its escape (the rest of the body in ASCII too)
+            return text
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pytest_claude_contract import _cassette, _yaml
@@ -374,9 +374,9 @@ def test_json_bodies_are_written_readable_and_read_back_the_same(
     tmp_path_factory: pytest.TempPathFactory, value: Any, ascii_only: bool
 ) -> None:
     """A JSON body, however it was sent (escaped to ASCII or not), is written pretty-printed as
-    `json.dumps` indents it (a literal block when it spans lines, text beyond ASCII as it is) and
-    plays back as the same JSON."""
-    assume("\ud800" not in json.dumps(value, ensure_ascii=False))
+    `json.dumps` indents it (a literal block when it spans lines, text beyond ASCII as it is, but
+    escaped in a body that holds a lone surrogate, which UTF-8 cannot) and plays back as the same
+    JSON."""
     body = json.dumps(value, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
     request = CapturedRequest("POST", "https://api.anthropic.com/v1/messages", {}, b"")
     response = {
@@ -385,7 +385,8 @@ def test_json_bodies_are_written_readable_and_read_back_the_same(
         "body": {"string": body},
     }
     text = dump_cassette([Interaction(request, response)], Scrubber([]))
-    pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    lone_surrogate = "\ud800" in json.dumps(value, ensure_ascii=False)
+    pretty = json.dumps(json.loads(body), indent=2, ensure_ascii=lone_surrogate)
     (written,) = pyyaml_load(text)["interactions"]
     assert written["response"]["body"]["string"] == pretty
     if "\n" in pretty and pretty.isascii() and "\x7f" not in pretty:
@@ -394,6 +395,19 @@ def test_json_bodies_are_written_readable_and_read_back_the_same(
     path.write_text(text, encoding="utf-8")
     (played,) = load_cassette(path) or []
     assert json.dumps(json.loads(played.response["body"]["string"])) == json.dumps(json.loads(body))
+
+
+def test_a_json_body_with_a_lone_surrogate_is_written(tmp_path: Path) -> None:
+    """JSON may escape half a surrogate pair (a string cut in the middle of an emoji): UTF-8 cannot
+    hold it, so that body is written with its escapes, and plays back as the same JSON."""
+    body = b'{"text": "caf\\u00e9 \\ud83d"}'
+    request = CapturedRequest("POST", "https://api.anthropic.com/v1/messages", {}, b"")
+    response = {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": body}}
+    path = tmp_path / "surrogate.yaml"
+    _cassette.write_cassette(path, [Interaction(request, response)], Scrubber([]))
+    assert '"text": "caf\\u00e9 \\ud83d"' in path.read_text(encoding="utf-8")
+    (played,) = load_cassette(path) or []
+    assert json.loads(played.response["body"]["string"]) == json.loads(body)
 
 
 def test_keys_are_still_found_behind_the_quick_look(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -21,8 +21,6 @@ from collections import Counter, OrderedDict, deque
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from json.encoder import encode_basestring
-from math import isfinite, isnan
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -42,7 +40,7 @@ from .contract.exchange import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Iterator
+    from collections.abc import Iterable, Iterator
 
 try:  # libyaml's C loader and dumper are several times faster; PyYAML falls back without them.
     from yaml import CSafeDumper as _Dumper
@@ -626,47 +624,16 @@ def _readable_body(body: bytes, content_type: str | None) -> str | bytes:
         except (ValueError, UnicodeDecodeError):
             pass
         else:
-            # JSON without a backslash has no string that needs escaping: each is written as it is.
-            return _indented_json(parsed, "\n", _quoted if b"\\" not in body else encode_basestring)
+            text = json.dumps(parsed, indent=2, ensure_ascii=False)
+            try:
+                text.encode()
+            except UnicodeEncodeError:  # a lone surrogate, which JSON may escape and UTF-8 cannot hold
+                return json.dumps(parsed, indent=2)  # as its escape (the rest of the body in ASCII too)
+            return text
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError:
         return body
-
-
-def _quoted(value: str) -> str:
-    return f'"{value}"'
-
-
-def _indented_json(value: Any, newline: str, string: Callable[[str], str]) -> str:
-    """`json.dumps(value, indent=2, ensure_ascii=False)` for what json.loads returns, a few times
-    faster (json's indented encoder is pure Python); `newline` is a line break and the indentation
-    of `value`'s line, `string` encodes a str."""
-    kind = type(value)
-    if kind is str:
-        return string(value)
-    if kind is dict:
-        if not value:
-            return "{}"
-        inner = newline + "  "
-        items = [
-            f"{string(key)}: {string(item) if type(item) is str else _indented_json(item, inner, string)}"
-            for key, item in value.items()
-        ]
-        return f"{{{inner}{(',' + inner).join(items)}{newline}}}"
-    if kind is list:
-        if not value:
-            return "[]"
-        inner = newline + "  "
-        items = [string(item) if type(item) is str else _indented_json(item, inner, string) for item in value]
-        return f"[{inner}{(',' + inner).join(items)}{newline}]"
-    if value is None:
-        return "null"
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is float and not isfinite(value):
-        return "NaN" if isnan(value) else "Infinity" if value > 0 else "-Infinity"
-    return repr(value)  # int and float, as json writes them
 
 
 def _written_body(body: bytes, content_type: str | None, scrubber: Scrubber) -> str | bytes:
@@ -736,9 +703,6 @@ def recorded_time(value: object) -> datetime | None:
 
 def dump_cassette(interactions: list[Interaction], scrubber: Scrubber) -> str:
     data = {"interactions": [interaction_dict(i, scrubber) for i in interactions], "version": 1}
-    fast = _yaml.dump(data)  # the same text, at string speed, when it can prove it
-    if fast is not None:
-        return fast
     text: str = yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=4096)
     return text
 

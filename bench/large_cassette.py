@@ -18,7 +18,7 @@ after the tool's modules are imported (import cost is start-up's subject, not th
   save       median of 5 saves of the loaded cassette to a new file beside it
 What is timed per tool:
   vcrpy      FilesystemPersister.load_cassette / save_cassette with vcrpy's YAML serializer
-  plugin     _cassette.load_cassette / write_cassette (atomic: temp file, fsync, rename; also shown
+  plugin     cassette.store.load_cassette / write_cassette (atomic: temp file, fsync, rename; also shown
              without the fsync and rename: dump_cassette alone)
   cassetter  cassetter.cassette.Cassette(path, record_mode=NONE).load() (the object its pytest fixture
              builds) / its Rust cassette's save(path, output_order(...)) as Cassette.save() calls it
@@ -195,7 +195,8 @@ def build(folder: Path, count: int) -> dict[str, Path]:
     from vcr.persisters.filesystem import FilesystemPersister
     from vcr.serializers import yamlserializer
 
-    from pytest_claude_contract._cassette import Scrubber, load_cassette, write_cassette
+    from pytest_claude_contract.cassette.scrub import Scrubber
+    from pytest_claude_contract.cassette.store import load_cassette, write_cassette
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = {tool: folder / f"{tool}.yaml" for tool in TOOLS}
@@ -238,15 +239,17 @@ if tool == "vcrpy":
     warm_load = load
 elif tool == "plugin":
     from pathlib import Path
-    from pytest_claude_contract import _cassette
-    from pytest_claude_contract._cassette import Scrubber, dump_cassette, load_cassette, write_cassette
+    from pytest_claude_contract import process
+    from pytest_claude_contract.cassette.scrub import Scrubber
+    from pytest_claude_contract.cassette.formats import dump_cassette
+    from pytest_claude_contract.cassette.store import load_cassette, write_cassette
     scrubber = Scrubber([])
     cache = Path(folder) / ".plugin-parse-cache"
     def load():  # a parse: no pickle, nothing kept in memory from an earlier load
-        _cassette._PARSED.clear()
+        process.PARSED.clear()
         return load_cassette(Path(path))
     def warm_load():  # what a later session does: the pickle in the pytest cache, memory empty
-        _cassette._PARSED.clear()
+        process.PARSED.clear()
         return load_cassette(Path(path), cache)
     warm_load()  # writes the pickle (untimed), as the first session that replays the cassette does
     def save(loaded, target):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from pydantic import ValidationError
 
-from pytest_claude_contract._cassette import load_cassette
+from pytest_claude_contract.cassette.store import load_cassette
 from pytest_claude_contract.contract.bodies import BODY_MODELS, DOCUMENTED_STOP_REASONS, validate_body
 from pytest_claude_contract.contract.checks import Violation, check_exchange
 from pytest_claude_contract.contract.exchange import (

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from pytest_claude_contract._cassette import _playable_response
+from pytest_claude_contract.cassette.formats import playable_response as _playable_response
 from pytest_claude_contract.contract.checks import Violation, body_limit, check_exchange
 from pytest_claude_contract.contract.exchange import (
     CapturedRequest,

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from helpers import go_offline, interactions
 
-from pytest_claude_contract._cassette import REDACTED
+from pytest_claude_contract.cassette.scrub import REDACTED
 
 if TYPE_CHECKING:
     from fake_api import FakeClaudeAPI

@@ -23,7 +23,8 @@ import vcr.serializers.jsonserializer
 import vcr.serializers.yamlserializer
 import yaml
 
-from pytest_claude_contract._cassette import REDACTED, load_cassette
+from pytest_claude_contract.cassette.scrub import REDACTED
+from pytest_claude_contract.cassette.store import load_cassette
 from pytest_claude_contract.cli import lint as _lint
 from pytest_claude_contract.cli import main
 from pytest_claude_contract.cli.lint import NOT_RECORDED_LEGEND, SECRET_RULE, is_placeholder, lint_paths

@@ -27,7 +27,7 @@ import openai  # noqa: F401
 import pytest
 from helpers import go_offline, interactions
 
-from pytest_claude_contract._cassette import REDACTED
+from pytest_claude_contract.cassette.scrub import REDACTED
 
 if TYPE_CHECKING:
     from fake_api import FakeClaudeAPI

@@ -27,7 +27,7 @@ from fake_api import FakeClaudeAPI
 from helpers import go_offline, interactions
 from vcr.serializers import yamlserializer
 
-from pytest_claude_contract._cassette import REDACTED
+from pytest_claude_contract.cassette.scrub import REDACTED
 from pytest_claude_contract.plugin.options import PLACEHOLDER_KEY
 
 if TYPE_CHECKING:

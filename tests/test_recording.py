@@ -22,7 +22,7 @@ from fake_api import ORGANIZATION_ID
 from helpers import go_offline, interactions
 from test_record_replay import CHAT, MODEL, PRELUDE, answers, run_chat
 
-from pytest_claude_contract._cassette import REDACTED
+from pytest_claude_contract.cassette.scrub import REDACTED
 
 if TYPE_CHECKING:
     from pathlib import Path

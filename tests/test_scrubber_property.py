@@ -11,7 +11,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_claude_contract._cassette import REDACTED, Interaction, Scrubber, dump_cassette
+from pytest_claude_contract.cassette.formats import dump_cassette
+from pytest_claude_contract.cassette.model import Interaction
+from pytest_claude_contract.cassette.scrub import REDACTED, Scrubber
 from pytest_claude_contract.contract.exchange import CapturedRequest
 
 KEY_CHARS = string.ascii_letters + string.digits + "_-"

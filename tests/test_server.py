@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 import anthropic
 import pytest
 
-from pytest_claude_contract._cassette import REDACTED
 from pytest_claude_contract.capture.core import ClaudeContractRecorder
 from pytest_claude_contract.capture.server import ContractServer
+from pytest_claude_contract.cassette.scrub import REDACTED
 from pytest_claude_contract.contract.models import DEFAULT_CONTRACT
 from pytest_claude_contract.plugin.options import DEFAULT_HOSTS, ContractSettings
 

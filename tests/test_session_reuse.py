@@ -31,7 +31,7 @@ import anthropic
 import httpx
 import pytest
 
-from pytest_claude_contract.capture.patches import PATCHES
+from pytest_claude_contract.process import PATCHES
 
 ORIGINAL = httpx.HTTPTransport.handle_request
 URL = os.environ["FAKE_API_URL"]
@@ -170,14 +170,15 @@ def test_parsed_cassettes_are_cached_by_content_between_sessions(
 
 
 STAT_PROBE = """
-import pytest_claude_contract._cassette as cassette
+import pytest_claude_contract.cassette.store as cassette
+from pytest_claude_contract import process
 
 
 def pytest_configure(config):
     # Files written a moment ago count as settled here (a session normally leaves them for later).
     config._probe = (cassette._SETTLED_NS, cassette._read_bytes)
     cassette._SETTLED_NS = 0
-    cassette._STAT_INDEXES.clear()  # what a new process starts with (in-process runs share the module)
+    process.STAT_INDEXES.clear()  # what a new process starts with (in-process runs share the module)
     original = cassette._read_bytes
 
     def counted(path):
@@ -246,7 +247,7 @@ import os
 import anthropic
 import pytest
 
-import pytest_claude_contract._cassette as cassette
+from pytest_claude_contract import process
 
 pytestmark = pytest.mark.claude_contract
 
@@ -257,7 +258,7 @@ def test_reply(n):
     client.messages.create(
         model={MODEL!r}, max_tokens=32, messages=[{{"role": "user", "content": f"held {{n}}"}}]
     )
-    print("held in memory:", len(cassette._PARSED))
+    print("held in memory:", len(process.PARSED))
 """
 
 
@@ -267,19 +268,20 @@ def test_few_parsed_cassettes_are_held_and_none_after_the_session(
     """Every full garbage collection walks what the session holds, four of them after it ends: the
     parsed cassettes kept in memory are the last few used, and none once pytest is done (in-process
     runs share the module, so the outer test sees what the inner session left)."""
-    import pytest_claude_contract._cassette as cassette
+    from pytest_claude_contract import process
+    from pytest_claude_contract.cassette.store import forget_parsed
 
     suite.makepyfile(test_held=HELD)
     suite.runpytest("--claude-record-mode=once").assert_outcomes(passed=24)
     assert len(list((suite.path / "cassettes" / "test_held").glob("*.yaml"))) == 24
     go_offline(api, monkeypatch)
-    cassette.forget_parsed()  # what this process's own earlier tests may have loaded
+    forget_parsed()  # what this process's own earlier tests may have loaded
     result = suite.runpytest("-s")
     result.assert_outcomes(passed=24)
     held = [int(n) for n in re.findall(r"held in memory: (\d+)", result.stdout.str())]
     assert held[:3] == [1, 2, 3]  # each test's cassette is held after it...
-    assert max(held) == held[-1] == cassette._PARSED_LIMIT < 24  # ...the most recent few
-    assert not cassette._PARSED
+    assert max(held) == held[-1] == process.PARSED_LIMIT < 24  # ...the most recent few
+    assert not process.PARSED
 
 
 def test_lazily_parsed_values_survive_the_pickle_cache() -> None:

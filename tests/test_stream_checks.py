@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from pytest_claude_contract._cassette import load_cassette
+from pytest_claude_contract.cassette.store import load_cassette
 from pytest_claude_contract.contract.checks import Violation, check_exchange
 from pytest_claude_contract.contract.exchange import (
     CapturedRequest,

@@ -15,7 +15,7 @@ import requests  # noqa: F401
 from fake_api import FakeClaudeAPI
 from helpers import go_offline, interactions
 
-from pytest_claude_contract._cassette import REDACTED
+from pytest_claude_contract.cassette.scrub import REDACTED
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

@@ -1,4 +1,4 @@
-"""The string-speed YAML reader (`_yaml.load`) never disagrees with PyYAML, its reference: it returns
+"""The string-speed YAML reader (`yaml_fast.load`) never disagrees with PyYAML, its reference: it returns
 what libyaml's loader returns, or declines (None) and the caller uses PyYAML. Shown on generated data
 full of YAML's edge cases, on every cassette in the repository (copies of real ones other projects
 recorded among them), and through the plugin's own write and load. Cassettes are written by PyYAML's
@@ -17,18 +17,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pytest_claude_contract import _cassette, _yaml
-from pytest_claude_contract._cassette import (
-    REDACTED,
-    CassetteError,
-    Interaction,
-    Scrubber,
-    _BlockDumper,
-    dump_cassette,
-    load_cassette,
-    read_cassette_document,
-)
-from pytest_claude_contract._exchange import CapturedRequest
+from pytest_claude_contract.cassette import yaml_fast
+from pytest_claude_contract.cassette.formats import _BlockDumper, dump_cassette, read_cassette_document
+from pytest_claude_contract.cassette.model import CassetteError, Interaction
+from pytest_claude_contract.cassette.scrub import REDACTED, Scrubber
+from pytest_claude_contract.cassette.store import load_cassette, write_cassette
+from pytest_claude_contract.contract import credentials
+from pytest_claude_contract.contract.exchange import CapturedRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,7 +40,7 @@ def pyyaml_load(text: str) -> Any:
 def assert_edit_reads_as_pyyaml(edited: str) -> None:
     """Whatever load accepts of an edited text, PyYAML reads the same way (and load declines what
     PyYAML refuses)."""
-    loaded = _yaml.load(edited)
+    loaded = yaml_fast.load(edited)
     if loaded is None:
         return
     try:
@@ -149,7 +144,7 @@ DOCUMENT = st.dictionaries(KEY, VALUE, min_size=1, max_size=4)
 @given(DOCUMENT)
 def test_load_reads_what_pyyaml_reads_or_declines(data: dict[str, Any]) -> None:
     text = pyyaml_dump(data)
-    loaded = _yaml.load(text)
+    loaded = yaml_fast.load(text)
     if loaded is not None:
         assert loaded == pyyaml_load(text)
 
@@ -194,7 +189,7 @@ def test_the_plugins_own_shape_takes_the_fast_path() -> None:
     text = pyyaml_dump(CASSETTE)
     assert text.endswith("version: 1\n...\n")  # libyaml's end marker after a block that keeps breaks
     assert "recorded_at: '2026-11-25T04:00:00Z'" in text
-    assert _yaml.load(text) == CASSETTE == pyyaml_load(text)
+    assert yaml_fast.load(text) == CASSETTE == pyyaml_load(text)
 
 
 @pytest.mark.parametrize(
@@ -223,7 +218,7 @@ def test_the_plugins_own_shape_takes_the_fast_path() -> None:
     ],
 )
 def test_load_declines_what_it_does_not_read_itself(text: str, why: str) -> None:
-    assert _yaml.load(text) is None, why
+    assert yaml_fast.load(text) is None, why
 
 
 def _cassette_files() -> list[Path]:
@@ -241,9 +236,9 @@ def test_every_cassette_here_reads_the_same_fast_or_declines() -> None:
         try:
             expected = pyyaml_load(text)
         except yaml.YAMLError:
-            assert _yaml.load(text) is None, path
+            assert yaml_fast.load(text) is None, path
             continue
-        loaded = _yaml.load(text)
+        loaded = yaml_fast.load(text)
         if loaded is not None:
             fast += 1
             assert loaded == expected, path
@@ -314,7 +309,7 @@ def test_literal_blocks_written_by_hand_read_as_pyyaml_reads_them(header: str) -
     for lines, after in itertools.product(BLOCK_LINES, AFTER_BLOCK):
         nested = "\n".join(f"  {line}" if line else line for line in lines.split("\n"))
         for text in (f"k: {header}\n{lines}{after}", f"a:\n  k: {header}\n{nested}{after}"):
-            loaded = _yaml.load(text)
+            loaded = yaml_fast.load(text)
             try:
                 expected = pyyaml_load(text)
             except yaml.YAMLError:
@@ -333,20 +328,20 @@ def test_text_beyond_ascii_takes_the_fast_path() -> None:
     data = {"k": "café “quoted” 한국어\xa0x", "block": "é\n한\n", "list": ["ü"]}
     text = pyyaml_dump(data)
     assert "café “quoted” 한국어" in text
-    assert _yaml.load(text) == data == pyyaml_load(text)
+    assert yaml_fast.load(text) == data == pyyaml_load(text)
     escaped = pyyaml_dump({"k": "emoji 😀"})
-    assert _yaml.load(escaped) is None
+    assert yaml_fast.load(escaped) is None
     assert pyyaml_load(escaped) == {"k": "emoji 😀"}
     hand_written = "k: |-\n  emoji 😀\n  é\n"
-    assert _yaml.load(hand_written) == pyyaml_load(hand_written) == {"k": "emoji 😀\né"}
+    assert yaml_fast.load(hand_written) == pyyaml_load(hand_written) == {"k": "emoji 😀\né"}
 
 
 def test_load_checks_the_bytes_it_is_given() -> None:
     """The caller's bytes are checked instead of the text encoded again: the same answer, and a
     byte-order mark in them declines (PyYAML's to read)."""
     text = pyyaml_dump(CASSETTE)
-    assert _yaml.load(text, text.encode()) == _yaml.load(text) == CASSETTE
-    assert _yaml.load(text, b"\xef\xbb\xbf" + text.encode()) is None
+    assert yaml_fast.load(text, text.encode()) == yaml_fast.load(text) == CASSETTE
+    assert yaml_fast.load(text, b"\xef\xbb\xbf" + text.encode()) is None
 
 
 JSON_STRINGS = st.one_of(
@@ -404,7 +399,7 @@ def test_a_json_body_with_a_lone_surrogate_is_written(tmp_path: Path) -> None:
     request = CapturedRequest("POST", "https://api.anthropic.com/v1/messages", {}, b"")
     response = {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": body}}
     path = tmp_path / "surrogate.yaml"
-    _cassette.write_cassette(path, [Interaction(request, response)], Scrubber([]))
+    write_cassette(path, [Interaction(request, response)], Scrubber([]))
     assert '"text": "caf\\u00e9 \\ud83d"' in path.read_text(encoding="utf-8")
     (played,) = load_cassette(path) or []
     assert json.loads(played.response["body"]["string"]) == json.loads(body)
@@ -413,7 +408,7 @@ def test_a_json_body_with_a_lone_surrogate_is_written(tmp_path: Path) -> None:
 def test_keys_are_still_found_behind_the_quick_look(monkeypatch: pytest.MonkeyPatch) -> None:
     """Text without the start of a key is not scanned with the key pattern; a key is still replaced
     and reported, in text and in bytes."""
-    key_pattern = _cassette.KEY_PATTERN
+    key_pattern = credentials.KEY_PATTERN
     scanned: list[str] = []
 
     class CountingPattern:
@@ -427,7 +422,7 @@ def test_keys_are_still_found_behind_the_quick_look(monkeypatch: pytest.MonkeyPa
             scanned.append(text)
             return key_pattern.finditer(text)
 
-    monkeypatch.setattr(_cassette, "KEY_PATTERN", CountingPattern())
+    monkeypatch.setattr(credentials, "KEY_PATTERN", CountingPattern())
     scrubber = Scrubber([])
     clean = "sk-ant is not a key, nor is k-ant-api03 alone"
     assert scrubber.text(clean) == clean
@@ -471,7 +466,7 @@ def test_load_reads_vcrpys_folded_strings_as_pyyaml_does_or_declines(
     """vcrpy writes with PyYAML's default style: long strings folded over lines, plain or in quotes;
     read the same, or declined, also after a hand edit anywhere."""
     text = yaml.dump(data, Dumper=yaml.CDumper, width=width)
-    loaded = _yaml.load(text)
+    loaded = yaml_fast.load(text)
     if loaded is not None:
         assert loaded == pyyaml_load(text)
     at = draw.draw(st.integers(0, len(text)))
@@ -510,7 +505,7 @@ def test_a_cassette_vcrpy_wrote_takes_the_fast_path() -> None:
     }
     text = yamlserializer.serialize(cassette)
     assert "\n      " in text  # folded over lines
-    assert _yaml.load(text) == cassette == pyyaml_load(text)
+    assert yaml_fast.load(text) == cassette == pyyaml_load(text)
     escaped = yamlserializer.serialize({"k": "café " * 30, "version": 1})
     assert '"' in escaped
-    assert _yaml.load(escaped) is None
+    assert yaml_fast.load(escaped) is None

@@ -25,24 +25,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .._cassette import (
-    Interaction,
-    MatchKey,
-    ReplayIndex,
-    Scrubber,
-    _playable_response,
-    cassette_lock,
-    credentials_in,
-    load_cassette,
-    match_key,
-    merge_missing,
-    now,
-    recorded_time,
-    write_cassette,
-    write_order,
-)
+from ..cassette.formats import playable_response, write_order
+from ..cassette.model import Interaction, MatchKey, ReplayIndex, match_key, merge_missing, now, recorded_time
+from ..cassette.scrub import Scrubber
+from ..cassette.store import cassette_lock, load_cassette, write_cassette
 from ..contract.checks import Violation, body_limit, check_exchange, context_for
-from ..contract.exchange import KEY_SHAPE, CapturedRequest, CapturedResponse, Exchange, Origin, lower_headers
+from ..contract.credentials import credentials_in, looks_like_key
+from ..contract.exchange import CapturedRequest, CapturedResponse, Exchange, Origin, lower_headers
 from ..contract.report import SessionStats, miss_report, violation_report
 from ..contract.rules import RULES_BY_ID
 from ..plugin.options import PLACEHOLDER_KEY
@@ -268,13 +257,13 @@ class ClaudeContractRecorder:
 
     def activate(self) -> None:
         """Route the patched HTTP libraries to this recorder (the patches go on if they are off)."""
-        from .patches import PATCHES
+        from ..process import PATCHES
 
         PATCHES.route_to(self)
 
     def deactivate(self) -> None:
         """Route away; the patches stay on for the next test until `PATCHES.release()`."""
-        from .patches import PATCHES
+        from ..process import PATCHES
 
         PATCHES.route_away(self)
 
@@ -371,7 +360,7 @@ class ClaudeContractRecorder:
         with self._lock:
             if recording in self._open:
                 self._open.remove(recording)
-        playable = _playable_response(response)
+        playable = playable_response(response)
         if not complete:
             playable["body"]["string"] = _whole_events(playable)
         request = recording.request
@@ -606,7 +595,7 @@ def _base_url_host() -> tuple[str, ...]:
 def _claude_shaped(request: CapturedRequest, contract: Contract) -> bool:
     """A documented endpoint path, with an anthropic-version header or a Claude credential."""
     headers = request.headers
-    credential = any(KEY_SHAPE.match(value) for value in credentials_in(headers))
+    credential = any(looks_like_key(value) for value in credentials_in(headers))
     if not (credential or "anthropic-version" in headers):
         return False
     return context_for(Exchange(request, None, "not sent"), contract).endpoint is not None

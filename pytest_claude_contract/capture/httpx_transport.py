@@ -15,6 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
+from .. import process
 from ..contract.exchange import CapturedRequest, lower_headers
 from .core import Live, Refuse, Replay, grouped_headers
 from .ssl_sharing import ssl_sharing_patchers
@@ -117,14 +118,11 @@ def _replayed(module: Any, recorded: dict[str, Any]) -> Any:
     )
 
 
-_TEES: dict[str, tuple[type[Any], type[Any]]] = {}
-
-
 def _tee_classes(module: Any) -> tuple[type[Any], type[Any]]:
     """Response streams that pass each chunk on as it arrives and show it to the recording; the
     recording ends when the stream does, or early when the client closes it. Subclasses of the
     module's own stream classes (httpx checks which kind of stream a response holds)."""
-    held = _TEES.get(module.__name__)
+    held = process.TEE_STREAMS.get(module.__name__)
     if held is not None:
         return held
 
@@ -162,5 +160,5 @@ def _tee_classes(module: Any) -> tuple[type[Any], type[Any]]:
             finally:
                 self._recording.finish(complete=False)
 
-    held = _TEES[module.__name__] = (SyncTee, AsyncTee)
+    held = process.TEE_STREAMS[module.__name__] = (SyncTee, AsyncTee)
     return held

@@ -1,4 +1,4 @@
-"""The process's patches, and where they route: the one process-wide switchboard.
+"""The patches, and where they route: the switchboard (its one instance is `process.PATCHES`).
 
 Entering the patchers for every HTTP library costs milliseconds, so they go on once and stay on
 while consecutive tests use the plugin (the plugin releases them before a test that does not). Each
@@ -60,6 +60,3 @@ class Switchboard:
         if self._stack is not None and not self._routes:
             stack, self._stack = self._stack, None
             stack.close()
-
-
-PATCHES = Switchboard()

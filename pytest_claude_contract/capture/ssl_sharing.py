@@ -16,6 +16,8 @@ import threading
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
+from .. import process
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -28,10 +30,6 @@ def ssl_sharing_patchers(module: Any) -> Iterator[Any]:
         return
     for transport in (module.HTTPTransport, module.AsyncHTTPTransport):
         yield mock.patch.object(transport, "__init__", _sharing_ssl_context(transport.__init__, create))
-
-
-# Contexts built with default verification, by the transport class and what decides how they are built.
-_SSL_CONTEXTS: dict[tuple[Any, ...], Any] = {}
 
 
 def _sharing_ssl_context(init: Callable[..., None], create: Callable[..., Any]) -> Callable[..., None]:
@@ -55,10 +53,10 @@ def _sharing_ssl_context(init: Callable[..., None], create: Callable[..., Any]) 
                 cert_file,
                 cert_dir,
             )
-            context = _SSL_CONTEXTS.get(key)
+            context = process.SSL_CONTEXTS.get(key)
             if context is None:
                 build = functools.partial(_build_context, create, bool(trust_env), cert_file, cert_dir)
-                context = _SSL_CONTEXTS[key] = DeferredSSLContext(build)
+                context = process.SSL_CONTEXTS[key] = DeferredSSLContext(build)
             kwargs["verify"] = context
         init(self, *args, **kwargs)
 

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from .._cassette import Interaction, ReplayIndex, match_key
+from ..cassette.model import Interaction, ReplayIndex, match_key
 from ..cli.diff import VOLATILE_NOTE, Change, change_line, compare
 
 if TYPE_CHECKING:

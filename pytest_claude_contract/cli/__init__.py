@@ -282,9 +282,9 @@ def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
 
     import pytest
 
-    from .._cassette import CassetteError
     from ..capture.core import ClaudeContractRecorder
     from ..capture.server import ContractServer, Outcome, describe
+    from ..cassette.model import CassetteError
     from ..contract.models import DEFAULT_CONTRACT
     from ..plugin.options import DEFAULT_HOSTS, DEFAULT_UPSTREAM, ContractSettings, check_upstream
 

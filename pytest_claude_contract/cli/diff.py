@@ -15,7 +15,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .._cassette import CassetteError, document_interactions, read_cassette_document
+from ..cassette.formats import document_interactions, read_cassette_document
+from ..cassette.model import CassetteError
 from ..contract.exchange import lower_headers, media_type, parse_json
 from ..plugin.options import DEFAULT_HOSTS
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-    from .._cassette import Interaction
+    from ..cassette.model import Interaction
 
 # Headers whose presence and value both depend on the transport or the moment, not on the API.
 IGNORED_HEADERS = frozenset(

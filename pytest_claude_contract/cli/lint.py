@@ -31,26 +31,24 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
-from .._cassette import (
+from ..cassette.formats import (
     CASSETTE_SUFFIXES,
-    KEY_PATTERN,
-    REDACTED,
-    SECRET_HEADERS,
     CassetteDocument,
-    CassetteError,
     _body_string,
     document_interactions,
     interaction_lines,
     raw_interactions,
     read_cassette_document,
 )
+from ..cassette.model import CassetteError
+from ..cassette.scrub import REDACTED
+from ..contract.credentials import KEY_PATTERN, SECRET_HEADERS, is_credential_param, secret_of
 from ..contract.exchange import (
     BROTLI_FIX,
     CapturedResponse,
     Exchange,
     body_bytes,
     decode_body,
-    is_credential_param,
     lower_headers,
     undecodable,
 )
@@ -59,7 +57,7 @@ from ..plugin.options import DEFAULT_HOSTS
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from .._cassette import Interaction
+    from ..cassette.model import Interaction
     from ..contract.models import Contract
 
 Level = Literal["violation", "not recorded"]
@@ -286,8 +284,7 @@ def _secrets_in(sides: list[_Side], position: int, line: int | None) -> Iterator
             for (name, value), lower in zip(headers, lower_names, strict=True):
                 if lower in SECRET_HEADERS:
                     where = f"{side_name} header `{name}`"
-                    scheme, sep, token = value.strip().partition(" ")
-                    token = token.strip() if sep and scheme.lower() in ("bearer", "basic") else value.strip()
+                    token = secret_of(value)
                     if token and not is_placeholder(token):
                         yield _Secret(token, where, position, line)
                         continue

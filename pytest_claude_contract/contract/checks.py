@@ -14,7 +14,8 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from .exchange import Exchange, is_credential_param, media_type
+from .credentials import header_token, is_credential_param
+from .exchange import Exchange, media_type
 from .streams import stream_problems
 
 if TYPE_CHECKING:
@@ -80,14 +81,18 @@ def check_auth(ctx: Context) -> Iterator[Violation]:
     authorization = headers.get("authorization")
     if authorization is not None:
         found = True
-        scheme, _, token = authorization.strip().partition(" ")
-        if not scheme:
+        scheme, token = header_token(authorization)
+        if not scheme and not token:
             yield _violation(ctx, "auth-missing", "the `Authorization` header is empty")
+        elif not scheme:
+            yield _violation(
+                ctx, "auth-scheme", "`Authorization` is sent with no scheme; the API takes `Bearer <token>`"
+            )
         elif scheme.lower() != "bearer":
             yield _violation(
                 ctx, "auth-scheme", f"`Authorization: {scheme} ...` is sent; the API takes Bearer"
             )
-        elif not token.strip():
+        elif not token:
             yield _violation(ctx, "auth-missing", "`Authorization: Bearer` is sent with no token")
         elif "bearer" not in accepted:
             yield _violation(

@@ -9,12 +9,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import re
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
+
+from .credentials import is_credential_param
 
 Origin = Literal["live", "replayed", "not sent"]
 
@@ -33,16 +34,6 @@ class _Unparsed:
 
 
 _NOT_PARSED: Any = _Unparsed()
-
-# Query parameters that carry a credential: the checks flag them, and reports never show their values.
-CREDENTIAL_PARAMS = frozenset(
-    {"api_key", "api-key", "apikey", "key", "x-api-key", "x_api_key", "anthropic_api_key"}
-)
-KEY_SHAPE = re.compile(r"sk-ant-[a-z]+\d*-")
-
-
-def is_credential_param(name: str, value: str) -> bool:
-    return name.lower() in CREDENTIAL_PARAMS or KEY_SHAPE.match(value) is not None
 
 
 def shown_url(url: str) -> str:

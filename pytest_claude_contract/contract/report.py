@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-    from .._cassette import Interaction
+    from ..cassette.model import Interaction
     from .checks import Violation
     from .exchange import CapturedRequest
 

@@ -17,7 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._cache_files import read_marshal, write_atomically
+from ..cassette.cache_files import read_marshal, write_atomically
 
 if TYPE_CHECKING:
     from .checks import Context

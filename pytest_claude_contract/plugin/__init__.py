@@ -150,7 +150,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         state.env.undo()
         if state.patched:
             _release_patches(state)
-    if (cassettes := sys.modules.get("pytest_claude_contract._cassette")) is not None:
+    if (cassettes := sys.modules.get("pytest_claude_contract.cassette.store")) is not None:
         cassettes.forget_parsed()  # before pytest's and the interpreter's last full collections
 
 
@@ -214,7 +214,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def _engage_patches(state: _State) -> None:
-    from ..capture.patches import PATCHES
+    from ..process import PATCHES
 
     PATCHES.share_ssl_contexts = state.options.share_ssl_context  # read when the patches go on
     PATCHES.engage()
@@ -303,8 +303,8 @@ def claude_contract(
     request: pytest.FixtureRequest, claude_contract_config: dict[str, Any]
 ) -> Generator[ClaudeContractRecorder, None, None]:
     """The test's recorder: `.exchanges`, `.violations`, `.assert_conformant()`."""
-    from .._cassette import CassetteError
     from ..capture.core import ClaudeContractRecorder
+    from ..cassette.model import CassetteError
     from ..contract.report import SessionStats
 
     state = request.config.stash[_STATE]
@@ -396,7 +396,7 @@ def _frozen(*overrides: dict[str, Any]) -> tuple[Any, ...] | None:
 
 def _finish(item: pytest.Item, recorder: ClaudeContractRecorder, state: _State) -> None:
     """After the test: its last verdicts, the cassette written, the replay judged."""
-    from .._cassette import CassetteError
+    from ..cassette.model import CassetteError
 
     recorder.finish_open()  # streams the test left open: checked and kept as far as they got
     recorder.finish_verify()
@@ -472,7 +472,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 
 def _release_patches(state: _State) -> None:
-    from ..capture.patches import PATCHES
+    from ..process import PATCHES
 
     PATCHES.release()
     state.patched = False
@@ -794,7 +794,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if state.verdicts is not None:
         state.verdicts.save()
     if state.parse_cache is not None:
-        from .._cassette import save_stat_indexes
+        from ..cassette.store import save_stat_indexes
 
         save_stat_indexes()
     workeroutput = getattr(session.config, "workeroutput", None)
@@ -821,7 +821,7 @@ def _write_cassettes_json(path: str, state: _State) -> None:
 
 
 def _write_orphans(terminalreporter: pytest.TerminalReporter, state: _State) -> None:
-    from .._cassette import CASSETTE_SUFFIXES
+    from ..cassette.formats import CASSETTE_SUFFIXES
 
     folder = state.options.cassette_dir
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(CASSETTE_SUFFIXES))

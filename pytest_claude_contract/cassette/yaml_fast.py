@@ -17,7 +17,7 @@ tab, a comment, an anchor, a float...) makes it return None, so errors and their
 come from PyYAML. The bulk of a cassette is its bodies (pretty JSON and SSE streams in literal
 blocks, or long folded strings): those are cut out, unindented and folded with str.replace and a
 regex search or substitution each, not a Python step per line. Cassettes are written by PyYAML's
-dumper (`_cassette.dump_cassette`).
+dumper (`formats.dump_cassette`).
 """
 
 from __future__ import annotations

@@ -1,0 +1,364 @@
+"""Cassette files as text: reading vcrpy YAML and JSON as they exist in the wild (gzip, cassetter's
+YAML and TOML), and writing the plugin's readable form.
+
+The files stay plain vcrpy format (version 1), loadable by vcrpy itself. What we add is readability
+(JSON bodies pretty-printed as YAML blocks, compressed bodies stored decoded) and a `recorded_at` per
+interaction.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import yaml
+
+from ..contract.exchange import (
+    CapturedRequest,
+    body_bytes,
+    decode_body,
+    lower_headers,
+    media_type,
+    undecodable,
+)
+from . import yaml_fast
+from .model import CassetteError, Interaction
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from .scrub import Scrubber
+
+try:  # libyaml's C loader and dumper are several times faster; PyYAML falls back without them.
+    from yaml import CSafeDumper as _Dumper
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+
+# What `lint` finds when it walks a folder; `load_cassette` reads any of them by name.
+CASSETTE_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".yaml.gz", ".yml.gz", ".json.gz")
+
+
+@dataclass(slots=True)
+class CassetteDocument:
+    """A cassette file as read: its text (gzip undone), the parsed data and how it was serialized."""
+
+    path: Path
+    text: str
+    data: Any
+    serializer: str  # "yaml" or "json"
+    compressed: bool
+
+
+def read_cassette_document(path: Path) -> CassetteDocument | None:
+    """`path` parsed, or None when there is no file. Reads vcrpy's YAML and JSON serializers, either
+    gzip-compressed (`.yaml.gz`, or gzip magic bytes), and cassetter's YAML. Raises CassetteError."""
+    raw = _read_bytes(path)
+    return None if raw is None else _document(path, raw)
+
+
+def _read_bytes(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CassetteError(path, f"cannot be read: {exc.strerror}") from exc
+
+
+def _document(path: Path, raw: bytes) -> CassetteDocument:
+    compressed = raw[:2] == b"\x1f\x8b"
+    if compressed:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CassetteError(path, f"is not valid gzip: {exc}") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise CassetteError(path, f"is not UTF-8 text (byte {exc.start})") from exc
+    name = path.name.lower().removesuffix(".gz")
+    if name.endswith(".json"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise CassetteError(path, f"is not valid JSON: {exc.msg}", exc.lineno) from exc
+        return CassetteDocument(path, text, data, "json", compressed)
+    if name.endswith(".toml"):
+        return CassetteDocument(path, text, _parse_toml(path, text), "toml", compressed)
+    return CassetteDocument(path, text, _parse_yaml(path, text, raw), "yaml", compressed)
+
+
+def _parse_yaml(path: Path, text: str, raw: bytes) -> Any:
+    fast = yaml_fast.load(text, raw)  # the plugin's own shape, at string speed; None: PyYAML's to read
+    if fast is not None:
+        return fast
+    try:
+        return yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = str(exc.problem or exc)
+        if exc.context and exc.context_mark is not None and exc.context_mark is not mark:
+            # "found unexpected end of stream" points past the last line; the context says where the
+            # unfinished construct (an unclosed quote, a block) starts.
+            problem += f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
+        raise CassetteError(path, f"is not valid YAML: {problem}", line) from exc
+    except yaml.YAMLError as exc:
+        raise CassetteError(path, f"is not valid YAML: {exc}") from exc
+
+
+def _parse_toml(path: Path, text: str) -> Any:
+    """cassetter's TOML format, shaped like its YAML one: `body_type` and `body_content` (JSON as a
+    JSON string, binary as hex) become `body: {type, content}`."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        found = re.search(r"\(at line (\d+)", str(exc))
+        line = int(found.group(1)) if found else None
+        raise CassetteError(path, f"is not valid TOML: {exc}", line) from exc
+    interactions = data.get("interactions")
+    for interaction in interactions if isinstance(interactions, list) else []:
+        if not isinstance(interaction, dict):
+            continue
+        for side in (interaction.get("request"), interaction.get("response")):
+            if isinstance(side, dict) and "body_type" in side:
+                side["body"] = {"type": side.pop("body_type"), "content": side.pop("body_content", None)}
+    return data
+
+
+def raw_interactions(document: CassetteDocument) -> list[Any]:
+    """The `interactions` list as stored. Raises CassetteError when the data is not a cassette."""
+    data = document.data
+    if data is None:
+        return []
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+        raise CassetteError(
+            document.path, "is not a vcrpy cassette: expected a mapping with an `interactions` list", 1
+        )
+    interactions: list[Any] = data["interactions"]
+    return interactions
+
+
+def document_interactions(document: CassetteDocument) -> list[Interaction]:
+    """The interactions of a read cassette, as the replay plays them. Raises CassetteError."""
+    out = []
+    for position, raw in enumerate(raw_interactions(document)):
+        try:
+            out.append(_interaction(raw))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise CassetteError(
+                document.path,
+                f"interaction {position + 1} is not a vcrpy interaction ({exc}); expected `request` with "
+                "method, uri, headers and body, and `response` with status, headers and body",
+                _line_of_interaction(document.text, position),
+            ) from exc
+    return out
+
+
+def _interaction(raw: dict[str, Any]) -> Interaction:
+    request = raw["request"]
+    response = raw["response"]
+    headers = request.get("headers") or {}
+    if "parsed_body" in request:  # pydantic-ai stores JSON bodies parsed
+        body = json.dumps(request["parsed_body"]).encode()
+    else:
+        body = body_bytes(_body_string(request.get("body")))
+    captured = CapturedRequest(str(request["method"]), str(request["uri"]), lower_headers(headers), body)
+    return Interaction(
+        captured, playable_response(response), raw.get("recorded_at"), raw.get("closed_early") is True
+    )
+
+
+def _body_string(body: Any) -> Any:
+    if isinstance(body, dict):
+        if "type" in body and "string" not in body:  # cassetter: {type: json|text|binary|none, content}
+            return _typed_body(body)
+        return body.get("string")  # vcrpy nests the response body as {string: ...}
+    return body
+
+
+def _typed_body(body: dict[str, Any]) -> Any:
+    kind, content = body.get("type"), body.get("content")
+    if kind == "none" or content is None:
+        return None
+    if kind == "json":  # structure in YAML; a JSON string in cassetter's TOML
+        return content if isinstance(content, str) else json.dumps(content, ensure_ascii=False)
+    if kind == "binary":
+        return bytes.fromhex(str(content))
+    return str(content)
+
+
+def playable_response(response: dict[str, Any]) -> dict[str, Any]:
+    """The recorded response as vcrpy's stubs play it: bytes decoded and headers that agree with them."""
+    status = response["status"]
+    if isinstance(status, dict):
+        code, message = int(status["code"]), status.get("message") or ""
+    else:
+        code, message = int(status), ""
+    headers: dict[str, list[str]] = {}
+    for name, values in (response.get("headers") or {}).items():
+        headers[str(name)] = [str(v) for v in values] if isinstance(values, list) else [str(values)]
+    if "parsed_body" in response:
+        body = json.dumps(response["parsed_body"]).encode()
+    else:
+        body = body_bytes(_body_string(response.get("body")))
+    headers, body = _agreeing(headers, body)
+    return {"status": {"code": code, "message": message}, "headers": headers, "body": {"string": body}}
+
+
+def _agreeing(headers: dict[str, list[str]], body: bytes) -> tuple[dict[str, list[str]], bytes]:
+    """Headers that agree with `body` once it is stored decoded: gzip/deflate content-encoding is
+    undone (some libraries hand vcrpy the body already decoded, with the header still on), and
+    content-length is the length of what will be played."""
+    lower = {name.lower(): name for name in headers}
+    encoding = lower.get("content-encoding")
+    # `content-encoding: []` (a hand edit, or a recorder that kept the name only) encodes nothing.
+    coding = headers[encoding][0] if encoding is not None and headers[encoding] else None
+    if (
+        encoding is not None
+        and coding is not None
+        and coding.strip().lower() in ("gzip", "x-gzip", "deflate", "br")
+        and not undecodable(body, coding)  # br without brotli: kept as it is, header too
+    ):
+        body = decode_body(body, coding)
+        del headers[encoding]
+    length = lower.get("content-length")
+    if length is not None:
+        headers[length] = [str(len(body))]
+    return headers, body
+
+
+def interaction_lines(text: str, count: int) -> list[int | None]:
+    """The line where each of the first `count` interactions starts (YAML or JSON text), found by
+    composing the text again; None where it cannot be told."""
+    lines: list[int | None] = [None] * count
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return lines
+    if not isinstance(node, yaml.MappingNode):
+        return lines
+    for key, value in node.value:
+        if getattr(key, "value", None) == "interactions" and isinstance(value, yaml.SequenceNode):
+            for position, item in enumerate(value.value[:count]):
+                lines[position] = int(item.start_mark.line) + 1
+    return lines
+
+
+def _line_of_interaction(text: str, position: int) -> int | None:
+    """Line of the `position`-th interaction (error path only)."""
+    return interaction_lines(text, position + 1)[position]
+
+
+class _BlockDumper(_Dumper):
+    """Multi-line strings (pretty JSON, SSE streams) as YAML literal blocks, readable in review."""
+
+
+def _represent_str(dumper: _BlockDumper, value: str) -> yaml.Node:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _represent_str)
+
+
+def _readable_body(body: bytes, content_type: str | None) -> str | bytes:
+    """JSON pretty-printed; text as text; anything else as bytes (YAML !!binary)."""
+    if media_type(content_type).endswith("json") or body[:1] in (b"{", b"["):
+        try:
+            parsed = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            pass
+        else:
+            text = json.dumps(parsed, indent=2, ensure_ascii=False)
+            try:
+                text.encode()
+            except UnicodeEncodeError:  # a lone surrogate, which JSON may escape and UTF-8 cannot hold
+                return json.dumps(parsed, indent=2)  # as its escape (the rest of the body in ASCII too)
+            return text
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body
+
+
+def _written_body(body: bytes, content_type: str | None, scrubber: Scrubber) -> str | bytes:
+    readable = _readable_body(scrubber.data(body), content_type)
+    return scrubber.text(readable) if isinstance(readable, str) else readable
+
+
+def _length(body: str | bytes) -> int:
+    return len(body.encode() if isinstance(body, str) else body)
+
+
+def interaction_dict(interaction: Interaction, scrubber: Scrubber) -> dict[str, Any]:
+    request = interaction.request
+    response = interaction.response
+    # Sorted header names: re-recording the same traffic gives a minimal diff in review.
+    request_headers = {
+        name: [scrubber.header(name, value)] for name, value in sorted(request.headers.items())
+    }
+    response_headers = {
+        name: [scrubber.header(name, v) for v in values]
+        for name, values in sorted(response["headers"].items())
+    }
+    request_body = _written_body(request.body, request.headers.get("content-type"), scrubber)
+    if "content-length" in request_headers:  # the length of the body as written, not as sent
+        request_headers["content-length"] = [str(_length(request_body))]
+    content_type = lower_headers(response["headers"]).get("content-type")
+    response_body = _written_body(response["body"]["string"], content_type, scrubber)
+    if any(name.lower() == "content-length" for name in response_headers):
+        response_headers = {
+            name: [str(_length(response_body))] if name.lower() == "content-length" else values
+            for name, values in response_headers.items()
+        }
+    return {
+        "request": {
+            "body": request_body or None,
+            "headers": request_headers,
+            "method": request.method,
+            "uri": scrubber.text(request.url),
+        },
+        "response": {
+            "body": {"string": response_body},
+            "headers": response_headers,
+            "status": dict(response["status"]),
+        },
+        # Kept as read: an interaction recorded by another tool has no time, and is not given one.
+        **({"recorded_at": interaction.recorded_at} if interaction.recorded_at else {}),
+        **({"closed_early": True} if interaction.closed_early else {}),
+    }
+
+
+def dump_cassette(interactions: list[Interaction], scrubber: Scrubber) -> str:
+    data = {"interactions": [interaction_dict(i, scrubber) for i in interactions], "version": 1}
+    text: str = yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=4096)
+    return text
+
+
+def write_order(interactions: Iterable[Interaction], scrubber: Scrubber) -> list[Interaction]:
+    """The order a cassette is written in: by what each request is, never by when it was sent.
+
+    Sorted by method, path, query and canonical body (JSON with sorted keys), compared as they are
+    written (scrubbed), so concurrent requests (asyncio.gather, threads, xdist workers) land in the same
+    place on every recording. The sort is stable: identical requests keep their relative order, which
+    is the order they were sent and the order replay plays them back in. Replay matches per request,
+    so sorting never changes what a test is answered."""
+
+    def key(interaction: Interaction) -> tuple[str, str, str, str]:
+        method, path, query, body = interaction.key
+        text = body.decode("latin-1") if isinstance(body, bytes) else body
+        return (method, path, scrubber.text(urlencode(query)), scrubber.text(text))
+
+    return sorted(interactions, key=key)

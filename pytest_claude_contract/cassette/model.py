@@ -1,0 +1,125 @@
+"""What a cassette holds and how it is matched: interactions, match keys, the replay order."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from ..contract.exchange import CapturedRequest, CapturedResponse, lower_headers, media_type
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+
+MatchKey = tuple[str, str, tuple[tuple[str, str], ...], str | bytes]
+
+
+class CassetteError(Exception):
+    """A cassette that cannot be used; the message names the file, the line and what is wrong."""
+
+    def __init__(self, path: Path, message: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        where = f"{path}:{line}" if line is not None else str(path)
+        super().__init__(f"{where}: {message}")
+
+
+@dataclass(slots=True)
+class Interaction:
+    request: CapturedRequest
+    response: dict[str, Any]  # vcrpy's shape: status {code, message}, headers {name: [values]}, body {string}
+    recorded_at: str | None = None
+    # The client closed the (streamed) answer before it ended: recorded as far as it got, and
+    # replayed the same way.
+    closed_early: bool = False
+    key: MatchKey = field(init=False)
+    _captured: CapturedResponse | None = field(default=None, init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.key = match_key(self.request)
+
+    @property
+    def captured_response(self) -> CapturedResponse:
+        """The response as the checks see it, built once per loaded interaction. Not in the parse
+        cache's pickle: parsed events would make it several times larger and slower to read than
+        parsing them again when (and if) the interaction is replayed."""
+        if self._captured is None:
+            response = self.response
+            headers = lower_headers(response["headers"])
+            self._captured = CapturedResponse(response["status"]["code"], headers, response["body"]["string"])
+        return self._captured
+
+
+def match_key(request: CapturedRequest) -> MatchKey:
+    """What replay matches on: method, path, query and the body (JSON parsed, so key order and
+    whitespace do not matter; multipart with its random boundary taken out)."""
+    parsed = request.json
+    body: str | bytes
+    if parsed is not None:
+        body = json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    else:
+        body = request.body
+        boundary = _boundary(request.headers.get("content-type"))
+        if boundary:
+            body = body.replace(boundary, b"BOUNDARY")
+    return (request.method, request.path, request.query, body)
+
+
+def _boundary(content_type: str | None) -> bytes | None:
+    if media_type(content_type) != "multipart/form-data" or content_type is None:
+        return None
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    return match.group(1).encode("latin-1") if match else None
+
+
+class ReplayIndex:
+    """Recorded interactions by match key; identical requests play their recordings in order. Once
+    all were played, `cycle` starts over at the first (`serve`); else there is none left (a miss)."""
+
+    def __init__(self, interactions: list[Interaction], *, cycle: bool = False) -> None:
+        self._queues: dict[MatchKey, deque[int]] = {}
+        for position, interaction in enumerate(interactions):
+            self._queues.setdefault(interaction.key, deque()).append(position)
+        self._all = {key: tuple(queue) for key, queue in self._queues.items()} if cycle else None
+
+    def take(self, key: MatchKey) -> int | None:
+        queue = self._queues.get(key)
+        if not queue and self._all is not None and key in self._all:
+            queue = self._queues[key] = deque(self._all[key])
+        return queue.popleft() if queue else None
+
+
+def now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def recorded_time(value: object) -> datetime | None:
+    """`recorded_at` as an aware datetime (ISO 8601 text, or a timestamp YAML already parsed); None
+    when it is missing or not a time."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def merge_missing(present: list[Interaction], wanted: Iterable[Interaction]) -> list[Interaction]:
+    """`present` plus each of `wanted` that it does not hold yet. Identity is match key and occurrence:
+    the n-th `wanted` request with a key is there when `present` holds that key n times or more (so
+    two tests or workers that recorded the same request leave it once, as a sequential run would)."""
+    seen = Counter(i.key for i in present)
+    merged = list(present)
+    for interaction in wanted:
+        if seen[interaction.key] > 0:
+            seen[interaction.key] -= 1
+        else:
+            merged.append(interaction)
+    return merged

@@ -1,0 +1,265 @@
+"""Cassettes on disk: loading through the parse cache, the lock that serialises load-merge-save across
+processes, and the atomic write that refuses a leak."""
+
+from __future__ import annotations
+
+import hashlib
+import marshal
+import os
+import pickle
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import process
+from .cache_files import read_marshal, write_atomically
+from .formats import _document, _read_bytes, document_interactions, dump_cassette
+from .model import CassetteError
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from .model import Interaction
+    from .scrub import Scrubber
+
+
+def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction] | None:
+    """The interactions in `path`, or None when there is no file. Raises CassetteError.
+
+    YAML is parsed once per content: the result is kept in memory for the session (tests sharing a
+    cassette) and, with `cache_dir` (the pytest cache), pickled for later sessions, keyed by a hash of
+    the bytes, so an edited or re-recorded cassette is parsed again. Callers share the Interaction
+    objects and must not change them."""
+    if cache_dir is not None:
+        # The file's identity on disk, taken before it is read: unchanged since an earlier session
+        # hashed it, its digest is known without reading it (see StatIndex).
+        index = _stat_index(cache_dir)
+        try:
+            identity = _identity(os.stat(path))
+        except FileNotFoundError:
+            return None
+        except OSError:
+            identity = None
+        digest = index.digest(str(path), identity)
+        if digest is not None:
+            interactions = process.PARSED.get(digest)
+            if interactions is not None:
+                process.PARSED.move_to_end(digest)
+                return list(interactions)
+            interactions = _unpickle(cache_dir / f"{digest}.{_PICKLE_FORMAT}")
+            if interactions is not None:
+                _remember(digest, interactions)
+                return list(interactions)
+    raw = _read_bytes(path)
+    if raw is None:
+        return None
+    hasher = hashlib.sha256(raw)  # twice blake2b's speed where the CPU has SHA instructions
+    hasher.update(path.name.lower().removesuffix(".gz").rpartition(".")[2].encode())  # how it is parsed
+    digest = hasher.hexdigest()[:40]
+    if cache_dir is not None:
+        index.note(str(path), identity, digest)
+    interactions = process.PARSED.get(digest)
+    if interactions is not None:
+        process.PARSED.move_to_end(digest)
+        return list(interactions)
+    pickled = cache_dir / f"{digest}.{_PICKLE_FORMAT}" if cache_dir is not None else None
+    interactions = _unpickle(pickled) if pickled is not None else None
+    if interactions is None:
+        interactions = document_interactions(_document(path, raw))
+        if any(_left_encoded(i.response["headers"]) for i in interactions):
+            # A body left encoded (br without the brotli package): decodable once brotli is
+            # installed, so this parse must not outlive the session's environment.
+            return interactions
+        if pickled is not None:
+            _pickle(pickled, interactions)
+    _remember(digest, interactions)
+    return list(interactions)
+
+
+def _remember(digest: str, interactions: list[Interaction]) -> None:
+    process.PARSED[digest] = interactions
+    if len(process.PARSED) > process.PARSED_LIMIT:
+        process.PARSED.popitem(last=False)
+
+
+# What identifies a file's content without reading it: inode, size, and modification and change
+# times in nanoseconds (ctime cannot be set back by hand; a checkout or an edit always moves it).
+Identity = tuple[int, int, int, int]
+# A file changed this recently may change again within its file system's timestamp granularity
+# (a second or two on some): its digest is not noted, so it is read and hashed again next time.
+_SETTLED_NS = 3_000_000_000
+
+
+def _identity(stat: os.stat_result) -> Identity:
+    return (stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+class StatIndex:
+    """Cassette path -> (identity, content digest), kept in the pytest cache between sessions, so an
+    unchanged cassette is found in the parse cache from one `stat`, as git's index finds unchanged
+    files. Any change to the file changes its identity, and it is read and hashed as before."""
+
+    FILE = "stat-index-v1.marshal"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._entries: dict[str, tuple[Identity, str]] | None = None
+        self._noted: dict[str, tuple[Identity, str]] = {}
+
+    def digest(self, path: str, identity: Identity | None) -> str | None:
+        if identity is None:
+            return None
+        entry = self._noted.get(path) or self._read().get(path)
+        return entry[1] if entry is not None and entry[0] == identity else None
+
+    def note(self, path: str, identity: Identity | None, digest: str) -> None:
+        if identity is None:
+            return
+        now = time.time_ns()
+        if now - identity[2] < _SETTLED_NS or now - identity[3] < _SETTLED_NS:
+            return
+        if self._read().get(path) != (identity, digest):
+            self._noted[path] = (identity, digest)
+
+    def save(self) -> None:
+        """Best effort and atomic, merged with what other processes (xdist workers) wrote since."""
+        if not self._noted:
+            return
+        path = self.folder / self.FILE
+        merged = read_marshal(path)
+        merged.update(self._noted)
+        if len(merged) > _STAT_INDEX_LIMIT:  # paths no longer used fall out, oldest first
+            merged = dict(list(merged.items())[-_STAT_INDEX_LIMIT:])
+        if not write_atomically(path, lambda handle: marshal.dump(merged, handle)):
+            return
+        self._entries = merged
+        self._noted = {}
+
+    def _read(self) -> dict[str, tuple[Identity, str]]:
+        if self._entries is None:
+            loaded = read_marshal(self.folder / self.FILE)
+            self._entries = {
+                path: entry
+                for path, entry in loaded.items()
+                if isinstance(path, str)
+                and isinstance(entry, tuple)
+                and len(entry) == 2
+                and isinstance(entry[1], str)
+                and isinstance(entry[0], tuple)
+            }
+        return self._entries
+
+
+_STAT_INDEX_LIMIT = 100_000
+
+
+def _stat_index(folder: Path) -> StatIndex:
+    index = process.STAT_INDEXES.get(folder)
+    if index is None:
+        index = process.STAT_INDEXES[folder] = StatIndex(folder)
+    return index
+
+
+def save_stat_indexes() -> None:
+    """Write what this session noted (the plugin calls it when the session finishes)."""
+    for index in process.STAT_INDEXES.values():
+        index.save()
+
+
+def _left_encoded(headers: dict[str, list[str]]) -> bool:
+    return any(name.lower() == "content-encoding" for name in headers)
+
+
+def forget_parsed() -> None:
+    """Drop the parsed cassettes held in memory (the plugin calls it when pytest is done with them)."""
+    process.PARSED.clear()
+
+
+# Pickles of an older layout of Interaction are never read: the name carries the layout.
+_PICKLE_FORMAT = "interactions-v4.pickle"
+
+
+def _unpickle(path: Path) -> list[Interaction] | None:
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    try:
+        # Our own cache, written by _pickle below into the project's pytest cache: as trusted as the
+        # project's .pyc files.
+        loaded = pickle.loads(data)
+    except Exception:  # a truncated or foreign file: parse the cassette instead
+        return None
+    return loaded if isinstance(loaded, list) else None
+
+
+def _pickle(path: Path, interactions: list[Interaction]) -> None:
+    """Best effort and atomic (xdist workers share the cache): a failure only costs a parse later."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return
+    write_atomically(path, lambda handle: pickle.dump(interactions, handle, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+_LOCK_TIMEOUT = 120.0
+
+
+def _lock_dir() -> Path:
+    # Outside the project: a lock file in the cassette folder would show up in `git status`.
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return Path(tempfile.gettempdir()) / f"pytest-claude-contract-{user}"
+
+
+@contextmanager
+def cassette_lock(path: Path) -> Iterator[Path]:
+    """Hold the lock that serialises load-merge-save of `path` across processes (pytest-xdist
+    workers); yields a per-cassette scratch path beside the lock (for small session notes)."""
+    from filelock import FileLock, Timeout
+
+    folder = _lock_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:32]
+    lock = FileLock(str(folder / f"{name}.lock"), timeout=_LOCK_TIMEOUT)
+    try:
+        lock.acquire()
+    except Timeout as exc:
+        raise CassetteError(
+            path, f"not written: another process held its lock for {_LOCK_TIMEOUT:.0f} s ({lock.lock_file})"
+        ) from exc
+    try:
+        yield folder / name
+    finally:
+        lock.release()
+
+
+def write_cassette(path: Path, interactions: list[Interaction], scrubber: Scrubber) -> None:
+    """Write atomically: a temporary file in the same folder, then a rename. Refuses a leak. A write
+    that fails leaves the file as it was and no temporary file behind (CassetteError)."""
+    text = dump_cassette(interactions, scrubber)
+    leaked = sorted(set(scrubber.leaks(text)))
+    if leaked:
+        line = next(n for n, row in enumerate(text.splitlines(), 1) if any(s[:10] in row for s in leaked))
+        raise CassetteError(
+            path, f"not written: it would hold a credential ({', '.join(leaked)}) at line {line}", line
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise CassetteError(path, f"not written: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise CassetteError(
+                path, f"not written ({exc.strerror or exc}); the file on disk is as it was"
+            ) from exc
+        raise

@@ -186,6 +186,10 @@ class ClaudeContractRecorder:
         self._claude_hosts = frozenset(h.lower() for h in (*self.settings.hosts, *_base_url_host()))
         self._allowed_hosts = frozenset(h.lower() for h in self.settings.allowed_hosts)
         self._passed: set[str] = set()  # the loopback server's own address, while it runs
+        # What judging has been handed (take_findings, take_expired): each finding is reported once.
+        self._fatal_taken = 0
+        self._violations_taken = 0
+        self._expiry_taken = False
         self.unlisted: dict[str, str] = {}  # host -> a request that looked like Claude's (see _route)
 
     # ------------------------------------------------------------ the decision
@@ -453,9 +457,24 @@ class ClaudeContractRecorder:
         """`interaction N: METHOD URL` for loaded interactions (reports)."""
         return [f"interaction {p + 1}: {self._loaded[p].request.target}" for p in positions]
 
-    def expired(self, max_age: timedelta) -> tuple[int, datetime] | None:
+    def take_findings(self) -> tuple[list[str], list[Violation]]:
+        """The refusals and violations found since the last call: each is handed out once."""
+        with self._lock:
+            fatal, self._fatal_taken = self.fatal[self._fatal_taken :], len(self.fatal)
+            fresh, self._violations_taken = self.violations[self._violations_taken :], len(self.violations)
+        return fatal, fresh
+
+    def take_expired(self, max_age: timedelta) -> tuple[int, datetime] | None:
         """The interactions this test replayed that were recorded more than `max_age` ago: how many,
-        and when the oldest was recorded. Interactions without `recorded_at` are not judged."""
+        and when the oldest was recorded (once a test: later calls give None). Interactions without
+        `recorded_at` are not judged."""
+        if self._expiry_taken:
+            return None
+        found = self._expired(max_age)
+        self._expiry_taken = found is not None
+        return found
+
+    def _expired(self, max_age: timedelta) -> tuple[int, datetime] | None:
         limit = datetime.now(UTC) - max_age
         times = (recorded_time(self._loaded[position].recorded_at) for position in sorted(self._played))
         old = [t for t in times if t is not None and t < limit]

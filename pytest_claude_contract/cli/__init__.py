@@ -30,8 +30,6 @@ from ..contract.rules import RULE_IDS, RULES, RULES_BY_ID
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from ..capture.core import ClaudeContractRecorder
-
 PROG = "pytest-claude-contract"
 EXIT_OK = 0
 EXIT_USAGE = 2
@@ -216,6 +214,12 @@ def _diff_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 # ---------------------------------------------------------------- rules
 
 
+def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .serve import serve_command
+
+    return serve_command(args, parser)
+
+
 def _rules_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     rule_id: str | None = args.rule_id
     if rule_id is not None and rule_id not in RULES_BY_ID:
@@ -257,96 +261,3 @@ def rules_table(width: int | None = None) -> str:
         "Accept a rule in a test: @pytest.mark.claude_contract(allow=[RULE_ID, ...])",
     ]
     return "\n".join(lines) + "\n"
-
-
-# ---------------------------------------------------------------- serve
-
-
-def _report_drift(recorder: ClaudeContractRecorder, path: Path, upstream: str) -> bool:
-    """Record mode verify: print how the answers drifted from the cassette; True when they did."""
-    recorder.finish_verify()
-    drift = recorder.take_drift()
-    if drift is not None:
-        rerecord = f"{PROG} serve --cassette {path} --record-mode rewrite --upstream {upstream}"
-        print(drift.text(rerecord=rerecord), flush=True)
-    elif recorder.verifying:
-        print(f"{PROG} serve: verified against {upstream}: no drift from the cassette", flush=True)
-    return drift is not None
-
-
-def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    import contextlib
-    import signal
-    import threading
-    from pathlib import Path
-
-    import pytest
-
-    from ..capture.core import ClaudeContractRecorder
-    from ..capture.server import ContractServer, Outcome, describe
-    from ..cassette.model import CassetteError
-    from ..contract.models import DEFAULT_CONTRACT
-    from ..plugin.options import DEFAULT_HOSTS, DEFAULT_UPSTREAM, ContractSettings, check_upstream
-
-    try:
-        upstream = check_upstream(args.upstream or DEFAULT_UPSTREAM, "--upstream")
-    except pytest.UsageError as exc:
-        parser.error(str(exc).removeprefix("--upstream: "))
-    if not 0 <= args.port <= 65535:
-        parser.error(f"--port {args.port}: use 0 (a free port) to 65535")
-    settings = ContractSettings(
-        cassette=True,
-        record_mode=args.record_mode,
-        allow=frozenset(),
-        api_versions=None,
-        auth=None,
-        hosts=DEFAULT_HOSTS,
-        profiles={},
-        upstream=upstream,
-    )
-    path = Path(args.cassette)
-    try:
-        recorder = ClaudeContractRecorder(
-            settings, DEFAULT_CONTRACT, "strict", path, replay_cycles=not args.once
-        )
-    except CassetteError as exc:
-        print(f"{PROG} serve: cannot use the cassette\n  {exc}", file=sys.stderr)
-        return 1
-    printing = threading.Lock()
-
-    def log(outcome: Outcome) -> None:
-        with printing:
-            print(describe(outcome), flush=True)
-
-    server = ContractServer(recorder, upstream=upstream, port=args.port, on_exchange=log)
-    try:
-        server.open()
-    except OSError as exc:
-        print(f"{PROG} serve: cannot listen on 127.0.0.1:{args.port}: {exc.strerror}", file=sys.stderr)
-        return 1
-    where = (
-        "replaying" if args.record_mode == "none" else f"record mode {args.record_mode}, upstream {upstream}"
-    )
-    print(f"{PROG} serve: {server.url} ({where}; cassette {path})", flush=True)
-    print(f"  point a client at it: ANTHROPIC_BASE_URL={server.url}   Ctrl-C stops.", flush=True)
-
-    def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)  # `kill` stops it like Ctrl-C: the cassette is saved
-    with contextlib.suppress(KeyboardInterrupt):
-        server.serve_forever()
-    try:
-        recorder.save(test_failed=False)
-    except CassetteError as exc:
-        print(f"{PROG} serve: {exc}", file=sys.stderr)
-        return 1
-    drifted = _report_drift(recorder, path, upstream)
-    stats = recorder.stats
-    saved = f"; saved {path}" if stats.recorded else ""
-    print(
-        f"{PROG} serve: stopped after {len(recorder.exchanges)} exchange(s), "
-        f"{len(recorder.violations)} violation(s), {len(recorder.fatal)} unanswered{saved}",
-        flush=True,
-    )
-    return 1 if recorder.violations or recorder.fatal or drifted else EXIT_OK

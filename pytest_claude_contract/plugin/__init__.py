@@ -1,6 +1,7 @@
-"""pytest-claude-contract: hooks, fixtures and options.
+"""pytest-claude-contract: hooks, fixtures and options. The hooks call into this package's modules:
+`options` (settings), `state` (the session's and each test's), `judging`, `orphans`, `xdist`.
 
-Only pytest and the light `_settings` module are imported here; vcrpy, pydantic and deepdiff are
+Only pytest and the light `options` module are imported here; vcrpy, pydantic and deepdiff are
 imported inside the fixture that needs them, so suites pay for them only when a test uses the plugin.
 """
 
@@ -8,23 +9,22 @@ from __future__ import annotations
 
 import os
 import sys
-import uuid
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from . import judging, orphans, xdist
 from .options import (
     DOCUMENTED_VERSIONS,
     PLACEHOLDER_KEY,
-    SessionOptions,
     cassette_path,
     marker_overrides,
     session_options,
     settings_for,
     validate_overrides,
 )
+from .state import FAILED, MARKER, RECORDER, STATE, STATIC_CASSETTE, SessionState, uses_plugin
 
 if TYPE_CHECKING:
     from collections.abc import Generator
@@ -32,40 +32,9 @@ if TYPE_CHECKING:
 
     from ..capture.core import ClaudeContractRecorder
     from ..capture.server import ContractServer
-    from ..contract.checks import Violation
     from ..contract.models import Contract
-    from ..contract.report import SessionStats
     from ..contract.verdicts import VerdictStore
     from .options import ContractSettings
-
-MARKER = "claude_contract"
-
-
-@dataclass
-class _State:
-    options: SessionOptions
-    stats: SessionStats | None = None
-    warned: list[tuple[str, Violation | str]] = field(default_factory=list)  # str: from an xdist worker
-    env: pytest.MonkeyPatch = field(default_factory=pytest.MonkeyPatch)
-    used: bool = False
-    # Recording safety and staleness (see the "recording" hooks at the end of this module).
-    session_id: str = ""
-    cassettes: set[str] = field(default_factory=set)  # paths collected or used tests read or write
-    deselected: set[str] = field(default_factory=set)  # paths of deselected tests (-k, --lf)
-    patched: bool = False  # a recorder turned vcrpy's patches on (see pytest_runtest_teardown)
-    parse_cache: Path | None = None  # parsed cassettes between sessions: <pytest cache>/d/claude_contract
-    verdicts: VerdictStore | None = None  # the response rules' verdicts on recorded responses
-    # (claude_contract_config, marker arguments) -> the settings and contract they make (see _frozen)
-    settings_memo: dict[tuple[Any, ...], tuple[ContractSettings, Contract]] = field(default_factory=dict)
-
-
-_STATE = pytest.StashKey[_State]()
-_RECORDER = pytest.StashKey["ClaudeContractRecorder"]()
-_REPORTED = pytest.StashKey[int]()
-_FATAL_REPORTED = pytest.StashKey[int]()
-_FAILED = pytest.StashKey[bool]()
-_EXPIRY_REPORTED = pytest.StashKey[bool]()
-_STATIC_CASSETTE = pytest.StashKey[tuple[str | bool, "Path"]]()  # the marker's cassette= and its path
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -126,26 +95,22 @@ def pytest_configure(config: pytest.Config) -> None:
         "record/replay it (cassette=, record_mode=, allow=, api_versions=, auth=, hosts=, allowed_hosts=, profiles=, "
         "upstream=, max_age=, on_expiry=)",
     )
-    config.stash[_STATE] = _State(session_options(config))
-    _configure_recording(config)
+    config.stash[STATE] = SessionState(session_options(config))
+    xdist.configure(config)
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     """The cassette folder holds cassettes, not tests: pytest need not list and match its files
     (thousands, in a large suite; about 80 µs each). Unless it holds Python files: then tests or
     conftests may be there, and it is walked as any folder."""
-    state = config.stash.get(_STATE, None)
+    state = config.stash.get(STATE, None)
     if state is None or collection_path != state.options.cassette_dir:
         return None  # pytest and other plugins decide
-    return not _holds_python(collection_path)
-
-
-def _holds_python(folder: Path) -> bool:
-    return any(name.endswith(".py") for _, _, files in os.walk(folder) for name in files)
+    return not orphans.holds_python(collection_path)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    state = config.stash.get(_STATE, None)
+    state = config.stash.get(STATE, None)
     if state is not None:
         state.env.undo()
         if state.patched:
@@ -155,7 +120,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 def pytest_report_header(config: pytest.Config) -> str:
-    options = config.stash[_STATE].options
+    options = config.stash[STATE].options
     return (
         f"claude contract: checks={options.contract_mode}, record mode={options.record_mode}, "
         f"cassettes={options.cassette_dir}, profiles={', '.join(DOCUMENTED_VERSIONS)}"
@@ -166,7 +131,7 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Validate every marker before anything runs: a typo is a usage error, not 200 failed tests."""
-    state = config.stash[_STATE]
+    state = config.stash[STATE]
     valid: set[tuple[Any, ...]] = set()  # marker arguments already validated (a module's pytestmark...)
     for item in items:
         marked = item.get_closest_marker(MARKER) is not None
@@ -208,12 +173,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     fixture)."""
     if "claude_contract" not in getattr(item, "fixturenames", ()):
         return
-    state = item.config.stash.get(_STATE, None)
+    state = item.config.stash.get(STATE, None)
     if state is not None and not state.patched:
         _engage_patches(state)
 
 
-def _engage_patches(state: _State) -> None:
+def _engage_patches(state: SessionState) -> None:
     from ..process import PATCHES
 
     PATCHES.share_ssl_contexts = state.options.share_ssl_context  # read when the patches go on
@@ -221,7 +186,7 @@ def _engage_patches(state: _State) -> None:
     state.patched = True
 
 
-def _provide_placeholder_key(state: _State) -> None:
+def _provide_placeholder_key(state: SessionState) -> None:
     """Replay needs no key: SDK clients refuse to be built without one, so lend them a placeholder.
     A request that would carry it to the live API is stopped with a message (see _recorder)."""
     if not os.environ.get("ANTHROPIC_API_KEY") and not os.environ.get("ANTHROPIC_AUTH_TOKEN"):
@@ -232,64 +197,23 @@ def _provide_placeholder_key(state: _State) -> None:
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
     report = yield
     if report.failed and report.when in ("setup", "call"):
-        item.stash[_FAILED] = True
+        item.stash[FAILED] = True
     return report
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    recorder = item.stash.get(RECORDER, None)
+    if recorder is None:
+        return (yield)
     try:
         result = yield
     except BaseException as exc:
-        recorder = item.stash.get(_RECORDER, None)
-        if recorder is not None and recorder.violations and not recorder.fatal:
-            from ..contract.report import violation_report
-
-            item.add_report_section(
-                "call", "claude contract", violation_report(recorder.violations, len(recorder.exchanges))
-            )
-        if recorder is not None:
-            # Failures noted by claude_contract_server's threads (a miss answered 404...) that the test
-            # never raised: the client saw an error answer; the report says why.
-            raised = getattr(exc, "msg", None)
-            unseen = [m for m in recorder.fatal[item.stash.get(_FATAL_REPORTED, 0) :] if m != raised]
-            if unseen:
-                item.add_report_section("call", "claude contract server", "\n\n".join(unseen))
-            if (drift := recorder.take_drift()) is not None:
-                item.add_report_section("call", "claude contract verify", drift.text(item.nodeid))
-        if recorder is not None:
-            item.stash[_REPORTED] = len(recorder.violations)
-            item.stash[_FATAL_REPORTED] = len(recorder.fatal)
+        judging.judge(item, recorder, raised=exc)
         raise
-    recorder = item.stash.get(_RECORDER, None)
-    if recorder is not None:
-        _judge(item, recorder)
-        _judge_expiry(item, recorder)
+    judging.judge(item, recorder)
+    judging.judge_expiry(item, recorder)
     return result
-
-
-def _judge(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
-    """Fail the test (strict) or note for the summary (warn) what is not yet reported."""
-    __tracebackhide__ = True
-    fatal = recorder.fatal[item.stash.get(_FATAL_REPORTED, 0) :]
-    fresh = recorder.violations[item.stash.get(_REPORTED, 0) :]
-    item.stash[_FATAL_REPORTED] = len(recorder.fatal)
-    item.stash[_REPORTED] = len(recorder.violations)
-    if fatal:  # raised inside the client, which swallowed it: say it again
-        pytest.fail("\n\n".join(fatal), pytrace=False)
-    drift = recorder.take_drift()  # record mode verify: answers unlike the cassette's
-    if not fresh and drift is None:
-        return
-    state = item.config.stash[_STATE]
-    if state.options.contract_mode != "strict":
-        state.warned.extend((item.nodeid, v) for v in fresh)
-        if drift is not None:
-            recorder.stats.drift.extend(drift.summary_lines(item.nodeid))
-        return
-    from ..contract.report import violation_report
-
-    failure = [violation_report(fresh, len(recorder.exchanges))] if fresh else []
-    pytest.fail("\n\n".join([*failure, *([drift.text(item.nodeid)] if drift else [])]), pytrace=False)
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +231,7 @@ def claude_contract(
     from ..cassette.model import CassetteError
     from ..contract.report import SessionStats
 
-    state = request.config.stash[_STATE]
+    state = request.config.stash[STATE]
     if state.stats is None:
         state.stats = SessionStats()
     _provide_placeholder_key(state)  # also for a test that asks for the fixture without the marker
@@ -329,7 +253,7 @@ def claude_contract(
     except pytest.UsageError as exc:
         # `from None`: the report is the message alone, not the chain of exceptions behind it.
         raise pytest.fail.Exception(str(exc), pytrace=False) from None
-    static = item.stash.get(_STATIC_CASSETTE, None)  # worked out at collection, from the markers
+    static = item.stash.get(STATIC_CASSETTE, None)  # worked out at collection, from the markers
     if settings.cassette is False:
         path = None
     elif static is not None and static[0] == settings.cassette:
@@ -353,7 +277,7 @@ def claude_contract(
         raise pytest.fail.Exception(
             f"Claude contract: cannot use the cassette\n  {exc}", pytrace=False
         ) from None
-    item.stash[_RECORDER] = recorder
+    item.stash[RECORDER] = recorder
     if not state.patched:  # a test the set-up hook did not know was covered
         _engage_patches(state)
     recorder.activate()
@@ -366,7 +290,7 @@ def claude_contract(
     finally:
         # The recorder (its exchanges, parsed bodies, cassette) is done with: left on the item it would
         # live to the end of the session, and every full garbage collection would walk it again.
-        del item.stash[_RECORDER]
+        del item.stash[RECORDER]
 
 
 def _frozen(*overrides: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -394,69 +318,38 @@ def _frozen(*overrides: dict[str, Any]) -> tuple[Any, ...] | None:
     return tuple(frozen)
 
 
-def _finish(item: pytest.Item, recorder: ClaudeContractRecorder, state: _State) -> None:
+def _finish(item: pytest.Item, recorder: ClaudeContractRecorder, state: SessionState) -> None:
     """After the test: its last verdicts, the cassette written, the replay judged."""
     from ..cassette.model import CassetteError
 
     recorder.finish_open()  # streams the test left open: checked and kept as far as they got
     recorder.finish_verify()
-    _warn_unlisted_hosts(item, recorder)
-    _note_shared_replay(item, recorder)
-    if not item.stash.get(_FAILED, False):
-        _judge(item, recorder)  # exchanges made by fixtures after the test body
+    judging.warn_unlisted_hosts(item, recorder)
+    judging.note_shared_replay(item, recorder)
+    if not item.stash.get(FAILED, False):
+        judging.judge(item, recorder)  # what fixtures did after the call
     try:
-        recorder.save(test_failed=item.stash.get(_FAILED, False))
+        recorder.save(test_failed=item.stash.get(FAILED, False))
     except CassetteError as exc:
         raise pytest.fail.Exception(f"Claude contract: {exc}", pytrace=False) from None
     if recorder.cassette_path is not None:
         state.cassettes.add(str(recorder.cassette_path))
-    _judge_replayed_cassette(item, recorder)
+    judging.judge_cassette(item, recorder)
 
 
-def _warn_unlisted_hosts(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
-    """Claude-shaped requests to a host not in hosts=: under the cassette, but not checked."""
-    if not recorder.unlisted:
-        return
-    from .warnings import ClaudeTrafficToUnlistedHost
-
-    for address, target in sorted(recorder.unlisted.items()):
-        listed = [*recorder.settings.hosts, address]
-        item.warn(
-            ClaudeTrafficToUnlistedHost(
-                f"Claude contract: {target} looks like Claude API traffic (a documented endpoint, with "
-                f"anthropic-version or a Claude key), but {address} is not a Claude host for this test: "
-                "it was recorded or replayed, not checked against the contract. To check it, add the "
-                f"host: @pytest.mark.claude_contract(hosts={listed!r}) (or the same key in "
-                "claude_contract_config)."
-            )
-        )
-
-
-def _parse_cache(config: pytest.Config, state: _State) -> Path | None:
+def _parse_cache(config: pytest.Config, state: SessionState) -> Path | None:
     """The pytest cache's folder for parsed cassettes (None with -p no:cacheprovider)."""
     if state.parse_cache is None and getattr(config, "cache", None) is not None:
         state.parse_cache = config.cache.mkdir("claude_contract")
     return state.parse_cache
 
 
-def _verdict_store(config: pytest.Config, state: _State) -> VerdictStore:
+def _verdict_store(config: pytest.Config, state: SessionState) -> VerdictStore:
     if state.verdicts is None:
         from ..contract.verdicts import VerdictStore
 
         state.verdicts = VerdictStore(_parse_cache(config, state))
     return state.verdicts
-
-
-def _uses_plugin(item: pytest.Item | None, state: _State) -> bool:
-    """Whether `item` gets a recorder: autouse, the marker, or the fixture (asked for directly or
-    through claude_cassette, claude_contract_server or a user's fixture: fixturenames is the closure)."""
-    if item is None:
-        return False
-    return (
-        state.options.autouse
-        or item.get_closest_marker(MARKER) is not None
-        or "claude_contract" in getattr(item, "fixturenames", ())
-    )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -466,12 +359,12 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     try:
         return (yield)
     finally:
-        state = item.config.stash.get(_STATE, None)
-        if state is not None and state.patched and not _uses_plugin(nextitem, state):
+        state = item.config.stash.get(STATE, None)
+        if state is not None and state.patched and not uses_plugin(nextitem, state):
             _release_patches(state)
 
 
-def _release_patches(state: _State) -> None:
+def _release_patches(state: SessionState) -> None:
     from ..process import PATCHES
 
     PATCHES.release()
@@ -500,7 +393,7 @@ _AUTOUSE = "_claude_contract_autouse"
 
 @pytest.fixture(autouse=True)
 def _claude_contract_autouse(request: pytest.FixtureRequest) -> None:
-    state = request.config.stash[_STATE]
+    state = request.config.stash[STATE]
     if state.options.autouse or request.node.get_closest_marker(MARKER) is not None:
         request.getfixturevalue("claude_contract")
 
@@ -527,11 +420,11 @@ def _contract_for(settings: ContractSettings) -> Contract:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    state = terminalreporter.config.stash.get(_STATE, None)
+    state = terminalreporter.config.stash.get(STATE, None)
     if state is None:
         return
     if state.options.orphans:
-        _write_orphans(terminalreporter, state)
+        orphans.write_orphans(terminalreporter, state)
     if state.stats is None:
         return
     terminalreporter.write_sep("=", "claude contract")
@@ -546,9 +439,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 # ---------------------------------------------------------------- recording safety and staleness
-
-_SESSION_KEY = "claude_contract_session"  # workerinput: the controller's session id
-_OUTPUT_KEY = "claude_contract"  # workeroutput: a worker's counts, warnings and cassette paths
 
 
 def _add_recording_options(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
@@ -605,190 +495,21 @@ def _add_recording_options(group: pytest.OptionGroup, parser: pytest.Parser) -> 
     parser.addini("claude_on_expiry", "What max_age does: warn (default) or fail.", default=None)
 
 
-def _configure_recording(config: pytest.Config) -> None:
-    state = config.stash[_STATE]
-    workerinput = getattr(config, "workerinput", None)
-    # One id per session, shared by xdist workers: a rewrite replaces a cassette once per session.
-    state.session_id = (workerinput or {}).get(_SESSION_KEY) or uuid.uuid4().hex
-    if workerinput is None and config.pluginmanager.hasplugin("xdist"):
-        config.pluginmanager.register(_XdistController(state), "claude_contract_xdist")
-
-
-class _XdistController:
-    """pytest-xdist hooks for the controller, registered only when xdist is installed."""
-
-    def __init__(self, state: _State) -> None:
-        self.state = state
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_configure_node(self, node: Any) -> None:
-        node.workerinput[_SESSION_KEY] = self.state.session_id
-
-    @pytest.hookimpl(optionalhook=True)
-    def pytest_testnodedown(self, node: Any, error: Any) -> None:
-        data = (getattr(node, "workeroutput", None) or {}).get(_OUTPUT_KEY)
-        if not data:
-            return
-        if data.get("stats") is not None:
-            from ..contract.report import SessionStats
-
-            if self.state.stats is None:
-                self.state.stats = SessionStats()
-            self.state.stats.merge(data["stats"])
-        self.state.warned.extend((str(nodeid), str(text)) for nodeid, text in data.get("warned", []))
-        self.state.cassettes.update(data.get("cassettes", []))
-        self.state.deselected.update(data.get("deselected", []))
-
-
-def _static_cassette(item: pytest.Item, state: _State) -> str | None:
-    """The cassette `item` would use, as the fixture computes it from markers (not from a
-    claude_contract_config fixture, which only runs with the test); None for none or check only.
-    Kept on the item: the fixture uses it unless claude_contract_config names another cassette."""
-    if not _uses_plugin(item, state):
-        return None
-    try:
-        cassette = marker_overrides(item).get("cassette", True)
-    except pytest.UsageError:
-        return None
-    if cassette is True or (isinstance(cassette, str) and cassette.strip()):
-        path = cassette_path(state.options, item, cassette)
-        item.stash[_STATIC_CASSETTE] = (cassette, path)
-        return str(path)
-    return None
-
-
 def pytest_itemcollected(item: pytest.Item) -> None:
-    state = item.config.stash.get(_STATE, None)
-    if state is not None and (path := _static_cassette(item, state)) is not None:
+    state = item.config.stash.get(STATE, None)
+    if state is not None and (path := orphans.static_cassette(item, state)) is not None:
         state.cassettes.add(path)
 
 
 def pytest_deselected(items: list[pytest.Item]) -> None:
     for item in items:
-        state = item.config.stash.get(_STATE, None)
-        if state is not None and (path := _static_cassette(item, state)) is not None:
+        state = item.config.stash.get(STATE, None)
+        if state is not None and (path := orphans.static_cassette(item, state)) is not None:
             state.deselected.add(path)
 
 
-def _age(delta: Any) -> str:
-    seconds = int(delta.total_seconds())
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = seconds // size
-            return f"{count} {unit}{'s' if count != 1 else ''}"
-    return f"{seconds} seconds"
-
-
-def _judge_expiry(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
-    """max_age: replayed interactions recorded too long ago fail the test, or warn (once per test)."""
-    __tracebackhide__ = True
-    max_age = recorder.settings.max_age
-    if max_age is None or recorder.cassette_path is None or item.stash.get(_EXPIRY_REPORTED, False):
-        return
-    found = recorder.expired(max_age)
-    if found is None:
-        return
-    item.stash[_EXPIRY_REPORTED] = True
-    count, oldest = found
-    age = _age(datetime.now(UTC) - oldest)
-    message = (
-        f"Claude contract: cassette {recorder.cassette_path} is older than max_age ({_age(max_age)}): "
-        f"{count} replayed interaction(s) were recorded {age} ago or more "
-        f"(oldest recorded_at {oldest:%Y-%m-%dT%H:%M:%SZ}).\n"
-        f"Re-record it against the live API, with ANTHROPIC_API_KEY set:\n"
-        f"  pytest '{item.nodeid}' --claude-record-mode=rewrite"
-    )
-    if recorder.settings.on_expiry == "fail":
-        pytest.fail(message, pytrace=False)
-    from .warnings import ClaudeCassetteExpired
-
-    recorder.stats.expired.append(f"{recorder.cassette_path}: recorded {age} ago ({item.nodeid})")
-    item.warn(ClaudeCassetteExpired(message))
-
-
-def _note_shared_replay(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
-    """A named cassette may be replayed by several tests: what each played is pooled, and the
-    cassette is judged for unplayed interactions once, at the end of the session."""
-    if (
-        recorder.replaying
-        and recorder.cassette_path is not None
-        and isinstance(recorder.settings.cassette, str)
-    ):
-        recorder.stats.note_shared(
-            str(recorder.cassette_path),
-            recorder.loaded_count,
-            recorder.played,
-            item.nodeid,
-            item.stash.get(_FAILED, False),
-        )
-
-
-def _unplayed_hint(mode: str) -> str:
-    return (
-        "If the client stopped making these calls on purpose, re-record the cassette "
-        "(--claude-record-mode=rewrite, with ANTHROPIC_API_KEY set); "
-        f"--claude-unplayed=off (ini claude_unplayed) turns this check off (now: {mode})."
-    )
-
-
-def _judge_replayed_cassette(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:
-    """After a passing test (and its fixtures): expiry of what fixtures replayed, and the test's own
-    cassette's unplayed interactions (pure replay only)."""
-    __tracebackhide__ = True
-    if item.stash.get(_FAILED, False):
-        return
-    _judge_expiry(item, recorder)
-    mode = item.config.stash[_STATE].options.unplayed
-    shared = isinstance(recorder.settings.cassette, str)
-    if mode == "off" or shared or not recorder.replaying or recorder.cassette_path is None:
-        return
-    positions = list(recorder.unplayed())
-    if not positions:
-        return
-    message = "\n".join(
-        [
-            f"Claude contract: {len(positions)} of {recorder.loaded_count} recorded interaction(s) in "
-            f"{recorder.cassette_path} were not played: the client no longer makes a call the cassette "
-            "says it makes.",
-            *(f"  {line}" for line in recorder.describe(positions)),
-            _unplayed_hint(mode),
-        ]
-    )
-    if mode == "fail":
-        pytest.fail(message, pytrace=False)
-    from .warnings import ClaudeCassetteUnplayed
-
-    recorder.stats.unplayed.append(
-        f"{recorder.cassette_path}: {len(positions)} of {recorder.loaded_count} not played ({item.nodeid})"
-    )
-    item.warn(ClaudeCassetteUnplayed(message))
-
-
-def _judge_shared_cassettes(session: pytest.Session, state: _State) -> None:
-    stats = state.stats
-    mode = state.options.unplayed
-    if stats is None or mode == "off":
-        return
-    found = False
-    for path, entry in sorted(stats.shared.items()):
-        played = set(entry["played"])
-        missing = [n + 1 for n in range(entry["total"]) if n not in played]
-        # A failing user, or one left out by -k/--lf, may be the one that plays the rest.
-        if not missing or entry["failed"] or path in state.deselected:
-            continue
-        found = True
-        users = sorted(set(entry["users"]))
-        stats.unplayed.append(
-            f"{path}: {len(missing)} of {entry['total']} not played (interaction "
-            f"{', '.join(map(str, missing))}) by the {len(users)} test(s) that replayed it"
-            + (" - failing the session (--claude-unplayed=fail)" if mode == "fail" else "")
-        )
-    if found and mode == "fail" and session.exitstatus == pytest.ExitCode.OK:
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    state = session.config.stash.get(_STATE, None)
+    state = session.config.stash.get(STATE, None)
     if state is None:
         return
     if state.verdicts is not None:
@@ -798,39 +519,9 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
         save_stat_indexes()
     workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:  # an xdist worker: the controller adds it up (_XdistController)
-        workeroutput[_OUTPUT_KEY] = {
-            "stats": None if state.stats is None else state.stats.to_dict(),
-            "warned": [(nodeid, str(violation)) for nodeid, violation in state.warned],
-            "cassettes": sorted(state.cassettes),
-            "deselected": sorted(state.deselected),
-        }
+    if workeroutput is not None:  # an xdist worker: the controller adds it up
+        workeroutput[xdist.OUTPUT_KEY] = xdist.worker_output(state)
         return
-    _judge_shared_cassettes(session, state)
+    judging.judge_shared_cassettes(session, state)
     if out := session.config.getoption("claude_cassettes_json", default=None):
-        _write_cassettes_json(str(out), state)
-
-
-def _write_cassettes_json(path: str, state: _State) -> None:
-    """The cassette folder and the cassettes the collected tests use (deselected ones included)."""
-    import json
-
-    data = {"cassette_dir": str(state.options.cassette_dir), "cassettes": sorted(state.cassettes)}
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
-
-
-def _write_orphans(terminalreporter: pytest.TerminalReporter, state: _State) -> None:
-    from ..cassette.formats import CASSETTE_SUFFIXES
-
-    folder = state.options.cassette_dir
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name.endswith(CASSETTE_SUFFIXES))
-    orphans = [p for p in files if str(p) not in state.cassettes]
-    terminalreporter.write_sep("=", "claude contract: orphaned cassettes")
-    terminalreporter.write_line(
-        f"{len(orphans)} of {len(files)} cassette(s) under {folder} are used by no collected test. "
-        "Only meaningful for a full run: a run given some files or folders does not collect the "
-        "others' tests; a name set in claude_contract_config counts only when its test ran."
-    )
-    for path in orphans:
-        terminalreporter.write_line(f"  {path.relative_to(folder)}")
+        orphans.write_cassettes_json(str(out), state)

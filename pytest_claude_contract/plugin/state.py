@@ -1,0 +1,62 @@
+"""The session's state (kept in `config.stash`) and what each test keeps in its own stash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..capture.core import ClaudeContractRecorder  # noqa: F401 (a StashKey's type)
+    from ..contract.checks import Violation
+    from ..contract.models import Contract
+    from ..contract.report import SessionStats
+    from ..contract.verdicts import VerdictStore
+    from .options import ContractSettings, SessionOptions
+
+MARKER = "claude_contract"
+
+
+@dataclass
+class SessionState:
+    options: SessionOptions
+    stats: SessionStats | None = None
+    warned: list[tuple[str, Violation | str]] = field(default_factory=list)  # str: from an xdist worker
+    env: pytest.MonkeyPatch = field(default_factory=pytest.MonkeyPatch)
+    used: bool = False
+    # Recording safety and staleness (plugin/xdist.py, plugin/orphans.py, plugin/judging.py).
+    session_id: str = ""
+    cassettes: set[str] = field(default_factory=set)  # paths collected or used tests read or write
+    deselected: set[str] = field(default_factory=set)  # paths of deselected tests (-k, --lf)
+    patched: bool = False  # a recorder turned vcrpy's patches on (see pytest_runtest_teardown)
+    parse_cache: Path | None = None  # parsed cassettes between sessions: <pytest cache>/d/claude_contract
+    verdicts: VerdictStore | None = None  # the response rules' verdicts on recorded responses
+    # (claude_contract_config, marker arguments) -> the settings and contract they make (see _frozen)
+    settings_memo: dict[tuple[Any, ...], tuple[ContractSettings, Contract]] = field(default_factory=dict)
+
+
+STATE = pytest.StashKey[SessionState]()
+
+
+RECORDER = pytest.StashKey["ClaudeContractRecorder"]()
+
+
+FAILED = pytest.StashKey[bool]()  # the test failed in set-up or call
+
+
+STATIC_CASSETTE = pytest.StashKey[tuple[str | bool, "Path"]]()  # the marker's cassette= and its path
+
+
+def uses_plugin(item: pytest.Item | None, state: SessionState) -> bool:
+    """Whether `item` gets a recorder: autouse, the marker, or the fixture (asked for directly or
+    through claude_cassette, claude_contract_server or a user's fixture: fixturenames is the closure)."""
+    if item is None:
+        return False
+    return (
+        state.options.autouse
+        or item.get_closest_marker(MARKER) is not None
+        or "claude_contract" in getattr(item, "fixturenames", ())
+    )

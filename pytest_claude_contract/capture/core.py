@@ -29,11 +29,25 @@ from ..cassette.formats import playable_response, write_order
 from ..cassette.model import Interaction, MatchKey, ReplayIndex, match_key, merge_missing, now, recorded_time
 from ..cassette.scrub import Scrubber
 from ..cassette.store import cassette_lock, load_cassette, write_cassette
-from ..contract.checks import Violation, body_limit, check_exchange, context_for
+from ..contract.checks import (
+    Violation,
+    body_limit,
+    body_limit_of,
+    body_too_large,
+    check_exchange,
+    context_for,
+)
 from ..contract.credentials import credentials_in, looks_like_key
-from ..contract.exchange import CapturedRequest, CapturedResponse, Exchange, Origin, lower_headers
+from ..contract.exchange import (
+    CapturedRequest,
+    CapturedResponse,
+    Exchange,
+    Origin,
+    host_and_address,
+    host_listed,
+    lower_headers,
+)
 from ..contract.report import SessionStats, miss_report, violation_report
-from ..contract.rules import RULES_BY_ID
 from ..plugin.options import PLACEHOLDER_KEY
 
 if TYPE_CHECKING:
@@ -274,31 +288,15 @@ class ClaudeContractRecorder:
     # ------------------------------------------------------------ the size check (also the server's)
 
     def body_limit_for(self, request: CapturedRequest) -> int | None:
-        """The documented body limit of the endpoint `request` goes to (by its anthropic-version's
-        profile); endpoints the contract does not list get the standard (Messages) limit."""
-        ctx = context_for(Exchange(request, None, "not sent"), self.contract)
-        if ctx.endpoint is not None:
-            return ctx.endpoint.max_body_bytes
-        messages = ctx.profile.endpoint_for("POST", "/v1/messages")
-        return messages.max_body_bytes if messages is not None else None
+        """The documented body limit of the endpoint `request` goes to (by its anthropic-version)."""
+        return body_limit_of(context_for(Exchange(request, None, "not sent"), self.contract))
 
     def refuse_oversized(self, request: CapturedRequest, size: int, limit: int) -> Refuse:
         """A body of `size` bytes over `limit`, refused before it is read (the server, from
         content-length): its exchange noted as not sent, with the violation."""
-        ctx = context_for(Exchange(request, None, "not sent"), self.contract)
-        endpoint = ctx.endpoint
-        if endpoint is not None:
-            where = f"{endpoint.name} ({request.method} {endpoint.path})"
-            limit_text = endpoint.limit_text
-        else:
-            where, limit_text = f"{request.method} {request.path}", f"{limit:,} bytes"
-        violation = Violation(
-            "body-too-large",
-            f"the request body is {size:,} bytes; {where} accepts at most {limit_text} ({limit:,} bytes); "
-            "the contract server answered 413 request_too_large without reading it",
-            RULES_BY_ID["body-too-large"].hint,
-            Exchange(request, None, "not sent", self.exchange_count + 1),
-        )
+        exchange = Exchange(request, None, "not sent", self.exchange_count + 1)
+        outcome = "; the contract server answered 413 request_too_large without reading it"
+        violation = body_too_large(context_for(exchange, self.contract), size, limit, outcome)
         kept = self._not_sent(request, [violation])
         return Refuse(413, "request_too_large", violation_report(kept, self.exchange_count), tuple(kept))
 
@@ -333,14 +331,13 @@ class ClaudeContractRecorder:
     # ------------------------------------------------------------ routing and matching
 
     def _route(self, request: CapturedRequest) -> Route:
-        parts = urlsplit(request.url)
-        name = (parts.hostname or "").lower()
-        address = f"{name}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        url = request.url
+        _, address = host_and_address(url)
         if address in self._passed:
             return "pass"
-        if name in self._claude_hosts or address in self._claude_hosts:
+        if host_listed(self._claude_hosts, url):
             return "claude"
-        if name in self._allowed_hosts or address in self._allowed_hosts:
+        if host_listed(self._allowed_hosts, url):
             return "pass"
         if address not in self.unlisted and _claude_shaped(request, self.contract):
             with self._lock:

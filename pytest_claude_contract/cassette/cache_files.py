@@ -1,6 +1,5 @@
-"""Files the plugin keeps in the pytest cache (parsed cassettes, verdicts, the stat index): written
-atomically, since xdist workers share them, and read best effort, since a broken or foreign file
-only costs work done again."""
+"""Writing files atomically (cassettes, and what the plugin keeps in the pytest cache), and reading the
+cache's files best effort: a broken or foreign cache file only costs work done again."""
 
 from __future__ import annotations
 
@@ -25,18 +24,28 @@ def read_marshal(path: Path) -> dict[Any, Any]:
     return loaded if isinstance(loaded, dict) else {}
 
 
-def write_atomically(path: Path, write: Callable[[IO[bytes]], None]) -> bool:
-    """`write` into a temporary file beside `path`, then renamed over it; False (and nothing left
-    behind) when that fails."""
-    tmp: str | None = None
+def replace_atomically(path: Path, write: Callable[[IO[bytes]], object], *, durable: bool = False) -> None:
+    """`write` into a temporary file beside `path`, then rename it over `path`: a reader sees the old
+    file or the new one, never half of one. `durable`: synced to disk before the rename (cassettes,
+    which are committed). On any failure the temporary file is removed and the error raised."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
+    except BaseException:
+        with suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> bool:
+    """A pytest cache file, best effort: False (and nothing left behind) when it cannot be written."""
+    try:
+        replace_atomically(path, write)
     except (OSError, ValueError, pickle.PicklingError):  # ValueError: what marshal cannot write
-        if tmp is not None:
-            with suppress(OSError):
-                os.unlink(tmp)
         return False
     return True

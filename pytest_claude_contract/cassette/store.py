@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import process
-from .cache_files import read_marshal, write_atomically
+from .cache_files import read_marshal, replace_atomically, write_atomically
 from .formats import _document, _read_bytes, document_interactions, dump_cassette
 from .model import CassetteError
 
@@ -245,21 +245,14 @@ def write_cassette(path: Path, interactions: list[Interaction], scrubber: Scrubb
         raise CassetteError(
             path, f"not written: it would hold a credential ({', '.join(leaked)}) at line {line}", line
         )
+    data = text.encode("utf-8")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     except OSError as exc:
         raise CassetteError(path, f"not written: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise CassetteError(
-                path, f"not written ({exc.strerror or exc}); the file on disk is as it was"
-            ) from exc
-        raise
+        replace_atomically(path, lambda handle: handle.write(data), durable=True)
+    except OSError as exc:
+        raise CassetteError(
+            path, f"not written ({exc.strerror or exc}); the file on disk is as it was"
+        ) from exc

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..cassette.formats import document_interactions, read_cassette_document
 from ..cassette.model import CassetteError
 from ..contract.exchange import lower_headers, media_type, parse_json
+from ..contract.streams import parse_events
 from ..plugin.options import DEFAULT_HOSTS
 
 if TYPE_CHECKING:
@@ -128,25 +129,11 @@ def _merge(a: Any, b: Any) -> Any:
     return a
 
 
-def _sse_events(text: str) -> list[tuple[str, Any]]:
-    events = []
-    for block in re.split(r"\r?\n\r?\n", text):
-        name, data = "message", []
-        for line in block.splitlines():
-            if line.startswith("event:"):
-                name = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].strip())
-        if data or name != "message":
-            events.append((name, parse_json("\n".join(data).encode()) if data else None))
-    return events
-
-
-def _stream_sketch(text: str) -> dict[str, Any]:
+def _stream_sketch(body: bytes) -> dict[str, Any]:
     """A stream by its kinds of events (event name, block or delta type) and the shape of each."""
     shapes: dict[str, Any] = {}
-    for name, data in _sse_events(text):
-        kind = name
+    for event in parse_events(body):
+        kind, data = event.name or "message", event.parsed
         if isinstance(data, dict):
             inner = data.get("delta") if isinstance(data.get("delta"), dict) else data.get("content_block")
             if isinstance(inner, dict) and isinstance(inner.get("type"), str):
@@ -160,7 +147,7 @@ def _body_sketch(body: bytes, content_type: str | None) -> Any:
     if not body:
         return None
     if media_type(content_type) == "text/event-stream" or body.lstrip().startswith((b"event:", b"data:")):
-        return _stream_sketch(body.decode("utf-8", errors="replace"))
+        return _stream_sketch(body)
     parsed = parse_json(body)
     if parsed is not None:
         return sketch(parsed)

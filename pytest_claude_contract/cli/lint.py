@@ -19,7 +19,6 @@ import base64
 import binascii
 import gzip
 import json
-import os
 import tempfile
 import zlib
 from collections.abc import Sequence
@@ -31,6 +30,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import yaml
 
+from ..cassette.cache_files import replace_atomically
 from ..cassette.formats import (
     CASSETTE_SUFFIXES,
     CassetteDocument,
@@ -49,6 +49,7 @@ from ..contract.exchange import (
     Exchange,
     body_bytes,
     decode_body,
+    host_listed,
     lower_headers,
     undecodable,
 )
@@ -385,11 +386,6 @@ def find_secrets(
 # ---------------------------------------------------------------- contract checks
 
 
-def _is_claude(host: str, hosts: frozenset[str]) -> bool:
-    name = host.rsplit("@", 1)[-1]
-    return name in hosts or name.split(":", 1)[0] in hosts
-
-
 def _names(headers: Any) -> set[str]:
     return {name.lower() for name, _ in _header_items(headers)}
 
@@ -496,7 +492,7 @@ def lint_document(
             )
             result.findings.append(finding)
     for position, (interaction, raw) in enumerate(zip(interactions, raws, strict=True), 1):
-        if not _is_claude(interaction.request.host, hosts):
+        if not host_listed(hosts, interaction.request.url):
             continue
         result.checked += 1
         result.findings.extend(
@@ -691,20 +687,6 @@ def _fixed_lengths_json(before: Any, text: str) -> str:
     return json.dumps(after, indent=4) + "\n" if updated else text
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """A temporary file in the same folder, then a rename: a reader never sees half a cassette."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def fix_secrets(document: CassetteDocument, secrets: Iterable[str]) -> bool:
     """Rewrite the cassette with every value in `secrets` replaced by the placeholder; True if written."""
     ordered = sorted({s for s in secrets if s}, key=len, reverse=True)
@@ -719,7 +701,8 @@ def fix_secrets(document: CassetteDocument, secrets: Iterable[str]) -> bool:
     if text == document.text:
         return False
     data = text.encode("utf-8")
-    write_atomic(document.path, gzip.compress(data, mtime=0) if document.compressed else data)
+    written = gzip.compress(data, mtime=0) if document.compressed else data
+    replace_atomically(document.path, lambda handle: handle.write(written), durable=True)
     return True
 
 

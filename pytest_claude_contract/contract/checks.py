@@ -126,20 +126,32 @@ def check_version(ctx: Context) -> Iterator[Violation]:
         )
 
 
+def body_limit_of(ctx: Context) -> int | None:
+    """The body limit of the endpoint a request goes to; one the contract does not list gets the
+    standard (Messages) limit."""
+    return ctx.endpoint.max_body_bytes if ctx.endpoint is not None else _standard_limit(ctx.profile)
+
+
+def body_too_large(ctx: Context, size: int, limit: int, outcome: str) -> Violation:
+    """The body-too-large verdict: `size` bytes over `limit`, and what came of it (`outcome`, the end
+    of the sentence)."""
+    req, endpoint = ctx.exchange.request, ctx.endpoint
+    where = f"{endpoint.name} ({req.method} {endpoint.path})" if endpoint else f"{req.method} {req.path}"
+    limit_text = endpoint.limit_text if endpoint else f"{limit:,} bytes"
+    return _violation(
+        ctx,
+        "body-too-large",
+        f"the request body is {size:,} bytes; {where} accepts at most {limit_text} ({limit:,} bytes){outcome}",
+    )
+
+
 def check_body(ctx: Context) -> Iterator[Violation]:
     req = ctx.exchange.request
     endpoint = ctx.endpoint
     size = len(req.body)
-    limit = endpoint.max_body_bytes if endpoint is not None else _standard_limit(ctx.profile)
+    limit = body_limit_of(ctx)
     if limit is not None and size > limit:
-        where = f"{endpoint.name} ({req.method} {endpoint.path})" if endpoint else f"{req.method} {req.path}"
-        limit_text = endpoint.limit_text if endpoint else f"{limit:,} bytes"
-        yield _violation(
-            ctx,
-            "body-too-large",
-            f"the request body is {size:,} bytes; {where} accepts at most {limit_text} "
-            f"({limit:,} bytes) and would answer 413 request_too_large",
-        )
+        yield body_too_large(ctx, size, limit, " and would answer 413 request_too_large")
     kind = endpoint.body if endpoint is not None else None
     if not size or kind == "none":
         return

@@ -49,6 +49,19 @@ def shown_url(url: str) -> str:
     return f"{base}?{'&'.join(items)}"
 
 
+def host_and_address(url: str) -> tuple[str, str]:
+    """A URL's host name and its `host:port` (the scheme's default port when none is given)."""
+    parts = urlsplit(url)
+    name = (parts.hostname or "").lower()
+    return name, f"{name}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+
+
+def host_listed(hosts: frozenset[str], url: str) -> bool:
+    """Whether `url` goes to one of `hosts`: a bare name (any port) or `host:port` (that port)."""
+    name, address = host_and_address(url)
+    return name in hosts or address in hosts
+
+
 def lower_headers(headers: Mapping[str, Any] | Iterable[tuple[str, Any]]) -> dict[str, str]:
     """Header names lower-cased; repeated or list values joined by ", " as HTTP allows."""
     items = headers.items() if isinstance(headers, Mapping) else headers

@@ -81,6 +81,11 @@ class Event(NamedTuple):
         return self.json.get("type") if isinstance(self.json, dict) else None
 
     @property
+    def parsed(self) -> Any:
+        """The data parsed as JSON; None when there is none or it is not JSON."""
+        return None if self.json is _NOT_JSON else self.json
+
+    @property
     def block_index(self) -> int | None:
         value = self.json.get("index") if isinstance(self.json, dict) else None
         return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -21,6 +21,11 @@ import vcr  # noqa: F401
 import yaml  # noqa: F401
 from fake_api import FakeClaudeAPI
 
+# The plugin's process-wide state (the patches' switchboard, the parsed cassettes): one copy for the
+# outer session and every inner one, as in a user's process.
+import pytest_claude_contract.capture.core
+import pytest_claude_contract.process  # noqa: F401
+
 # hypothesis's pytest plugin imports this module at the end of each session; imported inside an
 # in-process run, pytester would drop it and every later run would import (and assertion-rewrite)
 # the whole hypothesis package again: seconds per inner session.

@@ -18,12 +18,7 @@ class Switchboard:
     def __init__(self) -> None:
         self._stack: ExitStack | None = None
         self._routes: list[ClaudeContractRecorder] = []  # a stack: the last is active
-        self.entered = 0  # times the patchers were entered (tests and benchmarks read it)
         self.share_ssl_contexts = True  # ini claude_share_ssl_context (see ssl_sharing)
-
-    @property
-    def active(self) -> bool:
-        return self._stack is not None
 
     def current(self) -> ClaudeContractRecorder | None:
         return self._routes[-1] if self._routes else None
@@ -43,7 +38,6 @@ class Switchboard:
         for patcher in transport_patchers(self.current, self.share_ssl_contexts):
             stack.enter_context(patcher)
         self._stack = stack
-        self.entered += 1
 
     def route_to(self, recorder: ClaudeContractRecorder) -> None:
         self.engage()

@@ -96,10 +96,6 @@ class DeferredSSLContext:
     def __class__(self) -> type[ssl.SSLContext]:  # type: ignore[override]  # what isinstance() reads
         return ssl.SSLContext
 
-    @property
-    def built(self) -> bool:
-        return self._built is not None
-
     def _context(self) -> ssl.SSLContext:
         built: ssl.SSLContext | None = self._built
         if built is None:

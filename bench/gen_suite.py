@@ -1,7 +1,8 @@
 """Generate the 500-test replay suite, once per arm, and record each arm's cassettes in its own format.
 
-Every test makes the same two calls through the anthropic SDK (one plain `messages.create`, one
-`messages.stream`), with a client built once per module. The arms differ only in who answers:
+Every test makes the same calls through the anthropic SDK, with a client built once per module:
+`--calls two` (the default, in bench/out/suite) one plain `messages.create` and one `messages.stream`;
+`--calls one` (in bench/out/suite-one) one plain `messages.create`. The arms differ only in who answers:
 
   a  pytest-recording  @pytest.mark.vcr, vcrpy cassettes         (bench/.venvs/main, -p no:claude_contract)
   b  this plugin       @pytest.mark.claude_contract, checks on    (bench/.venvs/main, -p no:recording)
@@ -12,7 +13,7 @@ The loopback stand-in of the API (tests/fake_api.py) runs only while recording; 
 this script returns, so every later run replays (a request that reached the network would fail: the
 port is closed and the clients have max_retries=0).
 
-    bench/.venvs/main/bin/python bench/gen_suite.py OUT_DIR [--modules 10 --tests-per-module 50]
+    bench/.venvs/main/bin/python bench/gen_suite.py [OUT_DIR] [--calls two|one] [--modules 10 --tests-per-module 50]
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ MAIN_PY = VENVS / "main" / "bin" / "python"
 CASSETTER_PY = VENVS / "cassetter" / "bin" / "python"
 API_KEY = "bench-recording-key-0000000000"
 ARMS = ("a", "b", "c", "d")
+# The SDK calls each test makes, in order, per suite; and where each suite goes by default.
+CALLS = {"two": ("create", "stream"), "one": ("create",)}
+SUITE_DIR = {"two": BENCH / "out" / "suite", "one": BENCH / "out" / "suite-one"}
 
 # Per arm: the python, the pytest plugins switched off, and how to record.
 ARM_PYTHON = {"a": MAIN_PY, "b": MAIN_PY, "c": MAIN_PY, "d": CASSETTER_PY}
@@ -66,18 +70,35 @@ def replay_env() -> dict[str, str]:
     return env
 
 
-TEST_TEMPLATE = """
+TEST_HEAD = """
 def test_{n:03d}(client):
+"""
+# One snippet per kind of call; a test's body is the snippets of its suite's calls, in order.
+CALL_TEMPLATE = {
+    "create": """\
     message = client.messages.create(
         model=MODEL, max_tokens=256, messages=[{{"role": "user", "content": PROMPT + "question {m}-{n}"}}]
     )
     assert message.content[0].text.endswith("question {m}-{n}")
+""",
+    "stream": """\
     with client.messages.stream(
         model=MODEL, max_tokens=256, messages=[{{"role": "user", "content": PROMPT + "stream {m}-{n}"}}]
     ) as stream:
         text = "".join(stream.text_stream)
     assert text.endswith("stream {m}-{n}")
-"""
+""",
+}
+
+
+def calls_label(calls: str) -> str:
+    kinds = CALLS[calls]
+    return f"{len(kinds)} SDK call{'s' if len(kinds) != 1 else ''} ({' + '.join(kinds)})"
+
+
+def render_test(calls: str, m: int, n: int) -> str:
+    return "".join(t.format(m=m, n=n) for t in (TEST_HEAD, *(CALL_TEMPLATE[c] for c in CALLS[calls])))
+
 
 MODULE_HEAD = {
     "a": "import pytest\n\npytestmark = pytest.mark.vcr\n",
@@ -183,7 +204,7 @@ PROMPT = (
 )
 
 
-def write_suite(arm: str, folder: Path, base_url: str, modules: int, per_module: int) -> None:
+def write_suite(arm: str, folder: Path, base_url: str, modules: int, per_module: int, *, calls: str) -> None:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -199,7 +220,7 @@ def write_suite(arm: str, folder: Path, base_url: str, modules: int, per_module:
             MODULE_HEAD[arm],
             f'\nMODEL = "claude-sonnet-4-6"\nPROMPT = {PROMPT!r}\n',
         ]
-        body += [TEST_TEMPLATE.format(m=m, n=n) for n in range(per_module)]
+        body += [render_test(calls, m, n) for n in range(per_module)]
         (folder / f"test_mod_{m:02d}.py").write_text("".join(body))
 
 
@@ -233,7 +254,9 @@ def cassette_stats(arm: str, folder: Path) -> str:
     return f"{len(files)} files, {size / 1e6:.2f} MB"
 
 
-def generate(out: Path, modules: int, per_module: int, arms: tuple[str, ...] = ARMS) -> dict[str, Path]:
+def generate(
+    out: Path, modules: int, per_module: int, arms: tuple[str, ...] = ARMS, calls: str = "two"
+) -> dict[str, Path]:
     sys.path.insert(0, str(ROOT / "tests"))
     from fake_api import FakeClaudeAPI
 
@@ -241,7 +264,7 @@ def generate(out: Path, modules: int, per_module: int, arms: tuple[str, ...] = A
     folders = {arm: out / f"suite_{arm}" for arm in arms}
     with FakeClaudeAPI() as server:
         for arm in arms:
-            write_suite(arm, folders[arm], server.url, modules, per_module)
+            write_suite(arm, folders[arm], server.url, modules, per_module, calls=calls)
             record(arm, folders[arm])
         served = len(server.requests) if hasattr(server, "requests") else None
     # The stand-in is stopped from here on: every later run is a replay.
@@ -251,22 +274,36 @@ def generate(out: Path, modules: int, per_module: int, arms: tuple[str, ...] = A
         print(f"  stand-in served {served} requests while recording; now stopped")
     (out / "suites.json").write_text(
         json.dumps(
-            {"modules": modules, "per_module": per_module, "folders": {a: str(p) for a, p in folders.items()}}
+            {
+                "modules": modules,
+                "per_module": per_module,
+                "calls": calls,
+                "folders": {a: str(p) for a, p in folders.items()},
+            }
         )
     )
     return folders
+
+
+def suite_meta(suite: Path) -> dict:
+    """A generated suite's suites.json; suites generated before --calls existed are two-call ones."""
+    return {"calls": "two", **json.loads((suite / "suites.json").read_text())}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("out", type=Path)
+    parser.add_argument(
+        "out", type=Path, nargs="?", help="default: bench/out/suite, or suite-one for --calls one"
+    )
+    parser.add_argument("--calls", choices=tuple(CALLS), default="two")
     parser.add_argument("--modules", type=int, default=10)
     parser.add_argument("--tests-per-module", type=int, default=50)
     parser.add_argument("--arms", default="abcd")
     args = parser.parse_args()
-    generate(args.out, args.modules, args.tests_per_module, tuple(args.arms))
+    out = args.out or SUITE_DIR[args.calls]
+    generate(out, args.modules, args.tests_per_module, tuple(args.arms), args.calls)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,9 @@
 """Replay overhead: the 500-test suite under the four arms, interleaved, N rounds.
 
-    bench/.venvs/main/bin/python bench/replay_overhead.py [--rounds 5] [--suite bench/out/suite]
+    bench/.venvs/main/bin/python bench/replay_overhead.py [--rounds 5] [--calls two|one] [--suite DIR]
+
+`--calls two` (default): the two-call suite in bench/out/suite; `--calls one`: the one-call suite
+(one plain `messages.create` a test) in bench/out/suite-one.
 
 Generates the suites first (bench/gen_suite.py) unless --suite points at existing ones. Each round runs
 one warm-up-free pass of every arm in a rotated order (a b c d, b c d a, ...), so drift in the
@@ -12,7 +15,6 @@ CPU time is the steadier figure on a shared machine; the targets are judged on b
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -20,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import OUT, Series, machine, save, timed
-from gen_suite import generate, pytest_command, replay_env
+from gen_suite import CALLS, SUITE_DIR, calls_label, generate, pytest_command, replay_env, suite_meta
 
 NAMES = {
     "a": "pytest-recording (@pytest.mark.vcr)",
@@ -30,13 +32,12 @@ NAMES = {
 }
 
 
-def suites(path: Path, modules: int, per_module: int) -> dict[str, Path]:
-    meta = path / "suites.json"
-    if meta.exists():
-        data = json.loads(meta.read_text())
-        if data["modules"] == modules and data["per_module"] == per_module:
+def suites(path: Path, modules: int, per_module: int, calls: str = "two") -> dict[str, Path]:
+    if (path / "suites.json").exists():
+        data = suite_meta(path)
+        if (data["modules"], data["per_module"], data["calls"]) == (modules, per_module, calls):
             return {arm: Path(p) for arm, p in data["folders"].items()}
-    return generate(path, modules, per_module)
+    return generate(path, modules, per_module, calls=calls)
 
 
 def warm(folder: Path) -> None:
@@ -46,10 +47,11 @@ def warm(folder: Path) -> None:
             p.read_bytes()
 
 
-def check_replayed(arm: str, stdout: str, tests: int) -> None:
+def check_replayed(arm: str, stdout: str, tests: int, calls: str = "two") -> None:
     if f"{tests} passed" not in stdout:
         raise RuntimeError(f"arm {arm}: expected {tests} passed:\n{stdout[-2000:]}")
-    if arm == "b" and f"exchanges checked: {2 * tests} ({2 * tests} replayed, 0 live)" not in stdout:
+    exchanges = len(CALLS[calls]) * tests
+    if arm == "b" and f"exchanges checked: {exchanges} ({exchanges} replayed, 0 live)" not in stdout:
         raise RuntimeError(f"arm b did not check and replay every exchange:\n{stdout[-2000:]}")
 
 
@@ -58,7 +60,8 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--suite", type=Path, default=OUT / "suite")
+    parser.add_argument("--calls", choices=tuple(CALLS), default="two")
+    parser.add_argument("--suite", type=Path, help="default: bench/out/suite, or suite-one for --calls one")
     parser.add_argument("--modules", type=int, default=10)
     parser.add_argument("--tests-per-module", type=int, default=50)
     parser.add_argument("--arms", default="abcd")
@@ -66,18 +69,21 @@ def main() -> None:
     info = machine()  # the load average as the run starts
     arms = tuple(args.arms)
     tests = args.modules * args.tests_per_module
-    folders = suites(args.suite, args.modules, args.tests_per_module)
+    suite = args.suite or SUITE_DIR[args.calls]
+    folders = suites(suite, args.modules, args.tests_per_module, args.calls)
     env = replay_env()
     for arm in arms:
         warm(folders[arm])
-        check_replayed(arm, timed(pytest_command(arm, "-p", "no:xdist"), folders[arm], env).stdout, tests)
+        check_replayed(
+            arm, timed(pytest_command(arm, "-p", "no:xdist"), folders[arm], env).stdout, tests, args.calls
+        )
     wall = {arm: Series() for arm in arms}
     cpu = {arm: Series() for arm in arms}
     for r in range(args.rounds):
         order = arms[r % len(arms) :] + arms[: r % len(arms)]
         for arm in order:
             run = timed(pytest_command(arm, "-p", "no:xdist"), folders[arm], env)
-            check_replayed(arm, run.stdout, tests)
+            check_replayed(arm, run.stdout, tests, args.calls)
             wall[arm].values.append(run.wall)
             cpu[arm].values.append(run.cpu)
             print(f"round {r + 1} arm {arm}: wall {run.wall:.2f} s, cpu {run.cpu:.2f} s", flush=True)
@@ -85,11 +91,15 @@ def main() -> None:
     result: dict[str, object] = {
         "machine": info,
         "tests": tests,
+        "calls": list(CALLS[args.calls]),
         "rounds": args.rounds,
         "arms": {arm: {"name": NAMES[arm], "wall": wall[arm].values, "cpu": cpu[arm].values} for arm in arms},
         "load_avg_at_end": " ".join(f"{x:.1f}" for x in os.getloadavg()),
     }
-    lines = [f"{tests} tests x 2 SDK calls, {args.rounds} interleaved rounds, machine {result['machine']}"]
+    lines = [
+        f"{tests} tests x {calls_label(args.calls)}, "
+        f"{args.rounds} interleaved rounds, machine {result['machine']}"
+    ]
     lines.append(f"{'arm':<45} {'wall s min/med/max':>22} {'cpu s min/med/max':>22}")
     for arm in arms:
         lines.append(f"({arm}) {NAMES[arm]:<41} {wall[arm].spread():>22} {cpu[arm].spread():>22}")
@@ -108,7 +118,7 @@ def main() -> None:
                     lines.append(f"  ({arm}) overhead over the floor, {kind}: {per_test:.2f} ms/test")
     result["ratios"] = ratios
     print("\n".join(lines))
-    name = "replay_overhead" if args.suite == OUT / "suite" else f"replay_overhead-{args.suite.name}"
+    name = "replay_overhead" if suite == OUT / "suite" else f"replay_overhead-{suite.name}"
     print(f"saved {save(name, result)}")
 
 

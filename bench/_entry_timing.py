@@ -22,8 +22,9 @@ _CALLS: dict[str, int] = {}
 TARGETS = {
     "pytest_claude_contract.plugin": (
         "settings_for", "validate_overrides", "_contract_for", "cassette_path", "marker_overrides",
-        "_finish", "_judge", "_judge_replayed_cassette",
+        "_finish",
     ),
+    "pytest_claude_contract.plugin.judging": ("judge", "judge_cassette"),
     "pytest_claude_contract.capture.core": (
         "load_cassette", "ClaudeContractRecorder.__init__", "ClaudeContractRecorder.decide",
         "ClaudeContractRecorder._complete", "ClaudeContractRecorder._match_key", "match_key", "check_exchange",

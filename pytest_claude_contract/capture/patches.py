@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .core import ClaudeContractRecorder
+    from .vcr_adapter import VcrCassette
 
 
 class Switchboard:
     def __init__(self) -> None:
         self._stack: ExitStack | None = None
         self._routes: list[ClaudeContractRecorder] = []  # a stack: the last is active
+        self._vcr: VcrCassette | None = None
         self.share_ssl_contexts = True  # ini claude_share_ssl_context (see ssl_sharing)
 
     def current(self) -> ClaudeContractRecorder | None:
@@ -33,7 +35,8 @@ class Switchboard:
         from .vcr_adapter import VcrCassette
 
         stack = ExitStack()
-        for patcher in CassettePatcherBuilder(VcrCassette(self.current)).build():
+        self._vcr = VcrCassette(self.current)
+        for patcher in CassettePatcherBuilder(self._vcr).build():
             stack.enter_context(patcher)
         for patcher in transport_patchers(self.current, self.share_ssl_contexts):
             stack.enter_context(patcher)
@@ -47,6 +50,8 @@ class Switchboard:
         for position in range(len(self._routes) - 1, -1, -1):  # its most recent routing
             if self._routes[position] is recorder:
                 del self._routes[position]
+                if not self._routes and self._vcr is not None:
+                    self._vcr.forget_all()
                 return
 
     def release(self) -> None:

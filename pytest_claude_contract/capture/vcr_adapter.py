@@ -55,6 +55,11 @@ class VcrCassette:
         with self._lock:
             self._decided.pop(id(request), None)
 
+    def forget_all(self) -> None:
+        """Drop the decisions vcrpy never came back for (a request that failed on the way out)."""
+        with self._lock:
+            self._decided.clear()
+
     def can_play_response_for(self, request: Any) -> bool:
         decided = self._decide(request)
         if decided is None:

@@ -11,7 +11,6 @@ the delta after the stand-in gave up waiting and finished the stream, and the in
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import anthropic  # noqa: F401
@@ -21,8 +20,6 @@ import pytest
 from helpers import go_offline, interactions
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from fake_api import FakeClaudeAPI
 
 CONFTEST = """
@@ -228,7 +225,7 @@ def test_streams_reach_the_client_while_recording_and_replay_the_same(
 
 
 def test_a_stream_left_open_is_kept_as_far_as_the_client_read_it(
-    pytester: pytest.Pytester, api: FakeClaudeAPI, api_key: str, tmp_path: Path
+    pytester: pytest.Pytester, api: FakeClaudeAPI, api_key: str
 ) -> None:
     """A test that reads part of a stream and never closes it: at the end of the test the recording
     is finished as far as the client read, marked closed early."""
@@ -257,4 +254,3 @@ def test_left_open():
     assert interaction["response"]["body"]["string"].startswith("event: message_start")
     assert "message_stop" not in interaction["response"]["body"]["string"]
     del pytest.left_open  # type: ignore[attr-defined]
-    os.environ.get("CI")  # nothing else to undo: the stand-in is stopped by its fixture

@@ -234,3 +234,30 @@ def test_query():
     result = suite.runpytest()
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["exchanges checked: 1 (1 replayed, 0 live)"])
+
+
+def test_verify_compares_the_claude_answers_only(
+    suite: pytest.Pytester, api: FakeClaudeAPI, other: FakeClaudeAPI, api_key: str
+) -> None:
+    """Record mode verify sends every request live; the other host's recording counts as sent and is
+    not compared (its answers are not the API's), so only the Claude exchange is verified."""
+    suite.makepyfile(
+        test_mixed="""
+import os
+import anthropic
+import httpx
+import pytest
+
+@pytest.mark.claude_contract
+def test_mixed():
+    assert httpx.get(os.environ["OTHER_URL"] + "/image.png").status_code == 404
+    anthropic.Anthropic(max_retries=0).messages.create(
+        model="claude-sonnet-4-6", max_tokens=32, messages=[{"role": "user", "content": "verify me"}])
+"""
+    )
+    suite.runpytest().assert_outcomes(passed=1)
+    result = suite.runpytest("--claude-record-mode=verify")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["*verified against cassettes (record mode verify): 1 interaction(s) unchanged, 0 drifted*"]
+    )

@@ -374,7 +374,7 @@ class ClaudeContractRecorder:
             with self._lock:
                 self.stats.other_hosts += 1
         if self._verifier is not None:
-            self._verifier.check(request, playable)
+            self._verifier.check(request, playable, self._match_key(request), compared=recording.claude)
         if self._recording:
             with self._lock:
                 self._secrets.update(credentials_in(request.headers))

@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from ..cassette.model import Interaction, ReplayIndex, match_key
+from ..cassette.model import Interaction, MatchKey, ReplayIndex
 from ..cli.diff import VOLATILE_NOTE, Change, change_line, compare
 
 if TYPE_CHECKING:
@@ -111,13 +111,18 @@ class Verifier:
         with self._lock:
             return list(self._drift)
 
-    def check(self, request: CapturedRequest, response: dict[str, Any]) -> Drift | None:
-        """Compare a live answer (vcrpy's shape, body decoded) with the recording `request` matches."""
-        key = match_key(request)
+    def check(
+        self, request: CapturedRequest, response: dict[str, Any], key: MatchKey, *, compared: bool = True
+    ) -> Drift | None:
+        """Compare a live answer (vcrpy's shape, body decoded) with the recording its match `key` (the
+        recorder's: the request as scrubbed) finds. Not `compared` (a host that is not Claude's):
+        its recording only counts as sent."""
         with self._lock:
             position = self._index.take(key)
             if position is not None:
                 self._played.add(position)
+        if not compared:
+            return None
         if position is None:
             drift = Drift(NOT_IN_CASSETTE, request.target, note=self._why_missing(key))
         else:

@@ -261,3 +261,60 @@ def test_mixed():
     result.stdout.fnmatch_lines(
         ["*verified against cassettes (record mode verify): 1 interaction(s) unchanged, 0 drifted*"]
     )
+
+
+MOCKED = """
+import json
+import os
+import httpx
+import pytest
+
+CALLS = []
+
+
+def answer(request):
+    CALLS.append(request.url.host)
+    if request.url.host != "api.anthropic.com":
+        return httpx.Response(200, json={"app": "ok"})
+    headers = {"request-id": "req_011", "anthropic-organization-id": "org-1"}
+    if os.environ.get("DROP_ORG"):
+        del headers["anthropic-organization-id"]
+    body = {"id": "msg_1", "type": "message", "role": "assistant", "model": "claude-sonnet-4-6",
+            "content": [{"type": "text", "text": "hi"}], "stop_reason": "end_turn", "stop_sequence": None,
+            "usage": {"input_tokens": 1, "output_tokens": 1}}
+    return httpx.Response(200, json=body, headers=headers)
+
+
+@pytest.mark.claude_contract
+def test_mocked(claude_contract):
+    client = httpx.Client(transport=httpx.MockTransport(answer))
+    assert client.get("http://app.internal/health").json() == {"app": "ok"}
+    reply = client.post("https://api.anthropic.com/v1/messages",
+        headers={"x-api-key": os.environ["ANTHROPIC_API_KEY"], "anthropic-version": "2023-06-01"},
+        json={"model": "claude-sonnet-4-6", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]})
+    assert reply.json()["content"][0]["text"] == "hi"
+    print("mock called for:", ",".join(CALLS))
+"""
+
+
+def test_claude_requests_through_httpx_mock_transport_are_checked_and_recorded(
+    pytester: pytest.Pytester, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An httpx MockTransport answering for api.anthropic.com: the exchange is checked (a dropped
+    header fails the test) and recorded, then replayed without the mock being asked; a request to
+    another host through the mock is the test's own business, passed through every time."""
+    pytester.makepyfile(test_mocked=MOCKED)
+    monkeypatch.setenv("DROP_ORG", "1")
+    pytester.runpytest().assert_outcomes(failed=1)
+    monkeypatch.delenv("DROP_ORG")
+    result = pytester.runpytest("-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["*mock called for: app.internal,api.anthropic.com*", "exchanges checked: 1 (0 replayed, 1 live)"]
+    )
+    monkeypatch.setenv("CI", "1")
+    result = pytester.runpytest("-s")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        ["*mock called for: app.internal", "exchanges checked: 1 (1 replayed, 0 live)"]
+    )

@@ -208,11 +208,15 @@ class ClaudeContractRecorder:
 
     # ------------------------------------------------------------ the decision
 
-    def decide(self, request: CapturedRequest, *, claude: bool | None = None) -> Decision:
+    def decide(
+        self, request: CapturedRequest, *, claude: bool | None = None, network: bool = True
+    ) -> Decision:
         """What to do with a captured request, before it is sent. `claude`: the caller knows it is
-        Claude traffic (the loopback server); None: told by its host."""
+        Claude traffic (the loopback server); None: told by its host. Not `network` (httpx's
+        MockTransport, WSGI and ASGI transports, answered in process): only Claude hosts' requests
+        are taken; the others are the test's own business."""
         route: Route = "claude" if claude else self._route(request)
-        if route == "pass":
+        if route == "pass" or (route == "other" and not network):
             return PASS_THROUGH
         is_claude = route == "claude"
         if is_claude and (oversized := self._oversized(request)) is not None:

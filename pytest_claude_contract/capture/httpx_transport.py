@@ -34,19 +34,24 @@ BYPASS = "_claude_contract_bypass"
 def transport_patchers(
     current: Callable[[], ClaudeContractRecorder | None], share_ssl_contexts: bool
 ) -> Iterator[Any]:
-    """Patchers (unittest.mock) for every imported httpx-like module's transports."""
+    """Patchers (unittest.mock) for every imported httpx-like module's transports: the network ones
+    and the in-process ones (MockTransport, WSGI, ASGI), which vcrpy patched too."""
     for name in MODULES:
         module = sys.modules.get(name)
         if module is None:
             continue
         if share_ssl_contexts:
             yield from ssl_sharing_patchers(module)
-        sync_inner = module.HTTPTransport.handle_request
-        async_inner = module.AsyncHTTPTransport.handle_async_request
-        yield mock.patch.object(module.HTTPTransport, "handle_request", _sync(module, sync_inner, current))
-        yield mock.patch.object(
-            module.AsyncHTTPTransport, "handle_async_request", _async(module, async_inner, current)
-        )
+        for transport, method, wrap, network in (
+            (module.HTTPTransport, "handle_request", _sync, True),
+            (module.AsyncHTTPTransport, "handle_async_request", _async, True),
+            (module.MockTransport, "handle_request", _sync, False),
+            (module.MockTransport, "handle_async_request", _async, False),
+            (module.WSGITransport, "handle_request", _sync, False),
+            (module.ASGITransport, "handle_async_request", _async, False),
+        ):
+            inner = getattr(transport, method)
+            yield mock.patch.object(transport, method, wrap(module, inner, current, network))
 
 
 def _captured(request: Any, body: bytes) -> CapturedRequest:
@@ -54,7 +59,10 @@ def _captured(request: Any, body: bytes) -> CapturedRequest:
 
 
 def _sync(
-    module: Any, inner: Callable[[Any, Any], Any], current: Callable[[], ClaudeContractRecorder | None]
+    module: Any,
+    inner: Callable[[Any, Any], Any],
+    current: Callable[[], ClaudeContractRecorder | None],
+    network: bool,
 ) -> Callable[[Any, Any], Any]:
     tee = _tee_classes(module)[0]
 
@@ -63,21 +71,24 @@ def _sync(
         if recorder is None or getattr(self, BYPASS, False):
             return inner(self, request)
         captured = _captured(request, request.read())
-        decision = recorder.decide(captured)
+        decision = recorder.decide(captured, network=network)
         if isinstance(decision, Replay):
             return _replayed(module, decision.response)
         if isinstance(decision, Refuse):
             recorder.fail(decision)
         response = inner(self, request)
         if decision.observed:
-            response.stream = tee(response.stream, _live(recorder, captured, decision, response))
+            _observe(response, tee, _live(recorder, captured, decision, response))
         return response
 
     return handle_request
 
 
 def _async(
-    module: Any, inner: Callable[[Any, Any], Any], current: Callable[[], ClaudeContractRecorder | None]
+    module: Any,
+    inner: Callable[[Any, Any], Any],
+    current: Callable[[], ClaudeContractRecorder | None],
+    network: bool,
 ) -> Callable[[Any, Any], Any]:
     tee = _tee_classes(module)[1]
 
@@ -86,17 +97,27 @@ def _async(
         if recorder is None or getattr(self, BYPASS, False):
             return await inner(self, request)
         captured = _captured(request, await request.aread())
-        decision = recorder.decide(captured)
+        decision = recorder.decide(captured, network=network)
         if isinstance(decision, Replay):
             return _replayed(module, decision.response)
         if isinstance(decision, Refuse):
             recorder.fail(decision)
         response = await inner(self, request)
         if decision.observed:
-            response.stream = tee(response.stream, _live(recorder, captured, decision, response))
+            _observe(response, tee, _live(recorder, captured, decision, response))
         return response
 
     return handle_async_request
+
+
+def _observe(response: Any, tee: type[Any], recording: LiveRecording) -> None:
+    """Show the answer to its recording as the client reads it; an answer made in process with its
+    body already in hand (a MockTransport's) is shown whole at once."""
+    if hasattr(response, "_content"):
+        recording.feed(response.content)
+        recording.finish()
+    else:
+        response.stream = tee(response.stream, recording)
 
 
 def _live(

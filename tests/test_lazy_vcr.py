@@ -70,6 +70,34 @@ def test_aiohttp(claude_contract):
     assert [e.origin for e in claude_contract.exchanges] == [os.environ["ORIGIN"]]
 """
 
+VCR_FIRST = """
+import asyncio
+import os
+import sys
+
+import aiohttp
+import pytest
+
+BODY = {"model": "claude-sonnet-4-6", "max_tokens": 16, "messages": [{"role": "user", "content": "lazy"}]}
+
+
+@pytest.mark.claude_contract
+def test_vcr_imported_by_another_plugin(claude_contract):
+    # What pytest-recording's fixtures do: import vcrpy while the trip-wires stand. vcrpy must find
+    # the real aiohttp method, not a trip-wire (which would call vcrpy's stub again, for ever).
+    assert "vcr" not in sys.modules
+    import vcr  # noqa: F401
+
+    async def ask():
+        async with aiohttp.ClientSession() as session:
+            headers = {"x-api-key": os.environ["ANTHROPIC_API_KEY"], "anthropic-version": "2023-06-01"}
+            async with session.post(os.environ["FAKE_API_URL"] + "/v1/messages", json=BODY, headers=headers) as r:
+                return await r.json()
+
+    assert asyncio.run(ask())["type"] == "message"
+    assert [e.origin for e in claude_contract.exchanges] == [os.environ["ORIGIN"]]
+"""
+
 URLLIB3_FIRST = """
 import os
 import sys
@@ -99,12 +127,13 @@ def test_urllib3(claude_contract):
         "test_inner.py::test_urllib_request",
         "test_inner.py::test_aiohttp",
         "test_urllib3_first.py::test_urllib3",
+        "test_vcr_first.py::test_vcr_imported_by_another_plugin",
     ],
 )
 def test_each_way_in_records_and_replays(
     suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch, test: str
 ) -> None:
-    suite.makepyfile(test_inner=INNER, test_urllib3_first=URLLIB3_FIRST)
+    suite.makepyfile(test_inner=INNER, test_urllib3_first=URLLIB3_FIRST, test_vcr_first=VCR_FIRST)
     monkeypatch.setenv("ORIGIN", "live")
     result = suite.runpytest_subprocess(test, "-s", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

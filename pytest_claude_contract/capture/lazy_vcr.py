@@ -23,12 +23,12 @@ import importlib.abc
 import importlib.util
 import inspect
 import sys
-import threading
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 if TYPE_CHECKING:
+    import threading
     from collections.abc import Callable, Sequence
     from importlib.machinery import ModuleSpec
     from types import ModuleType
@@ -51,11 +51,11 @@ WATCHED_PACKAGES = frozenset(
 
 class TripWires:
     """The trip-wires, standing between `arm` and `disarm`; `trip` (once) calls `on_trip` after
-    taking them down."""
+    taking them down. `lock` is the switchboard's: one lock, so no two threads take them in turn."""
 
-    def __init__(self, on_trip: Callable[[], None]) -> None:
+    def __init__(self, on_trip: Callable[[], None], lock: threading.RLock) -> None:
         self._on_trip = on_trip
-        self._lock = threading.RLock()
+        self._lock = lock
         self._stack: ExitStack | None = None
         self._finder = _ImportWatch(self)
 
@@ -82,18 +82,23 @@ class TripWires:
             stack.callback(_remove, sys.meta_path, self._finder)
             self._stack = stack
 
-    def disarm(self) -> None:
+    def disarm(self) -> bool:
+        """Take the trip-wires down; True when they were standing."""
         with self._lock:
             stack, self._stack = self._stack, None
-        if stack is not None:
-            stack.close()
+            if stack is not None:
+                stack.close()
+        return stack is not None
 
     def trip(self) -> None:
         """Take the trip-wires down and put vcrpy on (once; a no-op when they are not standing)."""
         with self._lock:
-            if self._stack is None:
-                return
-            self.disarm()
+            if self.disarm():
+                self._on_trip()
+
+    def tripped(self) -> None:
+        """Put vcrpy on after `disarm` (a watched package loaded in between)."""
+        with self._lock:
             self._on_trip()
 
 
@@ -178,9 +183,7 @@ class _TripFirst(importlib.abc.Loader):
         spec = module.__spec__
         assert spec is not None
         spec.loader = module.__loader__ = self._loader
-        with self._wires._lock:
-            armed = self._wires.armed
-            self._wires.disarm()
+        stood = self._wires.disarm()
         self._loader.exec_module(module)
-        if armed:
-            self._wires._on_trip()
+        if stood:
+            self._wires.tripped()

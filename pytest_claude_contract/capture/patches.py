@@ -27,7 +27,7 @@ class Switchboard:
         self._routes: list[ClaudeContractRecorder] = []  # a stack: the last is active
         self._vcr: VcrCassette | None = None  # vcrpy's patchers are on (for this stack)
         self._lock = threading.RLock()
-        self._wires = TripWires(self._engage_vcr)
+        self._wires = TripWires(self._engage_vcr, self._lock)
         self.share_ssl_contexts = True  # ini claude_share_ssl_context (see ssl_sharing)
 
     def current(self) -> ClaudeContractRecorder | None:

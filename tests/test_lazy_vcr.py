@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 INNER = """
 import asyncio
+import importlib.util
 import json
 import os
 import sys
@@ -44,6 +45,7 @@ def test_sdk_only(claude_contract):
 @pytest.mark.claude_contract
 def test_requests_imported_in_the_test(claude_contract):
     assert "requests" not in sys.modules
+    assert importlib.util.find_spec("requests") is not None  # a look first, as libraries do
     import requests  # the first import of the library, while the patches are on
 
     assert requests.post(URL + "/v1/messages", json=BODY, headers=headers()).json()["type"] == "message"

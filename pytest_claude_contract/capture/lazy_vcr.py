@@ -23,12 +23,12 @@ import importlib.abc
 import importlib.util
 import inspect
 import sys
+import threading
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 from unittest import mock
 
 if TYPE_CHECKING:
-    import threading
     from collections.abc import Callable, Sequence
     from importlib.machinery import ModuleSpec
     from types import ModuleType
@@ -154,17 +154,23 @@ class _ImportWatch:
 
     def __init__(self, wires: TripWires) -> None:
         self._wires = wires
+        self._asking = threading.local()  # this thread is asking the finders after this one
 
     def find_spec(
         self, name: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        if "." not in name and name in WATCHED_PACKAGES and self._wires.armed:
-            _remove(sys.meta_path, self)  # the finders after it find the package
-            spec: ModuleSpec | None = importlib.util.find_spec(name)
-            if spec is not None and spec.loader is not None:
-                spec.loader = _TripFirst(spec.loader, self._wires)
-            return spec
-        return None
+        if "." in name or name not in WATCHED_PACKAGES or not self._wires.armed:
+            return None
+        if getattr(self._asking, "now", False):
+            return None
+        self._asking.now = True
+        try:
+            spec: ModuleSpec | None = importlib.util.find_spec(name)  # what the other finders find
+        finally:
+            self._asking.now = False
+        if spec is not None and spec.loader is not None:
+            spec.loader = _TripFirst(spec.loader, self._wires)
+        return spec
 
 
 class _TripFirst(importlib.abc.Loader):

@@ -19,6 +19,8 @@ from .options import (
     DOCUMENTED_VERSIONS,
     PLACEHOLDER_KEY,
     cassette_path,
+    check_cassettes_json,
+    config_arguments,
     marker_overrides,
     session_options,
     settings_for,
@@ -96,6 +98,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "upstream=, max_age=, on_expiry=)",
     )
     config.stash[STATE] = SessionState(session_options(config))
+    check_cassettes_json(config)
     xdist.configure(config)
 
 
@@ -236,8 +239,8 @@ def claude_contract(
         state.stats = SessionStats()
     _provide_placeholder_key(state)  # also for a test that asks for the fixture without the marker
     item = request.node
-    configured = dict(claude_contract_config or {})
     try:
+        configured = config_arguments(claude_contract_config)
         marker = marker_overrides(item)
         memo_key = _frozen(configured, marker)
         held = state.settings_memo.get(memo_key) if memo_key is not None else None

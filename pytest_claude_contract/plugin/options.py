@@ -88,7 +88,7 @@ def session_options(config: pytest.Config) -> SessionOptions:
     default_record = "none" if running_in_ci() else "once"
     record_mode = _choice(config, "claude_record_mode", "claude_record_mode", RECORD_MODES, default_record)
     contract_mode = _choice(config, "claude_contract", "claude_contract", CONTRACT_MODES, "strict")
-    autouse = bool(config.getini("claude_contract_autouse"))
+    autouse = _flag(config, None, "claude_contract_autouse")
     raw_dir = config.getini("claude_cassette_dir") or "cassettes"
     cassette_dir = Path(str(raw_dir))
     if not cassette_dir.is_absolute():
@@ -108,6 +108,28 @@ def session_options(config: pytest.Config) -> SessionOptions:
         share_ssl_context=bool(config.getini("claude_share_ssl_context")),
         allowed_hosts=_allowed_hosts(config),
     )
+
+
+def config_arguments(value: Any) -> dict[str, Any]:
+    """What a `claude_contract_config` fixture returned, as marker arguments; a UsageError when it is
+    not a mapping."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise pytest.UsageError(
+            "claude_contract_config must return a dict of marker arguments (e.g. {'hosts': [...]}), "
+            f"got {type(value).__name__}: fix the fixture in your conftest.py"
+        )
+    return dict(value)
+
+
+def check_cassettes_json(config: pytest.Config) -> None:
+    """--claude-cassettes-json names a file to write at the end: refused now if it cannot be one."""
+    value = config.getoption("claude_cassettes_json", default=None)
+    if value and Path(str(value)).is_dir():
+        raise pytest.UsageError(
+            f"--claude-cassettes-json={value} is a folder; give a file path, e.g. {value}/cassettes.json"
+        )
 
 
 def _allowed_hosts(config: pytest.Config) -> tuple[str, ...]:
@@ -133,11 +155,14 @@ def _is_host(value: str) -> bool:
     return bool(value) and "/" not in value and " " not in value
 
 
-def _flag(config: pytest.Config, option: str, ini: str) -> bool:
+def _flag(config: pytest.Config, option: str | None, ini: str) -> bool:
     """A switch: given on the command line it is on, else the (bool) ini option decides."""
-    if config.getoption(option, default=None):
+    if option is not None and config.getoption(option, default=None):
         return True
-    return bool(config.getini(ini))
+    try:
+        return bool(config.getini(ini))
+    except (ValueError, pytest.UsageError) as exc:  # pytest's own message does not name the setting
+        raise pytest.UsageError(f"ini option {ini}: {exc}; use true or false") from None
 
 
 def parse_duration(value: Any, source: str) -> timedelta:
@@ -147,7 +172,12 @@ def parse_duration(value: Any, source: str) -> timedelta:
     match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", value) if isinstance(value, str) else None
     if match is None or int(match.group(1)) == 0:
         raise pytest.UsageError(f"{source}={value!r} is not a duration; use {DURATION_FORMS}")
-    return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        return timedelta(**{DURATION_UNITS[match.group(2)]: int(match.group(1))})
+    except OverflowError:
+        raise pytest.UsageError(
+            f"{source}={value!r} is too long for a date to be that old; use at most {timedelta.max.days}d"
+        ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +204,11 @@ def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
         )
     if "cassette" in overrides:
         value = overrides["cassette"]
-        if not (value is False or value is True or (isinstance(value, str) and value.strip())):
+        if not (
+            value is False
+            or value is True
+            or (isinstance(value, str) and value.strip() and "\0" not in value)
+        ):
             raise pytest.UsageError(
                 f"{where}: cassette={value!r}; give a cassette name, True (the test's own) or False (check only)"
             )

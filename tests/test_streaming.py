@@ -78,6 +78,21 @@ class Gate:
             assert self.finished_when_seen == 0, "the client saw the first delta only after the stream ended"
 
 
+def streamed_lines(base_url, text):
+    # httpx's iter_lines() over a stream, the gate opened at the first delta
+    gate = Gate()
+    lines = []
+    with httpx.Client(base_url=base_url) as client:
+        body = message(text, stream=True)
+        with client.stream("POST", "/v1/messages", json=body, headers=headers()) as response:
+            for line in response.iter_lines():
+                if line == "event: content_block_delta":
+                    gate.seen()
+                lines.append(line)
+    gate.check()
+    assert [line for line in lines if line][-1] == 'data: {"type":"message_stop"}'
+
+
 @pytest.mark.claude_contract
 def test_sdk_stream(claude_contract):
     gate = Gate()
@@ -124,16 +139,7 @@ def test_create_stream_true(claude_contract):
 
 @pytest.mark.claude_contract
 def test_httpx_iter_lines(claude_contract):
-    gate = Gate()
-    lines = []
-    with httpx.Client() as client:
-        with client.stream("POST", URL + "/v1/messages", json=message("httpx lines", stream=True), headers=headers()) as response:
-            for line in response.iter_lines():
-                if line == "event: content_block_delta":
-                    gate.seen()
-                lines.append(line)
-    gate.check()
-    assert [line for line in lines if line][-1] == 'data: {"type":"message_stop"}'
+    streamed_lines(URL, "httpx lines")
 
 
 @pytest.mark.claude_contract
@@ -173,16 +179,7 @@ def test_closed_early(claude_contract):
 
 @pytest.mark.claude_contract
 def test_through_the_server_in_process(claude_contract_server, claude_contract):
-    gate = Gate()
-    lines = []
-    with httpx.Client(base_url=claude_contract_server.url) as client:
-        with client.stream("POST", "/v1/messages", json=message("via the server", stream=True), headers=headers()) as response:
-            for line in response.iter_lines():
-                if line == "event: content_block_delta":
-                    gate.seen()
-                lines.append(line)
-    gate.check()
-    assert [line for line in lines if line][-1] == 'data: {"type":"message_stop"}'
+    streamed_lines(claude_contract_server.url, "via the server")
     assert [e.origin for e in claude_contract.exchanges] == [os.environ["ORIGIN"]]
 """
 

@@ -166,7 +166,7 @@ class ClaudeContractRecorder:
     session_id: str = ""
     # Where parsed cassettes are pickled between sessions (the pytest cache); None: parse each session.
     parse_cache: Path | None = None
-    # The response rules' verdicts on recorded responses, kept for the session (see _verdicts).
+    # The response rules' verdicts on recorded responses, kept for the session (see contract.verdicts).
     verdicts: VerdictStore | None = None
     # `serve` outside pytest: identical requests start over at their first recording once all were
     # played (a test never does: running out is a miss).
@@ -190,7 +190,7 @@ class ClaudeContractRecorder:
         self._replay = path is not None and self._exists and mode not in ("all", "rewrite", "verify")
         self._write_protected = path is not None and (mode == "none" or (mode == "once" and self._exists))
         # verify: every request goes live (a real key needed), is compared with the cassette, and
-        # nothing is recorded (see _verify).
+        # nothing is recorded (see capture/verify.py).
         self._verifier: Verifier | None = None
         if path is not None and mode == "verify":
             from . import verify as _verify
@@ -481,7 +481,7 @@ class ClaudeContractRecorder:
         old = [t for t in times if t is not None and t < limit]
         return (len(old), min(old)) if old else None
 
-    # ------------------------------------------------------------ record mode verify (see _verify)
+    # ------------------------------------------------------------ record mode verify (see capture/verify.py)
 
     @property
     def verifying(self) -> bool:

@@ -3,7 +3,7 @@
 Every Claude request is sent live (nothing is replayed, nothing is written), and each live answer is
 compared with the recording that the same request would have replayed: the same matching as replay
 (method, path, query, parsed JSON body; identical requests take their recordings in recorded order)
-and the same comparison as `pytest-claude-contract diff` (`_diff.compare`: the answers reduced to their
+and the same comparison as `pytest-claude-contract diff` (`cli.diff.compare`: the answers reduced to their
 status, headers and body shape, volatile values ignored). What differs is *drift*: a new or removed
 field or header, a changed type, a changed status or enum-like value, a request the cassette holds no
 recording of, and, when the test ends, recordings no request played.

@@ -382,7 +382,7 @@ def check_beta_header(ctx: Context) -> Iterator[Violation]:
 
 
 # ---------------------------------------------------------------- documented bodies
-# The models live in _bodies (pydantic), imported on first use: importing the checks stays light.
+# The models live in contract.bodies (pydantic), imported on first use: importing the checks stays light.
 
 
 def check_request_schema(ctx: Context) -> Iterator[Violation]:
@@ -488,7 +488,7 @@ REQUEST_CHECKS: tuple[Check, ...] = (
     check_version_body,
 )
 # The request rules that read only the body (with profile and endpoint): pydantic validation, most of
-# a request's checking cost, so their verdict on a replayed request's body is remembered (_verdicts).
+# a request's checking cost, so their verdict on a replayed request's body is remembered (contract.verdicts).
 # Last in REQUEST_CHECKS, so header rules, then these, keeps the order of the violations found.
 BODY_CHECKS: tuple[Check, ...] = (check_request_schema, check_version_body)
 HEADER_CHECKS: tuple[Check, ...] = tuple(c for c in REQUEST_CHECKS if c not in BODY_CHECKS)

@@ -141,7 +141,7 @@ class CapturedResponse:
     @property
     def digest(self) -> bytes:
         """A hash of status, headers and body, worked out once (a recorded response is replayed as
-        it is: `_verdicts` keys the response rules' verdict on it)."""
+        it is: `verdicts` keys the response rules' verdict on it)."""
         if not self._digest:
             hasher = hashlib.blake2b(digest_size=16)
             hasher.update(
@@ -155,7 +155,7 @@ class CapturedResponse:
 
     @property
     def events(self) -> list[Any]:
-        """The body parsed as an event stream (`_stream.Event`s); parsed once, whoever asks."""
+        """The body parsed as an event stream (`streams.Event`s); parsed once, whoever asks."""
         if self._events is _NOT_PARSED:
             from .streams import parse_events
 

@@ -44,7 +44,7 @@ class Endpoint(_Model):
         description="Error bodies may also take OpenAI's shape, {error: {message, type, ...}}, as an "
         "OpenAI-compatible endpoint's clients expect (not yet seen in recorded traffic).",
     )
-    # Names of models in `_bodies.BODY_MODELS` (rules request-schema / response-schema); None: not checked.
+    # Names of models in `bodies.BODY_MODELS` (rules request-schema / response-schema); None: not checked.
     request_schema: str | None = None
     response_schema: str | None = Field(default=None, description="Checked on 2xx JSON responses.")
 
@@ -318,4 +318,6 @@ DEFAULT_CONTRACT = Contract(
     fallback_version="2026-10-21",
 )
 
-assert tuple(DEFAULT_CONTRACT.profiles) == DOCUMENTED_VERSIONS, "keep _settings.DOCUMENTED_VERSIONS in step"
+assert tuple(DEFAULT_CONTRACT.profiles) == DOCUMENTED_VERSIONS, (
+    "keep plugin.options.DOCUMENTED_VERSIONS in step"
+)

@@ -1,6 +1,6 @@
 """Server-sent events: parsing a recorded Messages stream, and what is wrong with its events.
 
-Pure functions over the decoded response body; `_checks.check_stream` turns the messages into
+Pure functions over the decoded response body; `checks.check_stream` turns the messages into
 violations of `stream-order` and `stream-event`. Events are numbered from 1 in stream order, so a
 message can point at the event it is about.
 

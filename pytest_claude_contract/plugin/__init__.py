@@ -170,7 +170,7 @@ def _request_directly(item: pytest.Item, uses: bool) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """The patches go on before a covered test's fixtures are set up, not at its recorder: an SDK
     client that a module- or session-scoped fixture builds then shares the SSL context too (see
-    _transport). Until the recorder is routed to, requests pass through as if nothing were patched,
+    capture/ssl_sharing.py). Until the recorder is routed to, requests pass through as if nothing were patched,
     as they do between two covered tests, where the patches stay on. Covered: its fixtures include
     `claude_contract` (asked for, or put there at collection; a test missed here engages them in the
     fixture)."""
@@ -191,7 +191,7 @@ def _engage_patches(state: SessionState) -> None:
 
 def _provide_placeholder_key(state: SessionState) -> None:
     """Replay needs no key: SDK clients refuse to be built without one, so lend them a placeholder.
-    A request that would carry it to the live API is stopped with a message (see _recorder)."""
+    A request that would carry it to the live API is refused with a message (capture/core.py, `decide`)."""
     if not os.environ.get("ANTHROPIC_API_KEY") and not os.environ.get("ANTHROPIC_AUTH_TOKEN"):
         state.env.setenv("ANTHROPIC_API_KEY", PLACEHOLDER_KEY)
 

@@ -34,7 +34,7 @@ class SessionState:
     patched: bool = False  # a recorder turned vcrpy's patches on (see pytest_runtest_teardown)
     parse_cache: Path | None = None  # parsed cassettes between sessions: <pytest cache>/d/claude_contract
     verdicts: VerdictStore | None = None  # the response rules' verdicts on recorded responses
-    # (claude_contract_config, marker arguments) -> the settings and contract they make (see _frozen)
+    # (claude_contract_config, marker arguments) -> the settings and contract they make (see plugin._frozen)
     settings_memo: dict[tuple[Any, ...], tuple[ContractSettings, Contract]] = field(default_factory=dict)
 
 

@@ -551,7 +551,8 @@ def pytest_unconfigure(config):
 
 def test_no_heavy_imports_without_marked_tests(pytester: pytest.Pytester) -> None:
     """In a fresh interpreter, a session with no marked test imports none of vcrpy, pydantic, deepdiff
-    or PyYAML; one marked test imports all but deepdiff and vcrpy (so the probe can tell)."""
+    or PyYAML; one marked test imports the core and pydantic, not deepdiff, vcrpy or PyYAML (so the probe
+    can tell)."""
     pytester.makeconftest(PROBE)
     pytester.makepyfile(test_plain="def test_one():\n    pass\n")
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
@@ -564,8 +565,9 @@ def test_no_heavy_imports_without_marked_tests(pytester: pytest.Pytester) -> Non
     )
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
     imported = json.loads((pytester.path / "imported.json").read_text())
-    # deepdiff is for a replay miss's report only; vcrpy for a library only it patches (test_lazy_vcr).
-    assert imported == {**dict.fromkeys(imported, True), "deepdiff": False, "vcr": False}
+    # deepdiff is for a replay miss's report only; vcrpy for a library only it patches (test_lazy_vcr);
+    # PyYAML for a cassette parsed or written (a replay from the parse cache does neither).
+    assert imported == {**dict.fromkeys(imported, True), "deepdiff": False, "vcr": False, "yaml": False}
 
 
 def test_collection_does_not_walk_the_cassette_folder(pytester: pytest.Pytester) -> None:

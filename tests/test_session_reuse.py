@@ -167,27 +167,28 @@ def test_parsed_cassettes_are_cached_by_content_between_sessions(
 
 
 STAT_PROBE = """
+import pytest_claude_contract.cassette.formats as formats
 import pytest_claude_contract.cassette.store as cassette
 from pytest_claude_contract import process
 
 
 def pytest_configure(config):
     # Files written a moment ago count as settled here (a session normally leaves them for later).
-    config._probe = (cassette._SETTLED_NS, cassette._read_bytes)
+    config._probe = (cassette._SETTLED_NS, formats._read_bytes)
     cassette._SETTLED_NS = 0
     process.STAT_INDEXES.clear()  # what a new process starts with (in-process runs share the module)
-    original = cassette._read_bytes
+    original = formats._read_bytes
 
     def counted(path):
         with open("reads.txt", "a") as handle:
             handle.write(path.name + "\\n")
         return original(path)
 
-    cassette._read_bytes = counted
+    formats._read_bytes = counted
 
 
 def pytest_unconfigure(config):
-    cassette._SETTLED_NS, cassette._read_bytes = config._probe
+    cassette._SETTLED_NS, formats._read_bytes = config._probe
 """
 
 

@@ -25,7 +25,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ..cassette.formats import playable_response, write_order
 from ..cassette.model import Interaction, MatchKey, ReplayIndex, match_key, merge_missing, now, recorded_time
 from ..cassette.scrub import Scrubber
 from ..cassette.store import cassette_lock, load_cassette, write_cassette
@@ -37,7 +36,7 @@ from ..contract.checks import (
     check_exchange,
     context_for,
 )
-from ..contract.credentials import credentials_in, looks_like_key
+from ..contract.credentials import KEY_HINT, KEY_HINT_BYTES, credentials_in, looks_like_key
 from ..contract.exchange import (
     CapturedRequest,
     CapturedResponse,
@@ -335,13 +334,12 @@ class ClaudeContractRecorder:
     # ------------------------------------------------------------ routing and matching
 
     def _route(self, request: CapturedRequest) -> Route:
-        url = request.url
-        _, address = host_and_address(url)
+        name, address = host_and_address(request.url)
         if address in self._passed:
             return "pass"
-        if host_listed(self._claude_hosts, url):
+        if host_listed(self._claude_hosts, name, address):
             return "claude"
-        if host_listed(self._allowed_hosts, url):
+        if host_listed(self._allowed_hosts, name, address):
             return "pass"
         if address not in self.unlisted and _claude_shaped(request, self.contract):
             with self._lock:
@@ -351,8 +349,12 @@ class ClaudeContractRecorder:
     def _match_key(self, request: CapturedRequest) -> MatchKey:
         """The request's match key as it would be written: scrubbed the way the recorded one was, so
         a key in the URL matches its placeholder."""
-        scrubber = Scrubber(self._secrets | set(credentials_in(request.headers)) - {PLACEHOLDER_KEY})
-        url, body = scrubber.text(request.url), scrubber.data(request.body)
+        secrets = self._secrets.union(credentials_in(request.headers))
+        secrets.discard(PLACEHOLDER_KEY)
+        url, body = request.url, request.body
+        if secrets or KEY_HINT.search(url) or KEY_HINT_BYTES.search(body):  # else nothing to scrub
+            scrubber = Scrubber(secrets)
+            url, body = scrubber.text(url), scrubber.data(body)
         if url is request.url and body is request.body:
             return match_key(request)
         return match_key(CapturedRequest(request.method, url, request.headers, body))
@@ -365,6 +367,8 @@ class ClaudeContractRecorder:
         with self._lock:
             if recording in self._open:
                 self._open.remove(recording)
+        from ..cassette.formats import playable_response  # live answers only: replay never imports it
+
         playable = playable_response(response)
         if not complete:
             playable["body"]["string"] = _whole_events(playable)
@@ -530,6 +534,8 @@ class ClaudeContractRecorder:
         for interaction in self._recorded:
             interaction.recorded_at = stamp
         mode = self.settings.record_mode
+        from ..cassette.formats import write_order
+
         with cassette_lock(path) as notes:
             on_disk = load_cassette(path) or []
             session_note = notes.with_suffix(".rewrite")

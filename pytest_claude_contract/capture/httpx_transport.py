@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
 from .. import process
-from ..contract.exchange import CapturedRequest, lower_headers
+from ..contract.exchange import CapturedRequest
+from .attribute_patch import patched
 from .core import Live, Refuse, Replay, grouped_headers
 from .ssl_sharing import ssl_sharing_patchers
 
@@ -34,7 +34,7 @@ BYPASS = "_claude_contract_bypass"
 def transport_patchers(
     current: Callable[[], ClaudeContractRecorder | None], share_ssl_contexts: bool
 ) -> Iterator[Any]:
-    """Patchers (unittest.mock) for every imported httpx-like module's transports: the network ones
+    """Patches for every imported httpx-like module's transports: the network ones
     and the in-process ones (MockTransport, WSGI, ASGI), which vcrpy patched too."""
     for name in MODULES:
         module = sys.modules.get(name)
@@ -51,11 +51,12 @@ def transport_patchers(
             (module.ASGITransport, "handle_async_request", _async, False),
         ):
             inner = getattr(transport, method)
-            yield mock.patch.object(transport, method, wrap(module, inner, current, network))
+            yield patched(transport, method, wrap(module, inner, current, network))
 
 
 def _captured(request: Any, body: bytes) -> CapturedRequest:
-    return CapturedRequest(request.method, str(request.url), lower_headers(request.headers.items()), body)
+    # httpx's own items(): names already lower-cased, repeated ones joined by ", " (as lower_headers).
+    return CapturedRequest(request.method, str(request.url), dict(request.headers.items()), body)
 
 
 def _sync(

@@ -26,7 +26,8 @@ import sys
 import threading
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
-from unittest import mock
+
+from .attribute_patch import patched
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -75,9 +76,7 @@ class TripWires:
                 if original is None:
                     continue
                 wire = _class_wire if isinstance(original, type) else _method_wire
-                stack.enter_context(
-                    mock.patch.object(owner, attribute, wire(owner, attribute, original, self.trip))
-                )
+                stack.enter_context(patched(owner, attribute, wire(owner, attribute, original, self.trip)))
             sys.meta_path.insert(0, self._finder)
             stack.callback(_remove, sys.meta_path, self._finder)
             self._stack = stack

@@ -14,22 +14,22 @@ import os
 import ssl
 import threading
 from typing import TYPE_CHECKING, Any
-from unittest import mock
 
 from .. import process
+from .attribute_patch import patched
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
 
 def ssl_sharing_patchers(module: Any) -> Iterator[Any]:
-    """Patchers (unittest.mock) that hand `module`'s default transports the shared contexts."""
+    """Patches that hand `module`'s default transports the shared contexts."""
     transports = getattr(getattr(module, "_transports", None), "default", None)
     create = getattr(transports, "create_ssl_context", None)
     if create is None:
         return
     for transport in (module.HTTPTransport, module.AsyncHTTPTransport):
-        yield mock.patch.object(transport, "__init__", _sharing_ssl_context(transport.__init__, create))
+        yield patched(transport, "__init__", _sharing_ssl_context(transport.__init__, create))
 
 
 def _sharing_ssl_context(init: Callable[..., None], create: Callable[..., Any]) -> Callable[..., None]:

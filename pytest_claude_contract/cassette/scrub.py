@@ -24,7 +24,7 @@ class Scrubber:
     def __init__(self, secrets: Iterable[str], *, headers: Iterable[str] = ()) -> None:
         # Short values would match innocent text; a credential is long.
         self._secrets = sorted({s for s in secrets if s and len(s) >= 8}, key=len, reverse=True)
-        self._headers = SECRET_HEADERS | {h.lower() for h in headers}
+        self._headers = SECRET_HEADERS | {h.lower() for h in headers} if headers else SECRET_HEADERS
 
     def text(self, value: str) -> str:
         for secret in self._secrets:

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 from .. import process
 from .cache_files import read_marshal, replace_atomically, write_atomically
-from .formats import _document, _read_bytes, document_interactions, dump_cassette
 from .model import CassetteError
 
 if TYPE_CHECKING:
@@ -52,6 +51,10 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
             if interactions is not None:
                 _remember(digest, interactions)
                 return list(interactions)
+    # Parsing and writing need the formats (and PyYAML, about 90 M instructions to import): a replay
+    # answered from the parse cache never does.
+    from .formats import _document, _read_bytes, document_interactions
+
     raw = _read_bytes(path)
     if raw is None:
         return None
@@ -238,6 +241,8 @@ def cassette_lock(path: Path) -> Iterator[Path]:
 def write_cassette(path: Path, interactions: list[Interaction], scrubber: Scrubber) -> None:
     """Write atomically: a temporary file in the same folder, then a rename. Refuses a leak. A write
     that fails leaves the file as it was and no temporary file behind (CassetteError)."""
+    from .formats import dump_cassette
+
     text = dump_cassette(interactions, scrubber)
     leaked = sorted(set(scrubber.leaks(text)))
     if leaked:

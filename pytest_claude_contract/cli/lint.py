@@ -49,6 +49,7 @@ from ..contract.exchange import (
     Exchange,
     body_bytes,
     decode_body,
+    host_and_address,
     host_listed,
     lower_headers,
     undecodable,
@@ -492,7 +493,7 @@ def lint_document(
             )
             result.findings.append(finding)
     for position, (interaction, raw) in enumerate(zip(interactions, raws, strict=True), 1):
-        if not host_listed(hosts, interaction.request.url):
+        if not host_listed(hosts, *host_and_address(interaction.request.url)):
             continue
         result.checked += 1
         result.findings.extend(

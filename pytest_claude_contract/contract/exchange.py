@@ -56,9 +56,9 @@ def host_and_address(url: str) -> tuple[str, str]:
     return name, f"{name}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
-def host_listed(hosts: frozenset[str], url: str) -> bool:
-    """Whether `url` goes to one of `hosts`: a bare name (any port) or `host:port` (that port)."""
-    name, address = host_and_address(url)
+def host_listed(hosts: frozenset[str], name: str, address: str) -> bool:
+    """Whether a URL's host (`host_and_address`) is one of `hosts`: a bare name (any port) or
+    `host:port` (that port)."""
     return name in hosts or address in hosts
 
 

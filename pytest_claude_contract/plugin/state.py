@@ -36,6 +36,8 @@ class SessionState:
     verdicts: VerdictStore | None = None  # the response rules' verdicts on recorded responses
     # (claude_contract_config, marker arguments) -> the settings and contract they make (see plugin._frozen)
     settings_memo: dict[tuple[Any, ...], tuple[ContractSettings, Contract]] = field(default_factory=dict)
+    # The test being set up (pytest_runtest_setup names it before its fixtures run).
+    item: pytest.Item | None = None
 
 
 STATE = pytest.StashKey[SessionState]()

@@ -8,7 +8,6 @@ interaction.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import zlib
@@ -25,6 +24,15 @@ from ..contract.exchange import (
     lower_headers,
     media_type,
     undecodable,
+)
+from ..contract.limits import (
+    LimitExceeded,
+    current,
+    decoded_limit,
+    inflate,
+    line_too_long,
+    loads_json,
+    long_line,
 )
 from . import yaml_fast
 from .model import CassetteError, Interaction
@@ -75,12 +83,18 @@ def _read_bytes(path: Path) -> bytes | None:
 
 
 def _document(path: Path, raw: bytes) -> CassetteDocument:
+    limits = current()
     compressed = raw[:2] == b"\x1f\x8b"
     if compressed:
         try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
+            raw = inflate(raw, 16 + zlib.MAX_WBITS, decoded_limit(), "the gzip-compressed cassette")
+        except LimitExceeded as exc:
+            raise CassetteError(path, str(exc)) from None
+        except zlib.error as exc:
             raise CassetteError(path, f"is not valid gzip: {exc}") from exc
+    # Before the text is decoded and parsed, which would cost several times the line's size.
+    if (line := long_line(raw, limits.line_length)) is not None:
+        raise CassetteError(path, str(line_too_long(line, limits)), line)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -88,7 +102,9 @@ def _document(path: Path, raw: bytes) -> CassetteDocument:
     name = path.name.lower().removesuffix(".gz")
     if name.endswith(".json"):
         try:
-            data = json.loads(text)
+            data = loads_json(text)
+        except LimitExceeded as exc:
+            raise CassetteError(path, str(exc), exc.line) from None
         except json.JSONDecodeError as exc:
             raise CassetteError(path, f"is not valid JSON: {exc.msg}", exc.lineno) from exc
         return CassetteDocument(path, text, data, "json", compressed)
@@ -100,8 +116,10 @@ def _document(path: Path, raw: bytes) -> CassetteDocument:
 def _parse_yaml(path: Path, text: str, raw: bytes) -> Any:
     fast = yaml_fast.load(text, raw)  # the plugin's own shape, at string speed; None: PyYAML's to read
     if fast is not None:
-        return fast
+        return fast  # it reads no anchors or aliases
     try:
+        if "&" in text and _ANCHOR.search(text):  # an alias needs an anchor: most files have none
+            return _load_guarded(path, text)
         return yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -116,6 +134,83 @@ def _parse_yaml(path: Path, text: str, raw: bytes) -> Any:
         raise CassetteError(path, f"is not valid YAML: {exc}") from exc
 
 
+# Where an anchor can stand: after a space, a line start, or a flow indicator ("a=1&b=2" in a URL is
+# no anchor, and costs no second look).
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]")
+_STRING_WEIGHT = 1_000  # a repeated string counts one node more per this many characters
+
+
+def _load_guarded(path: Path, text: str) -> Any:
+    """PyYAML's load, with what the aliases repeat bounded before anything is built from them. PyYAML
+    builds an alias as a second reference to the same object, so a "billion laughs" loads quickly
+    and small, but every later walk (json.dumps of a body, joining header values, a report) expands
+    it: composed, the node graph says how large it is as if every alias were copied out."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_aliases(path, node, current().yaml_aliases)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _check_aliases(path: Path, root: yaml.Node, limit: int) -> None:
+    """CassetteError when the aliases under `root` repeat more than `limit` nodes (each counted as
+    if copied out; a string one more per 1,000 characters), or one repeats itself. One pass over the
+    distinct nodes, with no recursion: the expanded size of each is worked out once."""
+    size: dict[int, int] = {}  # id(node) -> expanded size, once known
+    seen_at: dict[int, int] = {}  # id(node) -> times referenced
+    open_nodes: set[int] = set()
+    distinct = 0
+    first_repeated: yaml.Node | None = None
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if done:
+            open_nodes.discard(key)
+            children = node.value if isinstance(node, yaml.SequenceNode) else _pairs(node)
+            size[key] = 1 + sum(size[id(child)] for child in children)
+            continue
+        seen_at[key] = seen_at.get(key, 0) + 1
+        if seen_at[key] > 1:
+            if key in open_nodes:
+                raise CassetteError(
+                    path, "holds a YAML alias that repeats itself (an endless structure)", _line(node)
+                )
+            if first_repeated is None or node.start_mark.index < first_repeated.start_mark.index:
+                first_repeated = node
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            size[key] = 1 + len(node.value) // _STRING_WEIGHT
+            distinct += size[key]
+            continue
+        distinct += 1
+        open_nodes.add(key)
+        stack.append((node, True))
+        children = node.value if isinstance(node, yaml.SequenceNode) else _pairs(node)
+        stack.extend((child, False) for child in reversed(children))
+    repeated = size[id(root)] - distinct
+    if repeated > limit:
+        limits = current()
+        raise CassetteError(
+            path,
+            f"holds YAML aliases that repeat {repeated:,} nodes, more than the limit of {limit:,} "
+            f"({limits.setting('yaml_aliases')})",
+            _line(first_repeated),
+        )
+
+
+def _pairs(node: yaml.Node) -> list[yaml.Node]:
+    return [part for pair in node.value for part in pair]
+
+
+def _line(node: yaml.Node | None) -> int | None:
+    return None if node is None else int(node.start_mark.line) + 1
+
+
 def _parse_toml(path: Path, text: str) -> Any:
     """cassetter's TOML format, shaped like its YAML one: `body_type` and `body_content` (JSON as a
     JSON string, binary as hex) become `body: {type, content}`."""
@@ -123,6 +218,12 @@ def _parse_toml(path: Path, text: str) -> Any:
 
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # tomllib reads nested arrays and tables by recursion
+        limits = current()
+        raise CassetteError(
+            path,
+            f"is nested deeper than the limit of {limits.json_depth} levels ({limits.setting('json_depth')})",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"\(at line (\d+)", str(exc))
         line = int(found.group(1)) if found else None
@@ -156,6 +257,12 @@ def document_interactions(document: CassetteDocument) -> list[Interaction]:
     for position, raw in enumerate(raw_interactions(document)):
         try:
             out.append(_interaction(raw))
+        except LimitExceeded as exc:
+            raise CassetteError(
+                document.path,
+                f"interaction {position + 1}: {exc}",
+                _line_of_interaction(document.text, position),
+            ) from None
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise CassetteError(
                 document.path,
@@ -166,18 +273,84 @@ def document_interactions(document: CassetteDocument) -> list[Interaction]:
     return out
 
 
-def _interaction(raw: dict[str, Any]) -> Interaction:
-    request = raw["request"]
-    response = raw["response"]
-    headers = request.get("headers") or {}
+class _WrongType(TypeError):
+    """A field of an interaction that is there but of the wrong type."""
+
+
+def _typed(value: Any, kinds: type | tuple[type, ...], where: str, expected: str) -> Any:
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _tuple(kinds)):
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+        raise _WrongType(f"{where} is {shown}, a {type(value).__name__}; expected {expected}")
+    return value
+
+
+def _tuple(kinds: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kinds if isinstance(kinds, tuple) else (kinds,)
+
+
+_HEADER_VALUE = (str, bytes, int, float)
+
+
+def _checked_headers(headers: Any, where: str) -> dict[Any, Any]:
+    """`headers` as vcrpy stores them (a mapping of names to a value or a list of values), or
+    _WrongType naming the field: lenient conversions would let `headers: "x"` pass as "ok"."""
+    if headers is None:
+        return {}
+    _typed(headers, dict, where, "a mapping of header names to values")
+    for name, values in headers.items():
+        for value in values if isinstance(values, list) else [values]:
+            if value is not None:
+                _typed(value, _HEADER_VALUE, f"{where}[{name!r}]", "a string or a list of strings")
+    checked: dict[Any, Any] = headers
+    return checked
+
+
+_BODY_TEXT = (str, bytes, type(None))
+
+
+def _checked_body(side: dict[str, Any], where: str) -> Any:
+    """The stored body: text, bytes or null; vcrpy's {string: ...}; cassetter's {type, content}; a
+    structure aiohttp's json= left (a mapping or list). A number is none of them."""
+    body = side.get("body")
+    if isinstance(body, dict):
+        if "string" in body:
+            _typed(body["string"], _BODY_TEXT, f"{where}.body.string", "a string, !!binary or null")
+        return body
+    if not isinstance(body, list):
+        _typed(body, _BODY_TEXT, f"{where}.body", "a string, !!binary or null")
+    return body
+
+
+def _interaction(raw: Any) -> Interaction:
+    raw = _typed(raw, dict, "the interaction", "a mapping with `request` and `response`")
+    request = _typed(raw["request"], dict, "request", "a mapping")
+    response = _typed(raw["response"], dict, "response", "a mapping")
+    method = _typed(request["method"], str, "request.method", "a string such as POST")
+    uri = _typed(request["uri"], str, "request.uri", "a URL string")
+    headers = _checked_headers(request.get("headers"), "request.headers")
     if "parsed_body" in request:  # pydantic-ai stores JSON bodies parsed
         body = json.dumps(request["parsed_body"]).encode()
     else:
-        body = body_bytes(_body_string(request.get("body")))
-    captured = CapturedRequest(str(request["method"]), str(request["uri"]), lower_headers(headers), body)
+        body = body_bytes(_body_string(_checked_body(request, "request")))
+    captured = CapturedRequest(method, uri, lower_headers(headers), body)
+    _checked_headers(response.get("headers"), "response.headers")
+    if "parsed_body" not in response:
+        _checked_body(response, "response")
+    status = response["status"]
+    code = status.get("code") if isinstance(status, dict) else status
+    _typed(code, int, "response.status.code" if isinstance(status, dict) else "response.status", "an integer")
+    limit = decoded_limit(method, captured.path) if "content-encoding" in _lower_names(response) else None
     return Interaction(
-        captured, playable_response(response), raw.get("recorded_at"), raw.get("closed_early") is True
+        captured,
+        playable_response(response, limit=limit, strict=True),
+        raw.get("recorded_at"),
+        raw.get("closed_early") is True,
     )
+
+
+def _lower_names(side: dict[str, Any]) -> set[str]:
+    headers = side.get("headers")
+    return {str(name).lower() for name in headers} if isinstance(headers, dict) else set()
 
 
 def _body_string(body: Any) -> Any:
@@ -199,8 +372,12 @@ def _typed_body(body: dict[str, Any]) -> Any:
     return str(content)
 
 
-def playable_response(response: dict[str, Any]) -> dict[str, Any]:
-    """The recorded response as vcrpy's stubs play it: bytes decoded and headers that agree with them."""
+def playable_response(
+    response: dict[str, Any], *, limit: int | None = None, strict: bool = False
+) -> dict[str, Any]:
+    """The recorded response as vcrpy's stubs play it: bytes decoded and headers that agree with them.
+    A compressed body that would inflate past `limit` raises LimitExceeded when `strict` (a cassette
+    being read), else is kept as it came, encoded, header too (a live answer: nothing is lost)."""
     status = response["status"]
     if isinstance(status, dict):
         code, message = int(status["code"]), status.get("message") or ""
@@ -213,11 +390,13 @@ def playable_response(response: dict[str, Any]) -> dict[str, Any]:
         body = json.dumps(response["parsed_body"]).encode()
     else:
         body = body_bytes(_body_string(response.get("body")))
-    headers, body = _agreeing(headers, body)
+    headers, body = _agreeing(headers, body, limit, strict)
     return {"status": {"code": code, "message": message}, "headers": headers, "body": {"string": body}}
 
 
-def _agreeing(headers: dict[str, list[str]], body: bytes) -> tuple[dict[str, list[str]], bytes]:
+def _agreeing(
+    headers: dict[str, list[str]], body: bytes, limit: int | None, strict: bool
+) -> tuple[dict[str, list[str]], bytes]:
     """Headers that agree with `body` once it is stored decoded: gzip/deflate content-encoding is
     undone (some libraries hand vcrpy the body already decoded, with the header still on), and
     content-length is the length of what will be played."""
@@ -231,7 +410,12 @@ def _agreeing(headers: dict[str, list[str]], body: bytes) -> tuple[dict[str, lis
         and coding.strip().lower() in ("gzip", "x-gzip", "deflate", "br")
         and not undecodable(body, coding)  # br without brotli: kept as it is, header too
     ):
-        body = decode_body(body, coding)
+        try:
+            body = decode_body(body, coding, limit)
+        except LimitExceeded:
+            if strict:
+                raise
+            return headers, body  # kept encoded, as the content-encoding header says
         del headers[encoding]
     length = lower.get("content-length")
     if length is not None:
@@ -277,8 +461,8 @@ def _readable_body(body: bytes, content_type: str | None) -> str | bytes:
     """JSON pretty-printed; text as text; anything else as bytes (YAML !!binary)."""
     if media_type(content_type).endswith("json") or body[:1] in (b"{", b"["):
         try:
-            parsed = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+            parsed = loads_json(body)
+        except (ValueError, UnicodeDecodeError):  # not JSON, or too deep (LimitExceeded): as text
             pass
         else:
             text = json.dumps(parsed, indent=2, ensure_ascii=False)

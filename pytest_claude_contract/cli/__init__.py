@@ -22,7 +22,7 @@ import shutil
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..contract.rules import RULE_IDS, RULES, RULES_BY_ID
@@ -156,7 +156,43 @@ def _add_lint(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         metavar="DIR",
         help="with --orphans: collect the tests from DIR, the folder you run pytest from (default: here)",
     )
+    for name, help_text in _LIMIT_HELP.items():
+        lint.add_argument(
+            f"--max-{name.replace('_', '-')}",
+            dest=f"max_{name}",
+            default=None,
+            metavar="SIZE" if name in ("decoded_size", "line_length") else "N",
+            help=help_text,
+        )
     lint.set_defaults(handler=_lint_command, subparser=lint)
+
+
+_LIMIT_HELP = {
+    "yaml_aliases": "the most nodes YAML aliases in a cassette may repeat, counted as copied out "
+    "(default 10000)",
+    "json_depth": "how deep JSON in a cassette or body may nest, 1 to 1000 (default 200)",
+    "decoded_size": "how far a compressed body or cassette may inflate, e.g. 512MB (default: 4x the "
+    "endpoint's documented body limit; 128MB for a cassette file)",
+    "line_length": "the longest line a cassette may hold, e.g. 256MB (default 128MB)",
+}
+
+
+def _lint_limits(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """The --max-* flags as the process's reading limits; a bad value is a usage error (exit 2)."""
+    import pytest
+
+    from ..contract import limits
+    from ..plugin.options import LIMIT_SETTINGS, parse_limit
+
+    values: dict[str, Any] = {}
+    for name, kind in LIMIT_SETTINGS:
+        given = getattr(args, f"max_{name}")
+        if given is not None:
+            try:
+                values[name] = parse_limit(given, kind, f"--max-{name.replace('_', '-')}")
+            except pytest.UsageError as exc:
+                parser.error(str(exc))
+    limits.configure(limits.Limits(**values, via="lint"))
 
 
 def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -194,11 +230,17 @@ def _lint_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error("--rootdir goes with --orphans DIR")
     if not args.paths:
         parser.error("give the cassettes to lint (PATH..., files or folders), or --orphans DIR")
+    from ..contract import limits
     from .lint import REPORTS, lint_paths
 
-    result = lint_paths(
-        args.paths, hosts=args.host, assume_recorded=args.assume_recorded, fix=args.fix_secrets
-    )
+    before = limits.current()
+    _lint_limits(args, parser)
+    try:
+        result = lint_paths(
+            args.paths, hosts=args.host, assume_recorded=args.assume_recorded, fix=args.fix_secrets
+        )
+    finally:
+        limits.configure(before)  # `main` may run in a process that goes on (a test, a tool)
     sys.stdout.write(REPORTS[args.format](result))
     return result.exit_code
 

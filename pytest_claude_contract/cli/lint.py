@@ -54,6 +54,7 @@ from ..contract.exchange import (
     lower_headers,
     undecodable,
 )
+from ..contract.limits import LimitExceeded, decoded_limit, inflate
 from ..plugin.options import DEFAULT_HOSTS
 
 if TYPE_CHECKING:
@@ -522,8 +523,8 @@ def _replace_all(text: str, secrets: Sequence[str]) -> str:
 def _replace_bytes(data: bytes, secrets: Sequence[str]) -> bytes:
     if data[:2] == b"\x1f\x8b":
         try:
-            inner = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
+            inner = inflate(data, 16 + zlib.MAX_WBITS, decoded_limit())
+        except (zlib.error, LimitExceeded):  # the scan read it with the same cap, or reported it
             return data
         fixed = _replace_bytes(inner, secrets)
         return data if fixed == inner else gzip.compress(fixed, mtime=0)
@@ -760,6 +761,9 @@ def lint_paths(
                 checked = _fix(document, checked, host_set, assume_recorded)
         except CassetteError as exc:
             result.files.append(FileResult(path, error=str(exc), error_line=exc.line))
+            continue
+        except LimitExceeded as exc:  # a body the scan for secrets would inflate past the limit
+            result.files.append(FileResult(path, error=f"{path}: {exc}", error_line=exc.line))
             continue
         result.files.append(checked)
     return result

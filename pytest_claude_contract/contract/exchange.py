@@ -6,7 +6,6 @@ entry), with header names lower-cased and bodies as the bytes that crossed the w
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import zlib
@@ -16,6 +15,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from .credentials import is_credential_param
+from .limits import LimitExceeded, decoded_limit, inflate, loads_json, unbrotli
 
 Origin = Literal["live", "replayed", "not sent"]
 
@@ -177,45 +177,52 @@ class Exchange:
 
 
 def parse_json(body: bytes) -> Any:
+    """The body parsed as JSON; None when it is empty, not JSON, or nested deeper than the JSON depth
+    limit (then the checks see a body that is not JSON and say so, instead of RecursionError)."""
     if not body:
         return None
     try:
-        return json.loads(body)
+        return loads_json(body)
     except (ValueError, UnicodeDecodeError):
         return None
 
 
-def decode_body(body: bytes, content_encoding: str | None) -> bytes:
+def decode_body(body: bytes, content_encoding: str | None, limit: int | None = None) -> bytes:
     """Undo gzip/deflate/br content-encoding; other or broken encodings come back as they are (br too
-    when the `brotli` package is not installed: see `undecodable`)."""
+    when the `brotli` package is not installed: see `undecodable`). Never inflates past `limit`
+    (default: `limits.decoded_limit()`): LimitExceeded instead."""
     encoding = (content_encoding or "").strip().lower()
+    if encoding not in ("gzip", "x-gzip", "deflate", "br"):
+        return body
+    if limit is None:
+        limit = decoded_limit()
     if encoding == "br":
-        return _unbrotli(body)
+        return _unbrotli(body, limit)
     try:
         if encoding in ("gzip", "x-gzip"):
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            try:
-                return zlib.decompress(body)
-            except zlib.error:
-                return zlib.decompress(body, -zlib.MAX_WBITS)
+            return inflate(body, 16 + zlib.MAX_WBITS, limit)
+        try:
+            return inflate(body, zlib.MAX_WBITS, limit)
+        except zlib.error:
+            return inflate(body, -zlib.MAX_WBITS, limit)
+    except LimitExceeded:
+        raise
     except (OSError, EOFError, zlib.error):
         return body
-    return body
 
 
 # What to do when a br body cannot be decoded for want of the package.
 BROTLI_FIX = "pip install brotli"
 
 
-def _unbrotli(body: bytes) -> bytes:
+def _unbrotli(body: bytes, limit: int) -> bytes:
     # Imported only when a br body is met: HTTP clients ask for br only when brotli is installed.
     try:
         import brotli
     except ImportError:
         return body
     try:
-        return bytes(brotli.decompress(body))
+        return unbrotli(body, limit)
     except brotli.error:
         return body  # not br after all: a library that handed the body over already decoded
 

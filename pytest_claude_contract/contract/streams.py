@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import re
 from itertools import count, repeat
-from operator import itemgetter
+from operator import add, itemgetter
 from typing import Any, NamedTuple, cast
+
+from . import limits
 
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
@@ -170,7 +172,12 @@ def _parse_all(texts: list[str | None]) -> list[Any]:
     event. It is taken only when each data is one object on its own (it starts with "{" and ends with
     "}", so no object can span two events) and the array has one element per event; otherwise, and
     when any data is not JSON, each event is parsed alone."""
-    if texts and None not in texts and _objects_alone(strings := cast("list[str]", texts)):
+    if (
+        texts
+        and None not in texts
+        and _objects_alone(strings := cast("list[str]", texts))
+        and _shallow(strings)
+    ):
         try:
             together = json.loads("[" + ",".join(strings) + "]")
         except ValueError:
@@ -188,10 +195,17 @@ def _objects_alone(texts: list[str]) -> bool:
     return all(t.lstrip().startswith("{") and t.rstrip().endswith("}") for t in texts)
 
 
+def _shallow(texts: list[str]) -> bool:
+    """No event can nest deeper than the JSON depth limit: none has more opening brackets (counted
+    in C, no Python step per event). Else each is parsed alone, through the depth guard."""
+    openers = map(add, map(str.count, texts, repeat("{")), map(str.count, texts, repeat("[")))
+    return bool(max(openers) < limits.current().json_depth)
+
+
 def _parse_one(text: str) -> Any:
     try:
-        return json.loads(text)  # trailing padding is JSON whitespace
-    except ValueError:
+        return limits.loads_json(text)  # trailing padding is JSON whitespace
+    except ValueError:  # not JSON, or nested past the limit (LimitExceeded)
         return _NOT_JSON
 
 

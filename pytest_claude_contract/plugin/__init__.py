@@ -88,6 +88,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=[],
     )
     _add_recording_options(group, parser)
+    _add_limit_options(group, parser)
+
+
+def _add_limit_options(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
+    helps = {
+        "yaml_aliases": "nodes YAML aliases in a cassette may repeat, counted as copied out (default 10000)",
+        "json_depth": "how deep JSON in a cassette or body may nest, 1 to 1000 (default 200)",
+        "decoded_size": "how far a compressed body or cassette may inflate, e.g. 512MB (default: 4x the "
+        "endpoint's documented body limit; 128MB for a cassette file)",
+        "line_length": "the longest line a cassette may hold, e.g. 256MB (default 128MB)",
+    }
+    for name, help_text in helps.items():
+        group.addoption(
+            f"--claude-max-{name.replace('_', '-')}",
+            dest=f"claude_max_{name}",
+            default=None,
+            metavar="SIZE" if name in ("decoded_size", "line_length") else "N",
+            help=help_text,
+        )
+        parser.addini(
+            f"claude_max_{name}", f"Reading limit (see --claude-max-{name.replace('_', '-')}).", default=None
+        )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -98,6 +120,9 @@ def pytest_configure(config: pytest.Config) -> None:
         "upstream=, max_age=, on_expiry=)",
     )
     config.stash[STATE] = state = SessionState(session_options(config))
+    from ..contract import limits
+
+    limits.configure(state.options.limits)
     check_cassettes_json(config)
     xdist.configure(config)
     config.pluginmanager.register(RecorderFixture(state), "claude_contract-recorder-fixture")
@@ -116,6 +141,9 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is not None:
+        from ..contract import limits
+
+        limits.configure(limits.Limits())  # an in-process pytest (pytester) must not leave its own
         state.env.undo()
         if state.patched:
             _release_patches(state)

@@ -10,13 +10,15 @@ import functools
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+
+from ..contract.limits import SIZE_FORMS, Limits, parse_size
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite", "verify")
 CONTRACT_MODES = ("strict", "warn", "off")
@@ -63,6 +65,50 @@ class SessionOptions:
     on_expiry: str = "warn"
     share_ssl_context: bool = True
     allowed_hosts: tuple[str, ...] = ()
+    limits: Limits = field(default_factory=Limits)
+
+
+# The limits on reading hostile input: (Limits field, kind). Each is --claude-max-<name> and the ini
+# option claude_max_<name>.
+LIMIT_SETTINGS = (
+    ("yaml_aliases", "count"),
+    ("json_depth", "depth"),
+    ("decoded_size", "size"),
+    ("line_length", "size"),
+)
+MAX_JSON_DEPTH = 1000  # Python's JSON reader and writer recurse; past this they raise RecursionError
+
+
+def _limits(config: pytest.Config) -> Limits:
+    """The reading limits from --claude-max-* and the claude_max_* ini options; UsageError naming
+    the valid values for a bad one."""
+    values: dict[str, Any] = {}
+    for name, kind in LIMIT_SETTINGS:
+        option = f"claude_max_{name}"
+        value = config.getoption(option, default=None)
+        source = f"--{option.replace('_', '-')}"
+        if value is None:
+            value = config.getini(option) or None
+            source = f"ini option {option}"
+        if value is not None:
+            values[name] = parse_limit(str(value), kind, source)
+    return Limits(**values)
+
+
+def parse_limit(value: str, kind: str, source: str) -> int:
+    """One limit's value: a size (`256MB`), a depth (1 to 1000) or a count; else a UsageError."""
+    if kind == "size":
+        try:
+            return parse_size(value)
+        except ValueError:
+            raise pytest.UsageError(f"{source}={value!r} is not valid; use {SIZE_FORMS}") from None
+    top = MAX_JSON_DEPTH if kind == "depth" else None
+    text = value.strip()
+    number = int(text) if text.isascii() and text.isdigit() else 0
+    if number < 1 or (top is not None and number > top):
+        valid = f"a whole number from 1 to {top}" if top else "a whole number from 1"
+        raise pytest.UsageError(f"{source}={value!r} is not valid; use {valid}")
+    return number
 
 
 def _choice(config: pytest.Config, option: str, ini: str, choices: tuple[str, ...], default: str) -> str:
@@ -107,6 +153,7 @@ def session_options(config: pytest.Config) -> SessionOptions:
         on_expiry=_choice(config, "claude_on_expiry", "claude_on_expiry", EXPIRY_MODES, "warn"),
         share_ssl_context=bool(config.getini("claude_share_ssl_context")),
         allowed_hosts=_allowed_hosts(config),
+        limits=_limits(config),
     )
 
 

@@ -17,6 +17,7 @@ from .. import process
 from .cache_files import read_marshal, replace_atomically, write_atomically
 from .formats import _document, _read_bytes, document_interactions, dump_cassette
 from .model import CassetteError
+from .secret_search import CredentialLeft
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -238,7 +239,10 @@ def cassette_lock(path: Path) -> Iterator[Path]:
 def write_cassette(path: Path, interactions: list[Interaction], scrubber: Scrubber) -> None:
     """Write atomically: a temporary file in the same folder, then a rename. Refuses a leak. A write
     that fails leaves the file as it was and no temporary file behind (CassetteError)."""
-    text = dump_cassette(interactions, scrubber)
+    try:
+        text = dump_cassette(interactions, scrubber)
+    except CredentialLeft as exc:  # encoded where it cannot be replaced exactly: nothing is written
+        raise CassetteError(path, f"not written: {exc}; the file on disk is as it was") from None
     leaked = sorted(set(scrubber.leaks(text)))
     if leaked:
         line = next(n for n, row in enumerate(text.splitlines(), 1) if any(s[:10] in row for s in leaked))

@@ -34,8 +34,9 @@ from ..contract.limits import (
     loads_json,
     long_line,
 )
-from . import yaml_fast
+from . import secret_search, yaml_fast
 from .model import CassetteError, Interaction
+from .scrub import REDACTED
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -404,23 +405,38 @@ def _agreeing(
     encoding = lower.get("content-encoding")
     # `content-encoding: []` (a hand edit, or a recorder that kept the name only) encodes nothing.
     coding = headers[encoding][0] if encoding is not None and headers[encoding] else None
-    if (
-        encoding is not None
-        and coding is not None
-        and coding.strip().lower() in ("gzip", "x-gzip", "deflate", "br")
-        and not undecodable(body, coding)  # br without brotli: kept as it is, header too
-    ):
+    if encoding is not None and coding is not None:
         try:
-            body = decode_body(body, coding, limit)
+            decoded = _decoded(body, coding, limit)
         except LimitExceeded:
             if strict:
                 raise
             return headers, body  # kept encoded, as the content-encoding header says
-        del headers[encoding]
+        if decoded is not None:
+            body = decoded
+            del headers[encoding]
     length = lower.get("content-length")
     if length is not None:
         headers[length] = [str(len(body))]
     return headers, body
+
+
+def _decoded(body: bytes, coding: str, limit: int | None = None) -> bytes | None:
+    """`body` with every listed coding undone (`gzip, gzip`: twice), or None when one is not gzip,
+    deflate or br, or br cannot be undone without brotli (kept as it is, header too). A layer that
+    does not decode was already undone by the HTTP library (some hand vcrpy the decoded body with
+    the header still on): the body is taken as it is from there."""
+    codings = [c.strip().lower() for c in coding.split(",") if c.strip()]
+    if not codings or any(c not in ("gzip", "x-gzip", "deflate", "br") for c in codings):
+        return None
+    for one in reversed(codings):
+        if undecodable(body, one):
+            return None
+        inner = decode_body(body, one, limit)
+        if inner is body:  # decode_body hands back what it could not decode
+            break
+        body = inner
+    return body
 
 
 def interaction_lines(text: str, count: int) -> list[int | None]:
@@ -477,9 +493,55 @@ def _readable_body(body: bytes, content_type: str | None) -> str | bytes:
         return body
 
 
-def _written_body(body: bytes, content_type: str | None, scrubber: Scrubber) -> str | bytes:
+def _written_body(body: bytes, headers: dict[str, str], scrubber: Scrubber, place: str) -> str | bytes:
+    """The body as written: credentials replaced however they are encoded (`secret_search`), where
+    that can be done exactly. Raises CredentialLeft when one is left (the caller refuses the write)."""
+    content_type, coding = headers.get("content-type"), headers.get("content-encoding")
+    found = [
+        f.value
+        for f in secret_search.search(
+            body, scrubber.values, content_encoding=coding, content_type=content_type
+        )
+    ]
+    if found:  # before the Scrubber: a key split across events must be found whole to be replaced
+        body = secret_search.redact_bytes(body, found, REDACTED, content_type=content_type)
     readable = _readable_body(scrubber.data(body), content_type)
-    return scrubber.text(readable) if isinstance(readable, str) else readable
+    if isinstance(readable, str):
+        readable = scrubber.text(readable)
+        if found:
+            readable = secret_search.redact_text(readable, found, REDACTED)
+    if found:
+        _refuse_left(readable, [*found, *scrubber.values], place, coding, content_type)
+    return readable
+
+
+def _written_text(value: str, scrubber: Scrubber, place: str) -> str:
+    """A header value or the URL as written: as `_written_body`, for text."""
+    written = scrubber.text(value)
+    found = [f.value for f in secret_search.search(value, scrubber.values)]
+    if found:
+        written = scrubber.text(secret_search.redact_text(value, found, REDACTED))
+        _refuse_left(written, [*found, *scrubber.values], place, None, None)
+    return written
+
+
+def _refuse_left(
+    written: str | bytes, wanted: list[str], place: str, coding: str | None, content_type: str | None
+) -> None:
+    # A piece of a found credential counts too: a key split across events, whose first piece was
+    # key-shaped enough to be replaced on its own, must not leave the rest behind. A piece is
+    # reported as the credential it belongs to.
+    whole = {piece: value for value in set(wanted) for piece in (value[i:] for i in range(len(value) - 15))}
+    left = secret_search.search(
+        written,
+        [*wanted, *whole],
+        content_encoding=coding if isinstance(written, bytes) else None,
+        content_type=content_type,
+    )
+    if left:
+        shown = {whole.get(f.value, f.value): f for f in left}
+        found = [secret_search.Found(value, f.how) for value, f in shown.items()]
+        raise secret_search.CredentialLeft(place, found)
 
 
 def _length(body: str | bytes) -> int:
@@ -491,17 +553,19 @@ def interaction_dict(interaction: Interaction, scrubber: Scrubber) -> dict[str, 
     response = interaction.response
     # Sorted header names: re-recording the same traffic gives a minimal diff in review.
     request_headers = {
-        name: [scrubber.header(name, value)] for name, value in sorted(request.headers.items())
+        name: [_written_header(scrubber, "request", name, value)]
+        for name, value in sorted(request.headers.items())
     }
     response_headers = {
-        name: [scrubber.header(name, v) for v in values]
+        name: [_written_header(scrubber, "response", name, v) for v in values]
         for name, values in sorted(response["headers"].items())
     }
-    request_body = _written_body(request.body, request.headers.get("content-type"), scrubber)
+    request_body = _written_body(request.body, request.headers, scrubber, "request body")
     if "content-length" in request_headers:  # the length of the body as written, not as sent
         request_headers["content-length"] = [str(_length(request_body))]
-    content_type = lower_headers(response["headers"]).get("content-type")
-    response_body = _written_body(response["body"]["string"], content_type, scrubber)
+    response_body = _written_body(
+        response["body"]["string"], lower_headers(response["headers"]), scrubber, "response body"
+    )
     if any(name.lower() == "content-length" for name in response_headers):
         response_headers = {
             name: [str(_length(response_body))] if name.lower() == "content-length" else values
@@ -512,7 +576,7 @@ def interaction_dict(interaction: Interaction, scrubber: Scrubber) -> dict[str, 
             "body": request_body or None,
             "headers": request_headers,
             "method": request.method,
-            "uri": scrubber.text(request.url),
+            "uri": _written_text(request.url, scrubber, "request URL"),
         },
         "response": {
             "body": {"string": response_body},
@@ -525,8 +589,21 @@ def interaction_dict(interaction: Interaction, scrubber: Scrubber) -> dict[str, 
     }
 
 
+def _written_header(scrubber: Scrubber, side: str, name: str, value: str) -> str:
+    written = scrubber.header(name, value)
+    return written if written != value else _written_text(value, scrubber, f"{side} header `{name}`")
+
+
 def dump_cassette(interactions: list[Interaction], scrubber: Scrubber) -> str:
-    data = {"interactions": [interaction_dict(i, scrubber) for i in interactions], "version": 1}
+    """The cassette's text. Raises CredentialLeft (naming the interaction and the place) when a
+    credential would be written in a form that cannot be replaced exactly."""
+    dicts = []
+    for position, interaction in enumerate(interactions, 1):
+        try:
+            dicts.append(interaction_dict(interaction, scrubber))
+        except secret_search.CredentialLeft as exc:
+            raise secret_search.CredentialLeft(f"interaction {position}, {exc.place}", exc.found) from None
+    data = {"interactions": dicts, "version": 1}
     text: str = yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=4096)
     return text
 

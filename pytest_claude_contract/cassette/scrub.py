@@ -26,6 +26,11 @@ class Scrubber:
         self._secrets = sorted({s for s in secrets if s and len(s) >= 8}, key=len, reverse=True)
         self._headers = SECRET_HEADERS | {h.lower() for h in headers} if headers else SECRET_HEADERS
 
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The credential values it replaces (besides anything shaped like a key), longest first."""
+        return tuple(self._secrets)
+
     def text(self, value: str) -> str:
         for secret in self._secrets:
             if secret in value:

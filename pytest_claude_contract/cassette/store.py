@@ -242,8 +242,12 @@ def write_cassette(path: Path, interactions: list[Interaction], scrubber: Scrubb
     """Write atomically: a temporary file in the same folder, then a rename. Refuses a leak. A write
     that fails leaves the file as it was and no temporary file behind (CassetteError)."""
     from .formats import dump_cassette
+    from .secret_search import CredentialLeft
 
-    text = dump_cassette(interactions, scrubber)
+    try:
+        text = dump_cassette(interactions, scrubber)
+    except CredentialLeft as exc:  # encoded where it cannot be replaced exactly: nothing is written
+        raise CassetteError(path, f"not written: {exc}; the file on disk is as it was") from None
     leaked = sorted(set(scrubber.leaks(text)))
     if leaked:
         line = next(n for n, row in enumerate(text.splitlines(), 1) if any(s[:10] in row for s in leaked))

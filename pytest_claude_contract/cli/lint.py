@@ -42,13 +42,13 @@ from ..cassette.formats import (
 )
 from ..cassette.model import CassetteError
 from ..cassette.scrub import REDACTED
+from ..cassette.secret_search import search
 from ..contract.credentials import KEY_PATTERN, SECRET_HEADERS, is_credential_param, secret_of
 from ..contract.exchange import (
     BROTLI_FIX,
     CapturedResponse,
     Exchange,
     body_bytes,
-    decode_body,
     host_and_address,
     host_listed,
     lower_headers,
@@ -265,30 +265,18 @@ def _sides(raw: Any) -> list[_Side]:
     return sides
 
 
-def _text_of(data: bytes) -> str:
-    if data[:2] == b"\x1f\x8b":
-        data = decode_body(data, "gzip")
-    return data.decode("utf-8", errors="replace")
-
-
-def _raw_body(side: dict[str, Any], encoding: str | None) -> bytes:
-    if "parsed_body" in side:
-        return json.dumps(side["parsed_body"], ensure_ascii=False).encode()
-    body = body_bytes(_body_string(side.get("body")))
-    return decode_body(body, encoding) if encoding else body
-
-
 def _secrets_in(sides: list[_Side], position: int, line: int | None) -> Iterator[_Secret]:
+    tokens: list[str] = []  # credential header values: searched for in the bodies too
     for side_name, side, headers, lower_names, encoding in sides:
-        # One look for a key prefix over every value at once ("\n" is in no key, so a match lies
-        # within one value); then only credential headers need a step each.
-        keys_possible = "sk-ant-" in "\n".join(map(itemgetter(1), headers))
+        # One search over every value at once ("\n" is in no key); a step per value only after a hit.
+        keys_possible = bool(search("\n".join(map(itemgetter(1), headers))))
         if keys_possible or not SECRET_HEADERS.isdisjoint(lower_names):
             for (name, value), lower in zip(headers, lower_names, strict=True):
                 if lower in SECRET_HEADERS:
                     where = f"{side_name} header `{name}`"
                     token = secret_of(value)
                     if token and not is_placeholder(token):
+                        tokens.append(token)
                         yield _Secret(token, where, position, line)
                         continue
                     yield from _keys(value, where, position, line)
@@ -301,15 +289,21 @@ def _secrets_in(sides: list[_Side], position: int, line: int | None) -> Iterator
                     if value and is_credential_param(name, value) and not is_placeholder(value):
                         yield _Secret(value, f"URL query parameter `{name}`", position, line)
             yield from _keys(uri, "request URL", position, line)
+        content_type = next(
+            (v for (_, v), lower in zip(headers, lower_names, strict=True) if lower == "content-type"), None
+        )
         try:
-            if encoding is None and "parsed_body" not in side:
+            if "parsed_body" in side:
+                body: str | bytes = json.dumps(side["parsed_body"], ensure_ascii=False)
+            else:
                 stored = _body_string(side.get("body"))
-                if stored.__class__ is str and "sk-ant-" not in stored:
-                    continue  # a text body as stored is the text searched: no key in it
-            body = _raw_body(side, encoding)
+                body = stored if stored.__class__ is str and encoding is None else body_bytes(stored)
         except (TypeError, ValueError):
             continue
-        yield from _keys(_text_of(body), f"{side_name} body", position, line)
+        for found in search(body, tokens, content_encoding=encoding, content_type=content_type):
+            if not is_key_placeholder(found.value):
+                where = f"{side_name} body" + (f" ({found.how})" if found.how else "")
+                yield _Secret(found.value, where, position, line)
 
 
 def _undecodable_sides(sides: list[_Side]) -> list[str]:
@@ -328,6 +322,14 @@ def _undecodable_sides(sides: list[_Side]) -> list[str]:
 
 
 def _keys(text: str, where: str, position: int | None, line: int | None) -> Iterator[_Secret]:
+    """Credentials in a header value or URL, as written or encoded (`secret_search`)."""
+    for found in search(text):
+        if not is_key_placeholder(found.value):
+            shown = f"{where} ({found.how})" if found.how else where
+            yield _Secret(found.value, shown, position, line)
+
+
+def _literal_keys(text: str, where: str, position: int | None, line: int | None) -> Iterator[_Secret]:
     if "sk-ant-" not in text:
         return
     for match in KEY_PATTERN.finditer(text):
@@ -378,7 +380,7 @@ def find_secrets(
     for number, row in enumerate(document.text.splitlines(), 1):
         if "sk-ant-" not in row:  # most lines: no generator, no label
             continue
-        for secret in _keys(row, f"line {number}", None, number):
+        for secret in _literal_keys(row, f"line {number}", None, number):
             if secret.value not in known:
                 known.add(secret.value)
                 found.append(secret)

@@ -64,11 +64,13 @@ def configured_secrets() -> list[str]:
 
 
 def request_secrets(request: CapturedRequest) -> list[str]:
-    """The credentials a request carries: its credential headers' tokens (and each word of one, as a
-    message may quote a word of it: `Authorization: <word> ...`) and credential query values."""
+    """The credentials a request carries: its credential headers' tokens, word by word (a message may
+    quote one word of a value with no known scheme: `Authorization: <word> ...`; the whole value
+    would start with that word and so be taken for an excerpt of itself), and credential query
+    values."""
     found = []
     for token in credentials_in(request.headers):
-        found += [token, *token.split()]
+        found += token.split()
     found += [value for name, value in request.query if value and is_credential_param(name, value)]
     return found
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cassette.model import Interaction, MatchKey, ReplayIndex
 from ..cli.diff import VOLATILE_NOTE, Change, change_line, compare
+from ..contract.redaction import redact, request_secrets
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -54,6 +55,8 @@ class DriftReport:
     cassette: Path
     drift: tuple[Drift, ...]
     verified: int  # live answers so far that matched their recording
+    # The credentials of the requests compared: the report quotes answers, which may echo one.
+    secrets: tuple[str, ...] = ()
 
     def ordered(self) -> list[Drift]:
         """By interaction (the cassette's order), then requests not in the cassette as they were sent."""
@@ -78,14 +81,14 @@ class DriftReport:
             "ANTHROPIC_API_KEY set:",
             f"  {rerecord or command + ' --claude-record-mode=rewrite'}",
         ]
-        return "\n".join(lines)
+        return redact("\n".join(lines), self.secrets)
 
     def summary_lines(self, nodeid: str) -> list[str]:
         lines = []
         for drift in self.ordered():
             lines.append(f"{nodeid}: {self.cassette} {drift.headline()}")
             lines += [f"    {change_line(change)}" for change in drift.changes]
-        return lines
+        return [redact(line, self.secrets) for line in lines]
 
 
 class Verifier:
@@ -104,6 +107,7 @@ class Verifier:
         self._drift: list[Drift] = []
         self._reported = 0
         self._finished = False
+        self._secrets: set[str] = set()
         self.verified = 0
 
     @property
@@ -121,6 +125,7 @@ class Verifier:
             position = self._index.take(key)
             if position is not None:
                 self._played.add(position)
+            self._secrets.update(request_secrets(request))
         if not compared:
             return None
         if position is None:
@@ -161,7 +166,8 @@ class Verifier:
             fresh = tuple(self._drift[self._reported :])
             self._reported = len(self._drift)
             verified = self.verified
-        return DriftReport(self.cassette, fresh, verified) if fresh else None
+            secrets = tuple(self._secrets)
+        return DriftReport(self.cassette, fresh, verified, secrets) if fresh else None
 
     def _add(self, drift: Drift) -> None:
         with self._lock:

@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..cassette.formats import document_interactions, read_cassette_document
 from ..cassette.model import CassetteError
+from ..contract.credentials import credentials_in
 from ..contract.exchange import lower_headers, media_type, parse_json
+from ..contract.redaction import redact, redact_data, request_secrets
 from ..contract.streams import parse_events
 from ..plugin.options import DEFAULT_HOSTS
 
@@ -219,6 +221,8 @@ class DiffResult:
     new_count: int = 0
     changes: list[Change] = field(default_factory=list)
     error: str | None = None
+    # The credentials both files hold: a header value or a body the report quotes may repeat one.
+    secrets: list[str] = field(default_factory=list, repr=False)
 
     @property
     def exit_code(self) -> int:
@@ -227,8 +231,11 @@ class DiffResult:
         return 1 if self.changes else 0
 
     def text_report(self) -> str:
+        return redact(self._text(), self.secrets) + "\n"
+
+    def _text(self) -> str:
         if self.error:
-            return f"diff: {self.error}\n"
+            return f"diff: {self.error}"
         lines = [
             f"OLD {self.old} ({self.old_count} exchanges with a Claude host)",
             f"NEW {self.new} ({self.new_count} exchanges with a Claude host)",
@@ -249,7 +256,7 @@ class DiffResult:
         else:
             lines.append(f"No change in the API's answers ({max(self.old_count, self.new_count)} exchanges).")
         lines.append(VOLATILE_NOTE[0].upper() + VOLATILE_NOTE[1:] + ".")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines)
 
     def json_report(self) -> str:
         data = {
@@ -270,7 +277,10 @@ class DiffResult:
             ],
             "exit_code": self.exit_code,
         }
-        return json.dumps(data, indent=2, default=str) + "\n"
+        # Cut before dumping (a secret JSON escapes would not be found after); values that are not
+        # JSON types are made text first, as `default=str` would.
+        plain = json.loads(json.dumps(data, default=str))
+        return json.dumps(redact_data(plain, self.secrets), indent=2) + "\n"
 
 
 _KINDS = {
@@ -369,10 +379,23 @@ def diff_files(old: Path, new: Path, *, hosts: Iterable[str] = ()) -> DiffResult
             document = read_cassette_document(path)
             if document is None:
                 raise CassetteError(path, "no such file")
-            loaded.append(_claude(document_interactions(document), host_set))
+            interactions = document_interactions(document)
         except CassetteError as exc:
             result.error = str(exc)
             return result
+        result.secrets += _secrets_of(interactions)
+        loaded.append(_claude(interactions, host_set))
     result.old_count, result.new_count = len(loaded[0]), len(loaded[1])
     result.changes = compare(loaded[0], loaded[1])
     return result
+
+
+def _secrets_of(interactions: list[Interaction]) -> list[str]:
+    """The credentials of every request, and credential headers' values in answers (a hostile or
+    hand-made recording may echo one)."""
+    found: list[str] = []
+    for interaction in interactions:
+        found += request_secrets(interaction.request)
+        headers = lower_headers(interaction.response.get("headers") or {})
+        found += credentials_in(headers)
+    return found

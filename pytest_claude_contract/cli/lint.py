@@ -55,6 +55,7 @@ from ..contract.exchange import (
     undecodable,
 )
 from ..contract.limits import LimitExceeded, decoded_limit, inflate
+from ..contract.redaction import redact, redact_data, shown_secret
 from ..plugin.options import DEFAULT_HOSTS
 
 if TYPE_CHECKING:
@@ -153,11 +154,6 @@ def is_key_placeholder(key: str) -> bool:
     return any(mark in low for mark in _KEY_PLACEHOLDER_MARKS) or len(set(tail)) <= 3
 
 
-def shown_secret(value: str) -> str:
-    """What a report shows of a secret: its first 10 characters."""
-    return value[:10] + "..."
-
-
 # ---------------------------------------------------------------- findings
 
 
@@ -182,6 +178,8 @@ class FileResult:
     error_line: int | None = None
     fixed: int = 0  # secrets replaced by --fix-secrets
     unfixed: int = 0
+    # The credentials found in the file: every report cuts them wherever they are quoted.
+    secrets: list[str] = field(default_factory=list, repr=False)
 
     @property
     def violations(self) -> list[Finding]:
@@ -470,7 +468,9 @@ def lint_document(
     result.interactions = len(interactions)
     targets = {position: i.request.target for position, i in enumerate(interactions, 1)}
     sides = [_sides(raw) for raw in raws]
-    for secret in find_secrets(document, lines, sides):
+    secrets = find_secrets(document, lines, sides)
+    result.secrets = [secret.value for secret in secrets]
+    for secret in secrets:
         message = f"{secret.where} holds a credential ({shown_secret(secret.value)})"
         target = targets.get(secret.interaction or 0, "")
         result.findings.append(
@@ -856,7 +856,11 @@ def text_report(result: LintResult) -> str:
     lines.append(summary_line(result))
     if any(f.not_recorded for f in result.files):
         lines += ["", NOT_RECORDED_LEGEND]
-    return "\n".join(lines) + "\n"
+    return redact("\n".join(lines), _secrets(result)) + "\n"
+
+
+def _secrets(result: LintResult) -> list[str]:
+    return [secret for file in result.files for secret in file.secrets]
 
 
 def json_report(result: LintResult) -> str:
@@ -890,7 +894,8 @@ def json_report(result: LintResult) -> str:
         "exit_code": result.exit_code,
         "legend": {"not recorded": NOT_RECORDED_LEGEND},
     }
-    return json.dumps(data, indent=2) + "\n"
+    # Cut before dumping: a secret with a character JSON escapes would not be found in the dump.
+    return json.dumps(redact_data(data, _secrets(result)), indent=2) + "\n"
 
 
 def _escape_data(text: str) -> str:
@@ -905,19 +910,23 @@ def github_report(result: LintResult) -> str:
     """GitHub Actions workflow commands: an error annotation per violation or unreadable file, a notice
     per "not recorded" finding, on the line of the interaction."""
     lines = []
+    secrets = _secrets(result)
     for file in result.files:
-        path = _escape_property(str(file.path))
+        # Cut before escaping: an escaped secret would no longer be found.
+        path = _escape_property(redact(str(file.path), secrets))
         if file.error:
             at = f",line={file.error_line}" if file.error_line else ""
-            lines.append(f"::error file={path}{at},title=unreadable cassette::{_escape_data(file.error)}")
+            error = _escape_data(redact(file.error, secrets))
+            lines.append(f"::error file={path}{at},title=unreadable cassette::{error}")
             continue
         for f in file.findings:
             kind = "error" if f.level == "violation" else "notice"
             at = f",line={f.line}" if f.line else ""
             where = f"interaction {f.interaction}: {f.target}: " if f.interaction else ""
             title = _escape_property(f"{f.rule}" + (" (not recorded)" if f.level != "violation" else ""))
-            lines.append(f"::{kind} file={path}{at},title={title}::{_escape_data(where + f.message)}")
-    lines.append(summary_line(result))
+            message = _escape_data(redact(where + f.message, secrets))
+            lines.append(f"::{kind} file={path}{at},title={title}::{message}")
+    lines.append(redact(summary_line(result), secrets))
     return "\n".join(lines) + "\n"
 
 

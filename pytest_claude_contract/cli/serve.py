@@ -16,13 +16,15 @@ if TYPE_CHECKING:
 
 def _report_drift(recorder: ClaudeContractRecorder, path: Path, upstream: str) -> bool:
     """Record mode verify: print how the answers drifted from the cassette; True when they did."""
+    from ..contract.redaction import redact
+
     recorder.finish_verify()
     drift = recorder.take_drift()
     if drift is not None:
         rerecord = f"{PROG} serve --cassette {path} --record-mode rewrite --upstream {upstream}"
         print(drift.text(rerecord=rerecord), flush=True)
     elif recorder.verifying:
-        print(f"{PROG} serve: verified against {upstream}: no drift from the cassette", flush=True)
+        print(redact(f"{PROG} serve: verified against {upstream}: no drift from the cassette"), flush=True)
     return drift is not None
 
 
@@ -38,6 +40,7 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     from ..capture.server import ContractServer, Outcome, describe
     from ..cassette.model import CassetteError
     from ..contract.models import DEFAULT_CONTRACT
+    from ..contract.redaction import redact, request_secrets
     from ..plugin.options import DEFAULT_HOSTS, DEFAULT_UPSTREAM, ContractSettings, check_upstream
 
     try:
@@ -62,13 +65,15 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             settings, DEFAULT_CONTRACT, "strict", path, replay_cycles=not args.once
         )
     except CassetteError as exc:
-        print(f"{PROG} serve: cannot use the cassette\n  {exc}", file=sys.stderr)
+        print(redact(f"{PROG} serve: cannot use the cassette\n  {exc}"), file=sys.stderr)
         return 1
     printing = threading.Lock()
 
     def log(outcome: Outcome) -> None:
+        # The log quotes the request's verdicts and notes: its own credentials are cut wherever they stand.
+        line = redact(describe(outcome), request_secrets(outcome.request))
         with printing:
-            print(describe(outcome), flush=True)
+            print(line, flush=True)
 
     server = ContractServer(recorder, upstream=upstream, port=args.port, on_exchange=log)
     try:
@@ -79,7 +84,9 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     where = (
         "replaying" if args.record_mode == "none" else f"record mode {args.record_mode}, upstream {upstream}"
     )
-    print(f"{PROG} serve: {server.url} ({where}; cassette {path})", flush=True)
+    print(
+        redact(f"{PROG} serve: {server.url} ({where}; cassette {path})"), flush=True
+    )  # --upstream's password
     print(f"  point a client at it: ANTHROPIC_BASE_URL={server.url}   Ctrl-C stops.", flush=True)
 
     def interrupt(signum: int, frame: object) -> None:
@@ -91,7 +98,7 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     try:
         recorder.save(test_failed=False)
     except CassetteError as exc:
-        print(f"{PROG} serve: {exc}", file=sys.stderr)
+        print(redact(f"{PROG} serve: {exc}"), file=sys.stderr)
         return 1
     drifted = _report_drift(recorder, path, upstream)
     stats = recorder.stats

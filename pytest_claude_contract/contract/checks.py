@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from .credentials import header_token, is_credential_param
 from .exchange import Exchange, media_type
+from .redaction import redact, request_secrets
 from .streams import stream_problems
 
 if TYPE_CHECKING:
@@ -51,7 +52,9 @@ def _violation(ctx: Context, rule: str, message: str, hint: str | None = None) -
         from .rules import RULES_BY_ID  # the catalogue costs milliseconds: only once a rule fires
 
         hint = RULES_BY_ID[rule].hint
-    return Violation(rule, message, hint, ctx.exchange)
+    # Every rule's message passes here: a value it quotes (a header, a body excerpt) may hold a key.
+    secrets = request_secrets(ctx.exchange.request)
+    return Violation(rule, redact(message, secrets), redact(hint, secrets), ctx.exchange)
 
 
 def check_auth(ctx: Context) -> Iterator[Violation]:
@@ -538,7 +541,12 @@ def _remembered(
 ) -> list[Violation]:
     remembered = verdicts.get(key)
     if remembered is not None:
-        return [Violation(rule, message, hint, ctx.exchange) for rule, message, hint in remembered]
+        # Judged on another exchange with the same body: cut this one's credentials too.
+        secrets = request_secrets(ctx.exchange.request)
+        return [
+            Violation(rule, redact(message, secrets), redact(hint, secrets), ctx.exchange)
+            for rule, message, hint in remembered
+        ]
     found = [v for check in checks for v in check(ctx)]
     verdicts.put(key, tuple((v.rule, v.message, v.hint) for v in found))
     return found

@@ -16,6 +16,8 @@ CREDENTIAL_PARAMS = frozenset(
 _KEY_PREFIX = r"sk-ant-[A-Za-z0-9]+-"
 KEY_PATTERN = re.compile(_KEY_PREFIX + r"[A-Za-z0-9_\-]{8,}")
 _KEY_START = re.compile(_KEY_PREFIX)
+# Anything that starts like a key, however short its tail: what reports cut (contract.redaction).
+KEY_LIKE = re.compile(_KEY_PREFIX + r"[A-Za-z0-9_\-]*")
 # Where a key could start, looked for before KEY_PATTERN itself: a scan for the rarer "k" first is
 # twice as fast over text that holds no key (nearly all text).
 KEY_HINT = re.compile(r"k-ant-(?<=sk-ant-)")

@@ -12,10 +12,10 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import parse_qsl, unquote_plus, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
-from .credentials import is_credential_param
 from .limits import LimitExceeded, decoded_limit, inflate, loads_json, unbrotli
+from .redaction import redact_shapes
 
 Origin = Literal["live", "replayed", "not sent"]
 
@@ -37,16 +37,9 @@ _NOT_PARSED: Any = _Unparsed()
 
 
 def shown_url(url: str) -> str:
-    """`url` fit for a report or a log: the values of credential query parameters replaced."""
-    base, sep, query = url.partition("?")
-    if not sep:
-        return url
-    items = []
-    for item in query.split("&"):
-        name, eq, value = item.partition("=")
-        secret = eq and is_credential_param(unquote_plus(name), unquote_plus(value))
-        items.append(f"{name}=redacted" if secret else item)
-    return f"{base}?{'&'.join(items)}"
+    """`url` fit for a report or a log: the values of credential query parameters replaced, a key in
+    its path and a password in it cut (`redaction.redact_shapes`)."""
+    return redact_shapes(url)
 
 
 def host_and_address(url: str) -> tuple[str, str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ..plugin.options import DOCS_HINT
+from .redaction import redact, request_secrets
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -43,7 +44,10 @@ def violation_report(violations: list[Violation], exchange_count: int) -> str:
         f"To accept a rule for a test: @pytest.mark.claude_contract(allow={json.dumps(rules)}).",
         DOCS_HINT,
     ]
-    return "\n".join(lines)
+    # The messages were cut when made; cut again with every reported request's credentials, in case
+    # one request quotes another's.
+    secrets = [s for v in violations if v.exchange for s in request_secrets(v.exchange.request)]
+    return redact("\n".join(lines), secrets)
 
 
 def miss_report(
@@ -57,6 +61,7 @@ def miss_report(
 ) -> str:
     """Why a request has no recorded answer, and the nearest recorded request with a diff."""
     lines = [f"Claude contract: no recorded answer for {request.target}", f"  cassette: {cassette}"]
+    secrets = request_secrets(request)
     if not exists:
         lines.append(f"  the cassette does not exist (record mode {record_mode!r} does not record)")
     elif exhausted:
@@ -73,6 +78,7 @@ def miss_report(
             )
         else:
             position, interaction, diff = nearest
+            secrets += request_secrets(interaction.request)  # a hand-made cassette may hold a key
             lines.append(
                 f"  nearest recorded request: interaction {position + 1}, {interaction.request.method} "
                 f"{interaction.request.url}"
@@ -90,7 +96,8 @@ def miss_report(
             "To record it: --claude-record-mode=new_episodes adds what is missing; --claude-record-mode=rewrite "
             "records the test anew. (In CI the default record mode is 'none'.)"
         )
-    return "\n".join(lines)
+    # The diff quotes query values and bodies, where a key may stand.
+    return redact("\n".join(lines), secrets)
 
 
 def _nearest(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..contract.redaction import redact  # light: what leaves the plugin is cut here (and in reports)
 from . import judging, orphans, xdist
 from .options import (
     DOCUMENTED_VERSIONS,
@@ -324,7 +325,7 @@ def _recorder_for(
         )
     except CassetteError as exc:
         raise pytest.fail.Exception(
-            f"Claude contract: cannot use the cassette\n  {exc}", pytrace=False
+            redact(f"Claude contract: cannot use the cassette\n  {exc}"), pytrace=False
         ) from None
     item.stash[RECORDER] = recorder
     if not state.patched:  # a test the set-up hook did not know was covered
@@ -380,7 +381,7 @@ def _finish(item: pytest.Item, recorder: ClaudeContractRecorder, state: SessionS
     try:
         recorder.save(test_failed=item.stash.get(FAILED, False))
     except CassetteError as exc:
-        raise pytest.fail.Exception(f"Claude contract: {exc}", pytrace=False) from None
+        raise pytest.fail.Exception(redact(f"Claude contract: {exc}"), pytrace=False) from None
     if recorder.cassette_path is not None:
         state.cassettes.add(str(recorder.cassette_path))
     judging.judge_cassette(item, recorder)
@@ -478,11 +479,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     terminalreporter.write_sep("=", "claude contract")
     for line in state.stats.summary_lines(state.options.contract_mode):
-        terminalreporter.write_line(line)
+        terminalreporter.write_line(redact(line))
     if state.warned:
         terminalreporter.write_line("violations (warn mode):")
         for nodeid, violation in state.warned[:50]:
-            terminalreporter.write_line(f"  {nodeid}: {violation}")
+            terminalreporter.write_line(redact(f"  {nodeid}: {violation}"))
         if len(state.warned) > 50:
             terminalreporter.write_line(f"  ... and {len(state.warned) - 50} more")
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from ..contract.redaction import redact
 from .state import FAILED, STATE, SessionState
 
 if TYPE_CHECKING:
@@ -34,12 +35,12 @@ def judge(item: pytest.Item, recorder: ClaudeContractRecorder, raised: BaseExcep
         # never raised: the client saw an error answer; the report says why.
         unseen = [message for message in fatal if message != getattr(raised, "msg", None)]
         if unseen:
-            item.add_report_section("call", "claude contract server", "\n\n".join(unseen))
+            item.add_report_section("call", "claude contract server", redact("\n\n".join(unseen)))
         if drift is not None:
             item.add_report_section("call", "claude contract verify", drift.text(item.nodeid))
         return
     if fatal:  # raised inside the client, which swallowed it: say it again
-        pytest.fail("\n\n".join(fatal), pytrace=False)
+        pytest.fail(redact("\n\n".join(fatal)), pytrace=False)
     if not fresh and drift is None:
         return
     state = item.config.stash[STATE]

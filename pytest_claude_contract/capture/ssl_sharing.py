@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import process
 from .attribute_patch import patched
+from .deferred_pool import deferred_pool, plain
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -58,6 +59,9 @@ def _sharing_ssl_context(init: Callable[..., None], create: Callable[..., Any]) 
                 build = functools.partial(_build_context, create, bool(trust_env), cert_file, cert_dir)
                 context = process.SSL_CONTEXTS[key] = DeferredSSLContext(build)
             kwargs["verify"] = context
+            if plain(kwargs):
+                self._pool = deferred_pool(type(self), init, kwargs)
+                return
         init(self, *args, **kwargs)
 
     return __init__

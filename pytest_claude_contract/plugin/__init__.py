@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..contract.redaction import redact  # light: what leaves the plugin is cut here (and in reports)
 from . import judging, orphans, xdist
 from .options import (
     DOCUMENTED_VERSIONS,
@@ -325,7 +324,7 @@ def _recorder_for(
         )
     except CassetteError as exc:
         raise pytest.fail.Exception(
-            redact(f"Claude contract: cannot use the cassette\n  {exc}"), pytrace=False
+            _redacted(f"Claude contract: cannot use the cassette\n  {exc}"), pytrace=False
         ) from None
     item.stash[RECORDER] = recorder
     if not state.patched:  # a test the set-up hook did not know was covered
@@ -341,6 +340,12 @@ def _recorder_for(
         # The recorder (its exchanges, parsed bodies, cassette) is done with: left on the item it would
         # live to the end of the session, and every full garbage collection would walk it again.
         del item.stash[RECORDER]
+
+
+def _redacted(text: str) -> str:
+    from ..contract.redaction import redact  # imported on the way out only: start-up stays light
+
+    return redact(text)
 
 
 def _frozen(*overrides: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -381,7 +386,7 @@ def _finish(item: pytest.Item, recorder: ClaudeContractRecorder, state: SessionS
     try:
         recorder.save(test_failed=item.stash.get(FAILED, False))
     except CassetteError as exc:
-        raise pytest.fail.Exception(redact(f"Claude contract: {exc}"), pytrace=False) from None
+        raise pytest.fail.Exception(_redacted(f"Claude contract: {exc}"), pytrace=False) from None
     if recorder.cassette_path is not None:
         state.cassettes.add(str(recorder.cassette_path))
     judging.judge_cassette(item, recorder)
@@ -470,6 +475,8 @@ def _contract_for(settings: ContractSettings) -> Contract:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from ..contract.redaction import redact  # what leaves the plugin is cut
+
     state = terminalreporter.config.stash.get(STATE, None)
     if state is None:
         return

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from ..contract.redaction import redact
 from .state import FAILED, STATE, SessionState
 
 if TYPE_CHECKING:
@@ -35,11 +34,15 @@ def judge(item: pytest.Item, recorder: ClaudeContractRecorder, raised: BaseExcep
         # never raised: the client saw an error answer; the report says why.
         unseen = [message for message in fatal if message != getattr(raised, "msg", None)]
         if unseen:
+            from ..contract.redaction import redact  # what leaves the plugin is cut
+
             item.add_report_section("call", "claude contract server", redact("\n\n".join(unseen)))
         if drift is not None:
             item.add_report_section("call", "claude contract verify", drift.text(item.nodeid))
         return
     if fatal:  # raised inside the client, which swallowed it: say it again
+        from ..contract.redaction import redact  # what leaves the plugin is cut
+
         pytest.fail(redact("\n\n".join(fatal)), pytrace=False)
     if not fresh and drift is None:
         return

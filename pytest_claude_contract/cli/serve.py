@@ -37,6 +37,7 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     import pytest
 
     from ..capture.core import ClaudeContractRecorder
+    from ..capture.guards import map_large_allocations
     from ..capture.server import ContractServer, Outcome, describe
     from ..cassette.model import CassetteError
     from ..contract.models import DEFAULT_CONTRACT
@@ -75,6 +76,7 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         with printing:
             print(line, flush=True)
 
+    map_large_allocations()  # large bodies are given back to the system when freed (Linux, glibc)
     server = ContractServer(recorder, upstream=upstream, port=args.port, on_exchange=log)
     try:
         server.open()

@@ -122,7 +122,19 @@ def _nearest(
     _, position, interaction, rows = best
     if len(rows) > 20:
         rows = [*rows[:20], f"... and {len(rows) - 20} more differences"]
-    return position, interaction, rows
+    return position, interaction, [_short(row) for row in rows]
+
+
+ROW_MAX = 300  # characters of one row of a miss report's diff
+
+
+def _short(row: str) -> str:
+    """A diff row quotes the values it compares, whole: a long one keeps its start and its end, and
+    says how much was cut (a miss report is read, and the loopback server sends it as its answer)."""
+    if len(row) <= ROW_MAX:
+        return row
+    cut = len(row) - ROW_MAX
+    return f"{row[: ROW_MAX - 100]} ... ({cut:,} characters cut) ... {row[-100:]}"
 
 
 def _comparable(request: CapturedRequest) -> dict[str, Any]:

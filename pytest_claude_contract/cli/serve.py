@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..capture.core import ClaudeContractRecorder
+    from ..plugin.options import ContractSettings
 
 
 def _report_drift(recorder: ClaudeContractRecorder, path: Path, upstream: str) -> bool:
@@ -28,20 +29,10 @@ def _report_drift(recorder: ClaudeContractRecorder, path: Path, upstream: str) -
     return drift is not None
 
 
-def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    import contextlib
-    import signal
-    import threading
-    from pathlib import Path
-
+def _settings(args: argparse.Namespace, parser: argparse.ArgumentParser) -> ContractSettings:
+    """The recorder's settings from the command line (a bad --upstream or --port: a usage error)."""
     import pytest
 
-    from ..capture.core import ClaudeContractRecorder
-    from ..capture.guards import map_large_allocations
-    from ..capture.server import ContractServer, Outcome, describe
-    from ..cassette.model import CassetteError
-    from ..contract.models import DEFAULT_CONTRACT
-    from ..contract.redaction import redact, request_secrets
     from ..plugin.options import DEFAULT_HOSTS, DEFAULT_UPSTREAM, ContractSettings, check_upstream
 
     try:
@@ -50,7 +41,7 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         parser.error(str(exc).removeprefix("--upstream: "))
     if not 0 <= args.port <= 65535:
         parser.error(f"--port {args.port}: use 0 (a free port) to 65535")
-    settings = ContractSettings(
+    return ContractSettings(
         cassette=True,
         record_mode=args.record_mode,
         allow=frozenset(),
@@ -60,6 +51,23 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         profiles={},
         upstream=upstream,
     )
+
+
+def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    import contextlib
+    import signal
+    import threading
+    from pathlib import Path
+
+    from ..capture.core import ClaudeContractRecorder
+    from ..capture.guards import map_large_allocations
+    from ..capture.server import ContractServer, Outcome, describe
+    from ..cassette.model import CassetteError
+    from ..contract.models import DEFAULT_CONTRACT
+    from ..contract.redaction import redact, request_secrets
+
+    settings = _settings(args, parser)
+    upstream = settings.upstream
     path = Path(args.cassette)
     try:
         recorder = ClaudeContractRecorder(

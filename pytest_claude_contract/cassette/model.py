@@ -45,9 +45,10 @@ class Interaction:
 
     @property
     def captured_response(self) -> CapturedResponse:
-        """The response as the checks see it, built once per loaded interaction. Not in the parse
-        cache's pickle: parsed events would make it several times larger and slower to read than
-        parsing them again when (and if) the interaction is replayed."""
+        """The response as the checks see it, built once per loaded interaction. The parse cache's
+        pickle holds it as first built, with its digest (cassette/store.py), never its parsed body
+        or events: those would make it several times larger and slower to read than parsing them
+        again when (and if) the interaction is replayed."""
         if self._captured is None:
             response = self.response
             headers = lower_headers(response["headers"])

@@ -76,6 +76,10 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
             # installed, so this parse must not outlive the session's environment.
             return interactions
         if pickled is not None:
+            for interaction in interactions:
+                # What every replay of it needs (the response as the checks see it, and its digest,
+                # which keys the remembered verdicts): worked out once here and pickled with it.
+                interaction.captured_response.digest  # noqa: B018 - computed for its cache
             _pickle(pickled, interactions)
     _remember(digest, interactions)
     return list(interactions)
@@ -181,7 +185,7 @@ def forget_parsed() -> None:
 
 
 # Pickles of an older layout of Interaction are never read: the name carries the layout.
-_PICKLE_FORMAT = "interactions-v4.pickle"
+_PICKLE_FORMAT = "interactions-v5.pickle"
 
 
 def _unpickle(path: Path) -> list[Interaction] | None:

@@ -540,6 +540,8 @@ def _remembered(
     ctx: Context, checks: tuple[Check, ...], verdicts: VerdictStore, key: bytes
 ) -> list[Violation]:
     remembered = verdicts.get(key)
+    if remembered == ():  # judged before, and nothing found (nearly always): nothing to cut
+        return []
     if remembered is not None:
         # Judged on another exchange with the same body: cut this one's credentials too.
         secrets = request_secrets(ctx.exchange.request)

@@ -40,6 +40,8 @@ from helpers import interactions
 
 MODEL = "claude-sonnet-4-6"
 HEAD = "x-api-key: test-key\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\n"
+# What the SDK clients send too: anthropic-version is part of the match key.
+VERSION = {"anthropic-version": "2023-06-01"}
 QUICK: dict[str, Any] = {"header_timeout": 0.5, "idle_timeout": 1.0, "body_timeout": 0.5, "wait_timeout": 1.0}
 
 
@@ -70,7 +72,12 @@ def cassette(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with (
         FakeClaudeAPI() as api,
         ContractServer(recorder, upstream=api.url) as server,
-        anthropic.Anthropic(base_url=server.url, api_key="test-key", max_retries=0) as client,
+        anthropic.Anthropic(
+            base_url=server.url,
+            api_key="test-key",
+            max_retries=0,
+            default_headers=VERSION,
+        ) as client,
     ):
         client.messages.create(**_message("Hi"))
     recorder.save(test_failed=False)
@@ -352,7 +359,9 @@ def test_a_well_behaved_sdk_is_not_cut_by_the_timeouts(cassette: Path) -> None:
     max_retries=0 so that nothing is hidden by a retry."""
     with (
         ContractServer(_recorder(cassette), **{**QUICK, "idle_timeout": 0.3}) as server,
-        anthropic.Anthropic(base_url=server.url, api_key="any", max_retries=0) as client,
+        anthropic.Anthropic(
+            base_url=server.url, api_key="any", max_retries=0, default_headers=VERSION
+        ) as client,
     ):
         assert client.messages.create(**_message("Hi")).content[0].text == "Echo: Hi"
         time.sleep(0.8)
@@ -376,7 +385,12 @@ def test_a_slow_stream_is_not_cut(api: FakeClaudeAPI, tmp_path: Path) -> None:
             body_timeout=0.1,
             send_timeout=0.1,
         ) as server,
-        anthropic.Anthropic(base_url=server.url, api_key="test-key", max_retries=0) as client,
+        anthropic.Anthropic(
+            base_url=server.url,
+            api_key="test-key",
+            max_retries=0,
+            default_headers=VERSION,
+        ) as client,
         client.messages.stream(**_message("one two three")) as stream,
     ):
         for _ in stream:

@@ -617,9 +617,10 @@ def write_order(interactions: Iterable[Interaction], scrubber: Scrubber) -> list
     is the order they were sent and the order replay plays them back in. Replay matches per request,
     so sorting never changes what a test is answered."""
 
-    def key(interaction: Interaction) -> tuple[str, str, str, str]:
-        method, path, query, body = interaction.key
+    def key(interaction: Interaction) -> tuple[str, str, str, str, tuple[str, ...]]:
+        method, path, query, body, headers = interaction.key
         text = body.decode("latin-1") if isinstance(body, bytes) else body
-        return (method, path, scrubber.text(urlencode(query)), scrubber.text(text))
+        shown = tuple(value or "" for value in headers)
+        return (method, path, scrubber.text(urlencode(query)), scrubber.text(text), shown)
 
     return sorted(interactions, key=key)

@@ -16,7 +16,11 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-MatchKey = tuple[str, str, tuple[tuple[str, str], ...], str | bytes]
+# The request headers that change what the API does: part of the match key, so two requests that
+# differ only in them never get each other's answer.
+MATCHED_HEADERS = ("anthropic-beta", "anthropic-version")
+# Method, path, query, canonical body, and the MATCHED_HEADERS' values (None: not sent).
+MatchKey = tuple[str, str, tuple[tuple[str, str], ...], str | bytes, tuple[str | None, ...]]
 
 
 class CassetteError(Exception):
@@ -57,8 +61,9 @@ class Interaction:
 
 
 def match_key(request: CapturedRequest) -> MatchKey:
-    """What replay matches on: method, path, query and the body (JSON parsed, so key order and
-    whitespace do not matter; multipart with its random boundary taken out)."""
+    """What replay matches on: method, path, query, the body (JSON parsed, so key order and
+    whitespace do not matter; multipart with its random boundary taken out) and the headers that
+    change what the API does (`anthropic-beta` as a set of names)."""
     parsed = request.json
     body: str | bytes
     if parsed is not None:
@@ -68,7 +73,14 @@ def match_key(request: CapturedRequest) -> MatchKey:
         boundary = _boundary(request.headers.get("content-type"))
         if boundary:
             body = body.replace(boundary, b"BOUNDARY")
-    return (request.method, request.path, request.query, body)
+    return (request.method, request.path, request.query, body, _matched_headers(request.headers))
+
+
+def _matched_headers(headers: dict[str, str]) -> tuple[str | None, ...]:
+    beta, version = (headers.get(name) for name in MATCHED_HEADERS)
+    if beta is not None:  # a set of names: order and spacing change nothing
+        beta = ",".join(sorted({name.strip() for name in beta.split(",") if name.strip()}))
+    return (beta, version.strip() if version is not None else None)
 
 
 def _boundary(content_type: str | None) -> bytes | None:
@@ -80,19 +92,37 @@ def _boundary(content_type: str | None) -> bytes | None:
 
 class ReplayIndex:
     """Recorded interactions by match key; identical requests play their recordings in order. Once
-    all were played, `cycle` starts over at the first (`serve`); else there is none left (a miss)."""
+    all were played, `cycle` starts over at the first (`serve`); else there is none left (a miss).
+
+    A cassette another tool recorded (its interactions have no `recorded_at`) may have filtered a
+    matched header out: a header it does not hold matches any value, as it is "not recorded"."""
 
     def __init__(self, interactions: list[Interaction], *, cycle: bool = False) -> None:
-        self._queues: dict[MatchKey, deque[int]] = {}
+        self._queues: dict[tuple[Any, ...], deque[int]] = {}
+        self._headers: list[tuple[tuple[str | None, ...], bool]] = []
         for position, interaction in enumerate(interactions):
-            self._queues.setdefault(interaction.key, deque()).append(position)
+            self._queues.setdefault(interaction.key[:4], deque()).append(position)
+            self._headers.append((interaction.key[4], interaction.recorded_at is None))
         self._all = {key: tuple(queue) for key, queue in self._queues.items()} if cycle else None
 
     def take(self, key: MatchKey) -> int | None:
-        queue = self._queues.get(key)
-        if not queue and self._all is not None and key in self._all:
-            queue = self._queues[key] = deque(self._all[key])
-        return queue.popleft() if queue else None
+        base = key[:4]
+        queue = self._queues.get(base)
+        position = None if queue is None else self._first_fitting(queue, key[4])
+        if position is None and self._all is not None and base in self._all:
+            self._queues[base] = deque(self._all[base])
+            position = self._first_fitting(self._queues[base], key[4])
+        return position
+
+    def _first_fitting(self, queue: deque[int], headers: tuple[str | None, ...]) -> int | None:
+        for position in queue:
+            recorded, foreign = self._headers[position]
+            if recorded == headers or (
+                foreign and all(r is None or r == h for r, h in zip(recorded, headers, strict=True))
+            ):
+                queue.remove(position)
+                return position
+        return None
 
 
 def now() -> str:

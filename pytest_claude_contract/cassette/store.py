@@ -185,7 +185,7 @@ def forget_parsed() -> None:
 
 
 # Pickles of an older layout of Interaction are never read: the name carries the layout.
-_PICKLE_FORMAT = "interactions-v5.pickle"
+_PICKLE_FORMAT = "interactions-v6.pickle"
 
 
 def _unpickle(path: Path) -> list[Interaction] | None:

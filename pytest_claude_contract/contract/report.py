@@ -138,8 +138,11 @@ def _short(row: str) -> str:
 
 
 def _comparable(request: CapturedRequest) -> dict[str, Any]:
+    from ..cassette.model import MATCHED_HEADERS
+
     body: Any = request.json if request.json is not None else request.body.decode("utf-8", "replace")
-    return {"query": dict(request.query), "body": body}
+    headers = {name: request.headers.get(name) for name in MATCHED_HEADERS}  # None: not sent
+    return {"headers": headers, "query": dict(request.query), "body": body}
 
 
 @dataclass

@@ -9,12 +9,12 @@ import os
 import pickle
 import tempfile
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import process
-from .cache_files import read_marshal, replace_atomically, write_atomically
+from .cache_files import read_marshal, replace_atomically, temporary_files, write_atomically
 from .model import CassetteError
 
 if TYPE_CHECKING:
@@ -243,8 +243,9 @@ def cassette_lock(path: Path) -> Iterator[Path]:
 
 
 def write_cassette(path: Path, interactions: list[Interaction], scrubber: Scrubber) -> None:
-    """Write atomically: a temporary file in the same folder, then a rename. Refuses a leak. A write
-    that fails leaves the file as it was and no temporary file behind (CassetteError)."""
+    """Write atomically: a temporary file in the same folder, then a rename; the file keeps its mode.
+    Refuses a leak. A write that fails leaves the file as it was and no temporary file behind
+    (CassetteError). Called under the cassette's lock (`cassette_lock`)."""
     from .formats import dump_cassette
     from .secret_search import CredentialLeft
 
@@ -263,6 +264,11 @@ def write_cassette(path: Path, interactions: list[Interaction], scrubber: Scrubb
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise CassetteError(path, f"not written: {exc.strerror or exc}") from exc
+    # A run killed while writing this cassette left its temporary file: the caller holds the
+    # cassette's lock, so no other writer of ours is using one now.
+    for stale in temporary_files(path):
+        with suppress(OSError):
+            stale.unlink()
     try:
         replace_atomically(path, lambda handle: handle.write(data), durable=True)
     except OSError as exc:

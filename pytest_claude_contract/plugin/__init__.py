@@ -475,8 +475,6 @@ def _contract_for(settings: ContractSettings) -> Contract:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    from ..contract.redaction import redact  # what leaves the plugin is cut
-
     state = terminalreporter.config.stash.get(STATE, None)
     if state is None:
         return
@@ -484,6 +482,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         orphans.write_orphans(terminalreporter, state)
     if state.stats is None:
         return
+    from ..contract.redaction import redact  # what leaves the plugin is cut (not imported at start-up)
+
     terminalreporter.write_sep("=", "claude contract")
     for line in state.stats.summary_lines(state.options.contract_mode):
         terminalreporter.write_line(redact(line))

@@ -156,25 +156,17 @@ def _add_lint(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         metavar="DIR",
         help="with --orphans: collect the tests from DIR, the folder you run pytest from (default: here)",
     )
-    for name, help_text in _LIMIT_HELP.items():
+    from ..contract.limits import LIMIT_HELP, LIMIT_METAVAR
+
+    for name, help_text in LIMIT_HELP.items():
         lint.add_argument(
             f"--max-{name.replace('_', '-')}",
             dest=f"max_{name}",
             default=None,
-            metavar="SIZE" if name in ("decoded_size", "line_length") else "N",
+            metavar=LIMIT_METAVAR[name],
             help=help_text,
         )
     lint.set_defaults(handler=_lint_command, subparser=lint)
-
-
-_LIMIT_HELP = {
-    "yaml_aliases": "the most nodes YAML aliases in a cassette may repeat, counted as copied out "
-    "(default 10000)",
-    "json_depth": "how deep JSON in a cassette or body may nest, 1 to 1000 (default 200)",
-    "decoded_size": "how far a compressed body or cassette may inflate, e.g. 512MB (default: 4x the "
-    "endpoint's documented body limit; 128MB for a cassette file)",
-    "line_length": "the longest line a cassette may hold, e.g. 256MB (default 128MB)",
-}
 
 
 def _lint_limits(args: argparse.Namespace, parser: argparse.ArgumentParser) -> None:

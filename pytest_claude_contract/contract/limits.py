@@ -24,6 +24,19 @@ SIZE_UNITS = {"": 1, "b": 1, "kb": 1_000, "mb": MB, "gb": 1_000 * MB}
 SIZE_FORMS = "a whole number of bytes, or with a unit: KB, MB or GB (decimal), e.g. 256MB"
 
 
+# What each limit is, for the pytest options and lint's flags alike (`--claude-max-<name>`,
+# `--max-<name>`); sizes take a unit (SIZE), counts do not (N).
+LIMIT_HELP = {
+    "yaml_aliases": "the most nodes YAML aliases in a cassette may repeat, counted as copied out "
+    "(default 10000)",
+    "json_depth": "how deep JSON in a cassette or body may nest, 1 to 1000 (default 200)",
+    "decoded_size": "how far a compressed body or cassette may inflate, e.g. 512MB (default: 4x the "
+    "endpoint's documented body limit; 128MB for a cassette file)",
+    "line_length": "the longest line a cassette may hold, e.g. 256MB (default 128MB)",
+}
+LIMIT_METAVAR = {"yaml_aliases": "N", "json_depth": "N", "decoded_size": "SIZE", "line_length": "SIZE"}
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     # Nodes YAML aliases may repeat, counted as if each alias were copied out (a string counts one

@@ -92,19 +92,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _add_limit_options(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
-    helps = {
-        "yaml_aliases": "nodes YAML aliases in a cassette may repeat, counted as copied out (default 10000)",
-        "json_depth": "how deep JSON in a cassette or body may nest, 1 to 1000 (default 200)",
-        "decoded_size": "how far a compressed body or cassette may inflate, e.g. 512MB (default: 4x the "
-        "endpoint's documented body limit; 128MB for a cassette file)",
-        "line_length": "the longest line a cassette may hold, e.g. 256MB (default 128MB)",
-    }
-    for name, help_text in helps.items():
+    from ..contract.limits import LIMIT_HELP, LIMIT_METAVAR
+
+    for name, help_text in LIMIT_HELP.items():
         group.addoption(
             f"--claude-max-{name.replace('_', '-')}",
             dest=f"claude_max_{name}",
             default=None,
-            metavar="SIZE" if name in ("decoded_size", "line_length") else "N",
+            metavar=LIMIT_METAVAR[name],
             help=help_text,
         )
         parser.addini(

@@ -4,6 +4,10 @@ No machine of this project reaches the real API, so the shipped cassettes were r
 tests/fake_api.py, which answers as the API does (headers included). Run from the repository root:
 
     python examples/record.py
+
+Arguments are handed to pytest: the SDK 0.x and 1.x environments of tox.ini, whose SDKs send
+`anthropic-version: 2023-06-01` (part of the match key), replay their own cassettes, recorded with
+`python examples/record.py -o claude_cassette_dir=cassettes/sdk-2023-06-01` under such an SDK.
 """
 
 from __future__ import annotations
@@ -29,7 +33,15 @@ def main() -> int:
             "ANTHROPIC_API_KEY": "example-recording-key-0000",
         }
         env.pop("CI", None)
-        command = [sys.executable, "-m", "pytest", "examples", "--claude-record-mode=rewrite", "-q"]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "examples",
+            "--claude-record-mode=rewrite",
+            "-q",
+            *sys.argv[1:],
+        ]
         return subprocess.call(command, cwd=ROOT, env=env)
 
 

@@ -8,12 +8,12 @@ the same rules on their clean examples, with secrets configured, report exactly 
 from __future__ import annotations
 
 import json
-import secrets as random_secrets
 import string
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
+from helpers import KEY_PREFIX, a_key, a_token, leaks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -27,23 +27,6 @@ from pytest_claude_contract.contract.rules import RULE_IDS, RULES_BY_ID
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-PREFIX = "sk-" + "ant-"  # built at run time: no file holds a key-shaped literal
-
-
-def a_key() -> str:
-    return PREFIX + "api03-" + random_secrets.token_urlsafe(40)
-
-
-def a_token() -> str:
-    """An opaque bearer token: nothing in its shape says it is one."""
-    return "tok" + "".join(random_secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
-
-
-def leaks(secret: str, text: str) -> list[str]:
-    """Every piece of `secret` longer than SHOWN characters found in `text` (in any case)."""
-    low, secret = text.lower(), secret.lower()
-    return [secret[i : i + SHOWN + 1] for i in range(len(secret) - SHOWN) if secret[i : i + SHOWN + 1] in low]
 
 
 # ---------------------------------------------------------------- every rule, firing
@@ -233,7 +216,7 @@ def test_credentials_by_place(template: str, shown: str) -> None:
 
 def test_key_cut_short_is_still_cut() -> None:
     """A key with a tail shorter than KEY_PATTERN asks for still shows only 10 characters."""
-    short = PREFIX + "api03-" + "Ab3"
+    short = KEY_PREFIX + "api03-" + "Ab3"
     assert redact(f"got {short}!") == f"got {short[:SHOWN]}...!"
     assert shown_secret("0123456789") == "0123456789"  # a short value shows no more than itself
 
@@ -260,7 +243,7 @@ def secrets_in_text(draw: st.DrawFn) -> tuple[str, str, list[str]]:
     """A secret (key-shaped or opaque, then known), somewhere in text, in some place."""
     if draw(st.booleans()):
         kind = draw(st.sampled_from(["api03", "admin01", "oat01", "a"]))
-        secret = f"{PREFIX}{kind}-" + draw(st.text(KEY_CHARS, min_size=1, max_size=80))
+        secret = f"{KEY_PREFIX}{kind}-" + draw(st.text(KEY_CHARS, min_size=1, max_size=80))
         known: list[str] = []
     else:
         secret = draw(st.text(KEY_CHARS, min_size=SHOWN + 1, max_size=80))

@@ -5,8 +5,6 @@ clients; each shown firing (the secret cut to 10 characters) and quiet (the rest
 from __future__ import annotations
 
 import json
-import secrets as random_secrets
-import string
 import subprocess
 import sys
 from typing import TYPE_CHECKING, Any
@@ -14,30 +12,16 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 import yaml
+from helpers import a_key, a_token, leaks
 
 from pytest_claude_contract.cli import main
+from pytest_claude_contract.contract.redaction import SHOWN
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-SHOWN = 10
-PREFIX = "sk-" + "ant-"  # built at run time: no file holds a key-shaped literal
 MODEL = "claude-sonnet-4-6"
 REQUEST_ID = "req_011CSHoEeqs5C35K2UUqR7Fy"
-
-
-def a_key() -> str:
-    return PREFIX + "api03-" + random_secrets.token_urlsafe(40)
-
-
-def a_token() -> str:
-    return "tok" + "".join(random_secrets.choice(string.ascii_letters + string.digits) for _ in range(40))
-
-
-def leaks(secret: str, text: str) -> list[str]:
-    """Every piece of `secret` longer than SHOWN characters found in `text` (in any case)."""
-    low, secret = text.lower(), secret.lower()
-    return [secret[i : i + SHOWN + 1] for i in range(len(secret) - SHOWN) if secret[i : i + SHOWN + 1] in low]
 
 
 def assert_cut(text: str, *found: str) -> None:

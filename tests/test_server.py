@@ -18,18 +18,17 @@ from typing import TYPE_CHECKING
 import anthropic
 import pytest
 
-from pytest_claude_contract.capture.core import ClaudeContractRecorder
 from pytest_claude_contract.capture.server import ContractServer
 from pytest_claude_contract.cassette.scrub import REDACTED
-from pytest_claude_contract.contract.models import DEFAULT_CONTRACT
-from pytest_claude_contract.plugin.options import DEFAULT_HOSTS, ContractSettings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
     from fake_api import FakeClaudeAPI
-from helpers import go_offline, interactions
+
+    from pytest_claude_contract.capture.core import ClaudeContractRecorder
+from helpers import go_offline, interactions, server_recorder
 
 MODEL = "claude-sonnet-4-6"
 CURL = "/usr/bin/curl"
@@ -215,16 +214,7 @@ def test_sdk_sync_stream_and_subprocess_record_then_replay(
 
 
 def _recorder(cassette: Path | None, record_mode: str = "once") -> ClaudeContractRecorder:
-    settings = ContractSettings(
-        cassette=cassette is not None,
-        record_mode=record_mode,
-        allow=frozenset(),
-        api_versions=None,
-        auth=None,
-        hosts=DEFAULT_HOSTS,
-        profiles={},
-    )
-    return ClaudeContractRecorder(settings, DEFAULT_CONTRACT, "strict", cassette)
+    return server_recorder(cassette, record_mode)
 
 
 def test_sdk_stream_events_pass_through_before_the_upstream_finishes(

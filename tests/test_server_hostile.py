@@ -25,18 +25,17 @@ import anthropic
 import httpx
 import pytest
 
-from pytest_claude_contract.capture.core import ClaudeContractRecorder
 from pytest_claude_contract.capture.guards import KEEP_WHOLE
 from pytest_claude_contract.capture.server import ContractServer, Outcome, describe
-from pytest_claude_contract.contract.models import DEFAULT_CONTRACT
-from pytest_claude_contract.plugin.options import DEFAULT_HOSTS, ContractSettings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from fake_api import FakeClaudeAPI
 
-from helpers import interactions
+    from pytest_claude_contract.capture.core import ClaudeContractRecorder
+
+from helpers import interactions, server_recorder
 
 MODEL = "claude-sonnet-4-6"
 HEAD = "x-api-key: test-key\r\nanthropic-version: 2023-06-01\r\ncontent-type: application/json\r\n"
@@ -46,16 +45,7 @@ QUICK: dict[str, Any] = {"header_timeout": 0.5, "idle_timeout": 1.0, "body_timeo
 
 
 def _recorder(cassette: Path | None, record_mode: str = "none") -> ClaudeContractRecorder:
-    settings = ContractSettings(
-        cassette=cassette is not None,
-        record_mode=record_mode,
-        allow=frozenset(),
-        api_versions=None,
-        auth=None,
-        hosts=DEFAULT_HOSTS,
-        profiles={},
-    )
-    return ClaudeContractRecorder(settings, DEFAULT_CONTRACT, "strict", cassette)
+    return server_recorder(cassette, record_mode)
 
 
 def _message(text: str, **extra: Any) -> dict[str, Any]:

@@ -40,6 +40,33 @@ MODELS_PAGE = {
     "first_id": MODEL["id"],
     "last_id": MODEL["id"],
 }
+# The Admin API (Docs, Admin API; Usage and Cost API; Claude Code Analytics API): a few GET answers.
+ADMIN_ANSWERS: dict[str, object] = {
+    "/v1/organizations/users": {
+        "data": [
+            {
+                "id": "user_01WCz1FkmYMm4gnmykNKUu3Q",
+                "type": "user",
+                "email": "ada@example.com",
+                "role": "admin",
+            }
+        ],
+        "has_more": False,
+        "first_id": "user_01WCz1FkmYMm4gnmykNKUu3Q",
+        "last_id": "user_01WCz1FkmYMm4gnmykNKUu3Q",
+    },
+    "/v1/organizations/workspaces": {
+        "data": [{"id": "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ", "type": "workspace", "name": "Default"}],
+        "has_more": False,
+    },
+    "/v1/organizations/usage_report/messages": {
+        "data": [{"starting_at": CREATED_AT, "ending_at": CREATED_AT, "results": []}],
+        "has_more": False,
+        "next_page": None,
+    },
+    "/v1/organizations/cost_report": {"data": [], "has_more": False, "next_page": None},
+    "/v1/organizations/usage_report/claude_code": {"data": [], "has_more": False, "next_page": None},
+}
 SSE_HEADERS = {
     "content-type": "text/event-stream",
     "cache-control": "no-cache",
@@ -186,6 +213,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._upload(body)
         elif route == ("POST", "/v1/chat/completions"):
             self._chat_completions(body)
+        elif self.command == "GET" and path in ADMIN_ANSWERS:
+            self._send_json(200, ADMIN_ANSWERS[path])
         else:
             self._error(404, "not_found_error", f"Not found: {self.command} {path}")
 

@@ -321,7 +321,8 @@ class ClaudeContractRecorder:
                 return []
             kept = [v for v in found if v.rule not in self.settings.allow]
             self.violations.extend(kept)
-            self.stats.violations.update(v.rule for v in kept)
+            for violation in kept:
+                self._count(violation)
             self.stats.allowed.update(v.rule for v in found if v.rule in self.settings.allow)
         return kept
 
@@ -401,10 +402,11 @@ class ClaudeContractRecorder:
     # ------------------------------------------------------------ public surface
 
     def assert_conformant(self) -> None:
-        """Fail with the full report if any exchange so far broke the contract."""
+        """Fail with the full report if any exchange so far broke the contract (warnings aside)."""
         __tracebackhide__ = True
-        if self.violations:
-            raise AssertionError(violation_report(self.violations, len(self.exchanges)))
+        errors = [v for v in self.violations if v.severity != "warning"]  # warnings fail nothing
+        if errors:
+            raise AssertionError(violation_report(errors, len(self.exchanges)))
 
     @property
     def path(self) -> Path | None:
@@ -607,8 +609,13 @@ class ClaudeContractRecorder:
                 else:
                     kept.append(violation)
                     self.violations.append(violation)
-                    self.stats.violations[violation.rule] += 1
+                    self._count(violation)
         return kept
+
+    def _count(self, violation: Violation) -> None:
+        """In the summary: a warning (model-deprecated) apart from the violations that fail."""
+        counter = self.stats.warnings if violation.severity == "warning" else self.stats.violations
+        counter[violation.rule] += 1
 
 
 def _base_url_host() -> tuple[str, ...]:

@@ -8,6 +8,7 @@ Subcommands:
   lint --orphans DIR  cassettes under DIR that no collected test uses (exit 1 when there are some)
   diff OLD NEW        what changed in the API's answers between two recordings (exit 1 on changes)
   serve --cassette P  a contract-checking server for any client, replaying (or recording) a cassette
+  models              the model lifecycle table (deprecated and retired ids, dates, replacements)
 
 Exit codes: 0 done, 1 findings (lint, diff, serve), 2 usage error or unreadable input. Only argparse
 and the rule catalogue are imported up front; the contract models (pydantic), PyYAML and deepdiff are
@@ -93,6 +94,19 @@ def build_parser() -> argparse.ArgumentParser:
         "recordings in order and start over when they run out, so any number of clients can replay)",
     )
     serve.set_defaults(handler=_serve_command, subparser=serve)
+
+    models = commands.add_parser(
+        "models",
+        help="print the model lifecycle table (rules model-deprecated and model-retired)",
+        description="Print the model ids the contract knows as deprecated or retired: each id's status, "
+        "the day it is deprecated from and retires on, the suggested replacement, and the source. An id "
+        "not listed is accepted by the rules.",
+    )
+    models.add_argument("--json", action="store_true", help="print the table as JSON")
+    models.add_argument(
+        "--on", default=None, metavar="DATE", help="give each status on DATE (YYYY-MM-DD) instead of today"
+    )
+    models.set_defaults(handler=_models_command, subparser=models)
     return parser
 
 
@@ -252,6 +266,12 @@ def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     from .serve import serve_command
 
     return serve_command(args, parser)
+
+
+def _models_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .models import models_command
+
+    return models_command(args, parser)
 
 
 def _rules_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:

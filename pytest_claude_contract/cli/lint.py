@@ -23,6 +23,8 @@ import tempfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
+from email.utils import parsedate_to_datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
@@ -40,7 +42,7 @@ from ..cassette.formats import (
     raw_interactions,
     read_cassette_document,
 )
-from ..cassette.model import CassetteError
+from ..cassette.model import CassetteError, recorded_time
 from ..cassette.scrub import REDACTED
 from ..cassette.secret_search import search
 from ..contract.credentials import KEY_PATTERN, SECRET_HEADERS, is_credential_param, secret_of
@@ -64,7 +66,8 @@ if TYPE_CHECKING:
     from ..cassette.model import Interaction
     from ..contract.models import Contract
 
-Level = Literal["violation", "not recorded"]
+# warning: a rule of severity warning (model-deprecated): shown, but lint exits 0 on warnings alone.
+Level = Literal["violation", "warning", "not recorded"]
 
 
 @dataclass(frozen=True)
@@ -188,6 +191,10 @@ class FileResult:
     @property
     def not_recorded(self) -> list[Finding]:
         return [f for f in self.findings if f.level == "not recorded"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "warning"]
 
 
 @dataclass
@@ -417,6 +424,17 @@ def _unrecorded_reason(
     return None
 
 
+def recording_day(recorded_at: object, date_header: str | None) -> date | None:
+    """The day an interaction was recorded: its `recorded_at`, else the response's `Date` header."""
+    when = recorded_time(recorded_at)
+    if when is None and date_header:
+        try:
+            when = parsedate_to_datetime(date_header)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return when.date() if when is not None else None
+
+
 def _check(
     interaction: Interaction,
     raw: Any,
@@ -435,7 +453,9 @@ def _check(
     target = interaction.request.target
     # Still br-encoded when loaded: brotli is missing (reported as body-not-decodable by lint_document).
     encoded = response.headers.get("content-encoding", "").strip().lower() == "br"
-    for violation in check_exchange(exchange, contract):
+    # Model lifecycle: judged as of today, saying what the status was when the cassette was recorded.
+    recorded_on = recording_day(interaction.recorded_at, response.headers.get("date"))
+    for violation in check_exchange(exchange, contract, today=date.today(), recorded_on=recorded_on):
         if encoded and violation.rule in _BODY_RULES:
             continue
         line = lines[position - 1]  # only for a finding: finding the lines costs a second parse
@@ -445,9 +465,8 @@ def _check(
             response_names = _names(raw["response"].get("headers"))
             reason = _unrecorded_reason(violation.rule, request_names, response_names, status)
         if reason is None:
-            yield Finding(
-                violation.rule, "violation", violation.message, violation.hint, position, target, line
-            )
+            level: Level = "warning" if violation.severity == "warning" else "violation"
+            yield Finding(violation.rule, level, violation.message, violation.hint, position, target, line)
         else:
             message = f"{violation.message} ({reason})"
             yield Finding(violation.rule, "not recorded", message, violation.hint, position, target, line)
@@ -803,6 +822,7 @@ def _counts(result: LintResult) -> dict[str, int]:
         "interactions": sum(f.interactions for f in files),
         "checked": sum(f.checked for f in files),
         "violations": sum(len(f.violations) for f in files),
+        "warnings": sum(len(f.warnings) for f in files),
         "files_with_violations": sum(1 for f in files if f.violations),
         "not_recorded": sum(len(f.not_recorded) for f in files),
         "unreadable": sum(1 for f in files if f.error),
@@ -819,6 +839,8 @@ def summary_line(result: LintResult) -> str:
         f"in {c['files_with_violations']} file{'s' if c['files_with_violations'] != 1 else ''}, "
         f"{c['not_recorded']} not recorded, {c['unreadable']} unreadable"
     )
+    if c["warnings"]:
+        text += f", {c['warnings']} warning{'s' if c['warnings'] != 1 else ''} (not failing)"
     if c["fixed"]:
         text += f", {c['fixed']} secret{'s' if c['fixed'] != 1 else ''} replaced"
     if c["skipped"]:
@@ -848,9 +870,9 @@ def text_report(result: LintResult) -> str:
                 else:
                     at = f" (line {finding.line})" if finding.line else ""
                     lines.append(f"  #{current} {finding.target}{at}")
-            label = "FAIL" if finding.level == "violation" else "not recorded"
+            label = {"violation": "FAIL", "warning": "WARN"}.get(finding.level, finding.level)
             lines.append(f"    {label:<12}  [{finding.rule}] {finding.message}")
-            if finding.level == "violation":
+            if finding.level != "not recorded":
                 lines.append(f"    {'':<12}  fix: {finding.hint}")
         lines.append("")
     lines.append(summary_line(result))
@@ -920,10 +942,10 @@ def github_report(result: LintResult) -> str:
             lines.append(f"::error file={path}{at},title=unreadable cassette::{error}")
             continue
         for f in file.findings:
-            kind = "error" if f.level == "violation" else "notice"
+            kind = {"violation": "error", "warning": "warning"}.get(f.level, "notice")
             at = f",line={f.line}" if f.line else ""
             where = f"interaction {f.interaction}: {f.target}: " if f.interaction else ""
-            title = _escape_property(f"{f.rule}" + (" (not recorded)" if f.level != "violation" else ""))
+            title = _escape_property(f"{f.rule}" + (" (not recorded)" if f.level == "not recorded" else ""))
             message = _escape_data(redact(where + f.message, secrets))
             lines.append(f"::{kind} file={path}{at},title={title}::{message}")
     lines.append(redact(summary_line(result), secrets))

@@ -113,9 +113,11 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     drifted = _report_drift(recorder, path, upstream)
     stats = recorder.stats
     saved = f"; saved {path}" if stats.recorded else ""
+    errors = [v for v in recorder.violations if v.severity != "warning"]  # warnings fail nothing
+    warned = len(recorder.violations) - len(errors)
     print(
         f"{PROG} serve: stopped after {len(recorder.exchanges)} exchange(s), "
-        f"{len(recorder.violations)} violation(s), {len(recorder.fatal)} unanswered{saved}",
+        f"{len(errors)} violation(s), {warned} warning(s), {len(recorder.fatal)} unanswered{saved}",
         flush=True,
     )
-    return 1 if recorder.violations or recorder.fatal or drifted else EXIT_OK
+    return 1 if errors or recorder.fatal or drifted else EXIT_OK

@@ -26,8 +26,10 @@ def violation_report(violations: list[Violation], exchange_count: int) -> str:
         index = violation.exchange.index if violation.exchange else 0
         by_exchange.setdefault(index, []).append(violation)
     noun = "violation" if len(violations) == 1 else "violations"
+    warned = sum(1 for v in violations if v.severity == "warning")
+    of_which = f" ({warned} of them {'a warning' if warned == 1 else 'warnings'})" if warned else ""
     lines = [
-        f"Claude API contract: {len(violations)} {noun} in {len(by_exchange)} of {exchange_count} "
+        f"Claude API contract: {len(violations)} {noun}{of_which} in {len(by_exchange)} of {exchange_count} "
         f"exchange{'s' if exchange_count != 1 else ''}",
     ]
     for group in by_exchange.values():
@@ -36,7 +38,8 @@ def violation_report(violations: list[Violation], exchange_count: int) -> str:
         if exchange is not None:
             lines.append(f"{exchange.describe()}, exchange {exchange.index}")
         for violation in group:
-            lines.append(f"  [{violation.rule}] {violation.message}")
+            warning = " (warning)" if violation.severity == "warning" else ""
+            lines.append(f"  [{violation.rule}]{warning} {violation.message}")
             lines.append(f"    fix: {violation.hint}")
     rules = sorted({v.rule for v in violations})
     lines += [
@@ -153,6 +156,7 @@ class SessionStats:
     replayed: int = 0
     other_hosts: int = 0  # exchanges with hosts that are not Claude's: under the cassette, not checked
     violations: Counter[str] = field(default_factory=Counter)
+    warnings: Counter[str] = field(default_factory=Counter)  # rules of severity warning: fail nothing
     allowed: Counter[str] = field(default_factory=Counter)
     recorded: set[str] = field(default_factory=set)
     replayed_from: set[str] = field(default_factory=set)
@@ -216,6 +220,9 @@ class SessionStats:
             lines += [f"  {rule}: {count}" for rule, count in sorted(self.violations.items())]
         else:
             lines.append("violations: 0")
+        if self.warnings:
+            lines.append(f"warnings: {sum(self.warnings.values())} (reported only, failing no test)")
+            lines += [f"  {rule}: {count}" for rule, count in sorted(self.warnings.items())]
         if self.allowed:
             lines.append(
                 "allowed by marker: " + ", ".join(f"{r} {c}" for r, c in sorted(self.allowed.items()))

@@ -868,7 +868,7 @@ def test_key_kind_messages_name_the_kind() -> None:
     )
     assert on_admin.message == (
         "a standard API key (`sk-ant-api...` in `x-api-key`) is sent to Usage and Cost API "
-        "(GET /v1/organizations/cost_report), which takes an admin key (`sk-ant-admin...`)"
+        "(GET /v1/organizations/cost_report), which takes an admin key"
     )
 
 

@@ -443,6 +443,7 @@ def _check(
     *,
     contract: Contract,
     assume_recorded: bool,
+    today: date,
 ) -> Iterator[Finding]:
     from ..contract.checks import check_exchange
 
@@ -455,7 +456,7 @@ def _check(
     encoded = response.headers.get("content-encoding", "").strip().lower() == "br"
     # Model lifecycle: judged as of today, saying what the status was when the cassette was recorded.
     recorded_on = recording_day(interaction.recorded_at, response.headers.get("date"))
-    for violation in check_exchange(exchange, contract, today=date.today(), recorded_on=recorded_on):
+    for violation in check_exchange(exchange, contract, today=today, recorded_on=recorded_on):
         if encoded and violation.rule in _BODY_RULES:
             continue
         line = lines[position - 1]  # only for a finding: finding the lines costs a second parse
@@ -478,8 +479,10 @@ def lint_document(
     hosts: frozenset[str],
     contract: Contract,
     assume_recorded: bool = False,
+    today: date | None = None,
 ) -> FileResult:
-    """Every finding in one read cassette. Raises CassetteError when it is not one."""
+    """Every finding in one read cassette. Raises CassetteError when it is not one. `today`: the day
+    the model lifecycle rules judge by (default: today)."""
     result = FileResult(document.path)
     raws = raw_interactions(document)
     interactions = document_interactions(document)
@@ -526,6 +529,7 @@ def lint_document(
                 lines,
                 contract=contract,
                 assume_recorded=assume_recorded,
+                today=today or date.today(),
             )
         )
     result.findings.sort(key=lambda f: (f.interaction or 0, f.level != "violation"))
@@ -759,9 +763,12 @@ def lint_paths(
     hosts: Iterable[str] = (),
     assume_recorded: bool = False,
     fix: bool = False,
+    today: date | None = None,
 ) -> LintResult:
+    """Lint cassettes; `today` is the day the model lifecycle rules judge by (default: today)."""
     from ..contract.models import DEFAULT_CONTRACT
 
+    today = today or date.today()
     host_set = frozenset(h.lower() for h in (*DEFAULT_HOSTS, *hosts))
     files, missing = cassette_files(paths)
     result = LintResult([], [])
@@ -776,10 +783,14 @@ def lint_paths(
                 result.skipped.append(path)
                 continue
             checked = lint_document(
-                document, hosts=host_set, contract=DEFAULT_CONTRACT, assume_recorded=assume_recorded
+                document,
+                hosts=host_set,
+                contract=DEFAULT_CONTRACT,
+                assume_recorded=assume_recorded,
+                today=today,
             )
             if fix:
-                checked = _fix(document, checked, host_set, assume_recorded)
+                checked = _fix(document, checked, host_set, assume_recorded, today)
         except CassetteError as exc:
             result.files.append(FileResult(path, error=str(exc), error_line=exc.line))
             continue
@@ -794,7 +805,9 @@ def _looks_like_cassette(data: Any) -> bool:
     return isinstance(data, dict) and "interactions" in data
 
 
-def _fix(document: CassetteDocument, checked: FileResult, hosts: frozenset[str], assume: bool) -> FileResult:
+def _fix(
+    document: CassetteDocument, checked: FileResult, hosts: frozenset[str], assume: bool, today: date
+) -> FileResult:
     from ..contract.models import DEFAULT_CONTRACT
 
     lines = InteractionLines(document.text, len(raw_interactions(document)))
@@ -805,7 +818,9 @@ def _fix(document: CassetteDocument, checked: FileResult, hosts: frozenset[str],
     again = read_cassette_document(document.path)
     if again is None:  # pragma: no cover - we just wrote it
         raise CassetteError(document.path, "disappeared while being fixed")
-    rechecked = lint_document(again, hosts=hosts, contract=DEFAULT_CONTRACT, assume_recorded=assume)
+    rechecked = lint_document(
+        again, hosts=hosts, contract=DEFAULT_CONTRACT, assume_recorded=assume, today=today
+    )
     left = sum(1 for f in rechecked.findings if f.rule == SECRET_RULE.id)
     rechecked.fixed = len(secrets) - left
     rechecked.unfixed = left

@@ -448,10 +448,7 @@ def check_key_kind(ctx: Context) -> Iterator[Violation]:
                 "(`/v1/organizations/...`), the other endpoints take a standard API key"
             )
         else:
-            message = (
-                f"a standard API key ({shown}) is sent to {where}, which takes an admin key "
-                f"(`{prefixes['admin-key']}...`)"
-            )
+            message = f"a standard API key ({shown}) is sent to {where}, which takes an admin key"
         yield _violation(ctx, "auth-key-kind", message)
 
 
@@ -474,13 +471,19 @@ def requested_models(ctx: Context) -> list[tuple[str, str]]:
     return found
 
 
+def judging_day() -> date:
+    """The day the plugin judges model lifecycles by when the context names none: today. (The
+    project's own tests fix it here, so that they do not change verdict as time passes.)"""
+    return date.today()
+
+
 def check_model_lifecycle(ctx: Context) -> Iterator[Violation]:
     """model-retired and model-deprecated, by the contract's lifecycle table on `ctx.today`."""
     lifecycle = ctx.contract.model_lifecycle
     body = ctx.exchange.request.body
     if not body or lifecycle.body_pattern.search(body) is None:
         return  # names no listed model (nearly every request): the body is not parsed here
-    day = ctx.today or date.today()
+    day = ctx.today or judging_day()
     for where, model in requested_models(ctx):
         entry = lifecycle.entry_for(model)
         if entry is None:

@@ -33,9 +33,9 @@ ORGANIZATION_ID = "6f1c2a4e-8b3d-4e5f-9a7c-0d2e4f6a8b1c"
 MAX_MESSAGES_BODY = 32_000_000  # the documented request size limit for the Messages API
 READ_CHUNK = 64 * 1024
 CREATED_AT = "2026-11-24T12:00:00Z"
-MODEL = {"type": "model", "id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5"}
+MODEL = {"type": "model", "id": "claude-sonnet-4-6", "display_name": "Claude Sonnet 4.6"}
 MODELS_PAGE = {
-    "data": [{**MODEL, "created_at": "2025-09-29T00:00:00Z"}],
+    "data": [{**MODEL, "created_at": "2026-02-17T00:00:00Z"}],
     "has_more": False,
     "first_id": MODEL["id"],
     "last_id": MODEL["id"],

@@ -119,6 +119,9 @@ def test_rules_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
     for rule in RULES:
         assert re.search(rf"^{re.escape(rule.id)} +{rule.side} +\S", out, re.MULTILINE), rule.id
     assert "pytest-claude-contract rules RULE_ID" in out
+    assert re.search(
+        r"^model-deprecated +request +\(warning: fails nothing\) The request names", out, re.MULTILINE
+    )
 
 
 def test_the_table_wraps_to_the_width() -> None:

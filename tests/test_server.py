@@ -436,7 +436,7 @@ def test_serve_command_records_then_replays(
     assert lines[2].startswith("  [auth-missing] ")
     assert lines[3] == "POST /v1/messages -> 404 (refused): not answered from the cassette or upstream"
     assert lines[4] == "Claude contract: no recorded answer for POST https://api.anthropic.com/v1/messages"
-    assert lines[-1].endswith("stopped after 2 exchange(s), 1 violation(s), 1 unanswered")
+    assert lines[-1].endswith("stopped after 2 exchange(s), 1 violation(s), 0 warning(s), 1 unanswered")
 
 
 @needs_curl

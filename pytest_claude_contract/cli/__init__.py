@@ -306,7 +306,8 @@ def rules_table(width: int | None = None) -> str:
     text_width = max(width - indent, 30)
     lines = [f"{'RULE':<{id_width}}  {'CHECKS':<{side_width}}  WHAT IT CHECKS"]
     for rule in RULES:
-        wrapped = textwrap.wrap(rule.summary.replace("`", ""), text_width) or [""]
+        summary = ("(warning: fails nothing) " if rule.severity == "warning" else "") + rule.summary
+        wrapped = textwrap.wrap(summary.replace("`", ""), text_width) or [""]
         lines.append(f"{rule.id:<{id_width}}  {rule.side:<{side_width}}  {wrapped[0]}")
         lines += [" " * indent + line for line in wrapped[1:]]
     lines += [

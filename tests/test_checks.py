@@ -1032,3 +1032,33 @@ def test_model_lifecycle_table_is_data() -> None:
     assert check_exchange(model_exchange("k", "claude-sonnet-4-5"), contract, today=DAY) == []
     # Edits of the profiles keep the table.
     assert contract.with_profile_edits({"2023-06-01": {"notes": "x"}}).model_lifecycle is own
+
+
+def test_endpoint_lookup_by_first_segment_keeps_the_first_match() -> None:
+    """Endpoints are looked up among those that share the path's first segment after /v1/ (and those
+    whose segment is a `{name}`): the first listed that matches wins, as in a scan of the whole list."""
+    endpoints = (
+        Endpoint(name="Literal", method="GET", path="/v1/things/{id}", body="none"),
+        Endpoint(name="Any first segment", method="GET", path="/v1/{kind}/{id}", body="none"),
+        Endpoint(name="Short", method="GET", path="/health", body="none"),
+        Endpoint(name="Root", method="GET", path="/", body="none"),
+    )
+    profile = DEFAULT_CONTRACT.profile_for(None).model_copy(update={"endpoints": endpoints})
+    found = {
+        path: (e.name if (e := profile.endpoint_for("GET", path)) else None)
+        for path in ("/v1/things/1", "/v1/other/1", "/health", "/", "/v1/things", "/v2/things/1")
+    }
+    assert found == {
+        "/v1/things/1": "Literal",
+        "/v1/other/1": "Any first segment",
+        "/health": "Short",
+        "/": "Root",
+        "/v1/things": None,
+        "/v2/things/1": None,
+    }
+    assert profile.endpoint_for("POST", "/v1/things/1") is None
+    # Every shipped endpoint is found by its own path, with ids filled in.
+    shipped = DEFAULT_CONTRACT.profile_for(None)
+    for endpoint in shipped.endpoints:
+        path = endpoint.path.replace("{id}", "x_1").replace("{user}", "u_1").replace("{version}", "2")
+        assert shipped.endpoint_for(endpoint.method, path) == endpoint, endpoint.path

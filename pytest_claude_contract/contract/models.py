@@ -152,7 +152,7 @@ class Profile(_Model):
             return by_target[method, path]
         except KeyError:
             index: dict[tuple[str, str], tuple[Endpoint, ...]] = cache[2]
-            candidates = index.get((method, _head(path)), ()) or index.get((method, ""), ())
+            candidates = index.get((method, _head(path))) or index.get((method, _ANY_HEAD), ())
             found = next((e for e in candidates if e.matches(method, path)), None)
             if len(by_target) > 4096:  # paths with ids in them: keep it bounded
                 by_target.clear()
@@ -176,6 +176,9 @@ class Profile(_Model):
         return ()
 
 
+_ANY_HEAD = "\0"  # the index key of every endpoint of a method (no path segment holds a NUL)
+
+
 def _head(path: str) -> str:
     """`/v1/messages/batches` -> `messages`: the segment endpoints are indexed by."""
     parts = path.split("/", 3)
@@ -184,19 +187,20 @@ def _head(path: str) -> str:
 
 def _index_endpoints(endpoints: tuple[Endpoint, ...]) -> dict[tuple[str, str], tuple[Endpoint, ...]]:
     """Endpoints by (method, first segment after /v1/), in their order; a pattern whose segment is a
-    `{name}` is a candidate for every path, after the literal ones. (method, ""): every endpoint."""
+    `{name}` is a candidate for every path, after the literal ones. (method, _ANY_HEAD): every
+    endpoint of the method, for a path whose segment no endpoint names."""
     index: dict[tuple[str, str], list[Endpoint]] = {}
     wild: list[Endpoint] = []
     for endpoint in endpoints:
         head = _head(endpoint.path)
-        index.setdefault((endpoint.method, ""), []).append(endpoint)
+        index.setdefault((endpoint.method, _ANY_HEAD), []).append(endpoint)
         if "{" in head:
             wild.append(endpoint)
         else:
             index.setdefault((endpoint.method, head), []).append(endpoint)
     out = {key: tuple(found) for key, found in index.items()}
     for (method, head), found in list(out.items()):
-        if head:
+        if head != _ANY_HEAD:
             out[method, head] = found + tuple(e for e in wild if e.method == method)
     return out
 

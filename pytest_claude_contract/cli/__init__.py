@@ -92,8 +92,73 @@ def build_parser() -> argparse.ArgumentParser:
         help="play each recording once, as a test does (default: identical requests get their "
         "recordings in order and start over when they run out, so any number of clients can replay)",
     )
+    bounds = serve.add_argument_group(
+        "server limits",
+        'how far a client may make the server wait or hold (docs/server.md, "Clients that misbehave"; '
+        "the defaults suit any well-behaved client)",
+    )
+    for flag, kind, help_text in SERVER_LIMIT_FLAGS:
+        bounds.add_argument(flag, type=_LIMIT_TYPES[kind], default=None, metavar=kind.upper(), help=help_text)
     serve.set_defaults(handler=_serve_command, subparser=serve)
     return parser
+
+
+# `serve`'s flags for ContractServer's keyword arguments of the same names (its defaults apply to
+# what is not given).
+SERVER_LIMIT_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--header-timeout", "seconds", "time for a request's line and headers (default 5)"),
+    ("--idle-timeout", "seconds", "time a keep-alive connection may wait for its next request (default 30)"),
+    ("--body-timeout", "seconds", "the longest pause while a request body arrives (default 10)"),
+    (
+        "--body-min-rate",
+        "count",
+        "bytes a second a body must average once it has taken --body-timeout (default 10000)",
+    ),
+    (
+        "--send-timeout",
+        "seconds",
+        "time a client may take to accept the next 64 KB of its answer (default 60)",
+    ),
+    ("--max-workers", "count", "connections served at once (default 64)"),
+    ("--backlog", "count", "connections the system holds for the server to accept (default 128)"),
+    (
+        "--wait-timeout",
+        "seconds",
+        "time a connection waits for a worker, or a body for memory, before 503 (default 10)",
+    ),
+    ("--body-memory", "size", "request bodies held in memory at once, e.g. 64MB (default 32MB)"),
+)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 1e6:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above 0, e.g. 2.5")
+    return seconds
+
+
+def _count(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and 0 < int(value) < 1 << 31):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number above 0")
+    return int(value)
+
+
+def _size(value: str) -> int:
+    from ..contract.limits import SIZE_FORMS, parse_size
+
+    try:
+        size = parse_size(value)
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a size: use {SIZE_FORMS}")
+    return size
+
+
+_LIMIT_TYPES: dict[str, Callable[[str], Any]] = {"seconds": _seconds, "count": _count, "size": _size}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -553,3 +553,20 @@ def test_a_search_inflates_what_a_reader_refuses_up_to_the_limit() -> None:
     assert limits.inflate(two_members, 31, 100, partial=True) == b"one two"
     with pytest.raises(zlib.error):
         limits.inflate(b"not compressed", 31, 100, partial=True)
+
+
+def test_deep_toml_is_refused_at_the_limit_not_only_past_pythons_recursion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # cassetter's TOML: tomllib recurses, so only ~1,000 levels raised RecursionError; 300 passed.
+    path = tmp_path / "deep.toml"
+    path.write_text("a = " + "[" * 300 + "]" * 300 + "\ninteractions = []\n", encoding="utf-8")
+    code, out = lint(capsys, str(path))
+    assert code == 2
+    assert "is nested deeper than the limit of 200 levels" in out
+    code, out = lint(capsys, "--max-json-depth", "400", str(path))
+    assert "unreadable" not in out.splitlines()[0], out
+    path.write_text("a = " + "[" * 5000 + "]" * 5000 + "\ninteractions = []\n", encoding="utf-8")
+    code, out = lint(capsys, str(path))
+    assert code == 2
+    assert "is nested deeper than the limit of 200 levels" in out

@@ -217,18 +217,21 @@ def _parse_toml(path: Path, text: str) -> Any:
     JSON string, binary as hex) become `body: {type, content}`."""
     import tomllib
 
+    limits = current()
+    too_deep = CassetteError(
+        path,
+        f"is nested deeper than the limit of {limits.json_depth} levels ({limits.setting('json_depth')})",
+    )
     try:
         data = tomllib.loads(text)
     except RecursionError:  # tomllib reads nested arrays and tables by recursion
-        limits = current()
-        raise CassetteError(
-            path,
-            f"is nested deeper than the limit of {limits.json_depth} levels ({limits.setting('json_depth')})",
-        ) from None
+        raise too_deep from None
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"\(at line (\d+)", str(exc))
         line = int(found.group(1)) if found else None
         raise CassetteError(path, f"is not valid TOML: {exc}", line) from exc
+    if _nesting_over(data, limits.json_depth):  # what tomllib's recursion let through
+        raise too_deep
     interactions = data.get("interactions")
     for interaction in interactions if isinstance(interactions, list) else []:
         if not isinstance(interaction, dict):
@@ -237,6 +240,18 @@ def _parse_toml(path: Path, text: str) -> Any:
             if isinstance(side, dict) and "body_type" in side:
                 side["body"] = {"type": side.pop("body_type"), "content": side.pop("body_content", None)}
     return data
+
+
+def _nesting_over(data: Any, limit: int) -> bool:
+    """Whether lists and dicts in `data` nest deeper than `limit` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def raw_interactions(document: CassetteDocument) -> list[Any]:

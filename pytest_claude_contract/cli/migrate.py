@@ -17,6 +17,7 @@ path under the PATH it was found in, below the cassette dir.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -239,6 +240,7 @@ def configured_cassette_dir(rootdir: Path) -> tuple[Path, str]:
         if config is None:
             continue
         value = config.get("claude_cassette_dir")
+        value = getattr(value, "value", value)  # pytest 9 wraps each value with where it came from
         if isinstance(value, list):  # a TOML value may be a list
             value = value[0] if value else None
         if value:
@@ -328,10 +330,14 @@ def _uncarried(document: CassetteDocument) -> str | None:
 def _same_body(original: bytes, copy: bytes) -> bool:
     if original == copy or REDACTED.encode() in copy:
         return True
-    try:
-        return bool(loads_json(original) == loads_json(copy))
+    try:  # stored pretty: the same JSON in other whitespace (compared as text: NaN is not NaN)
+        return _canonical(loads_json(original)) == _canonical(loads_json(copy))
     except (ValueError, UnicodeDecodeError):
         return False
+
+
+def _canonical(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
 
 def _same_value(original: str, copy: str) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -555,13 +556,15 @@ def test_a_migrated_suite_replays_as_pytest_recording_did(
     assert "content-encoding" not in text
     assert '"text": "Echo: Hello there"' in text  # pretty
 
+    # The migration done: the marker switched, the old folder deleted (so the copies answer, not it).
     module.write_text(RECORDED_SUITE.replace("MARK", "pytest.mark.claude_contract"))
+    shutil.rmtree(tests / "cassettes")
     result = suite.runpytest("-p", "no:randomly", "-rA")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["*exchanges checked: 4*"])
     assert replies(suite.path) == recorded
 
-    # Without the migration, the plugin has no cassette for these tests: the copies were needed.
+    # Without the copies the plugin has no cassette for these tests: they answered.
     for path in migrated.iterdir():
         path.unlink()
     suite.runpytest("-p", "no:randomly").assert_outcomes(failed=3)

@@ -622,3 +622,91 @@ def test_a_copy_that_would_play_differently_is_told_apart(tmp_path: Path) -> Non
     assert _difference(original[1], copy_with(header)) == "the response header `request-id` is missing"
     assert _difference(original[1], copy_with(method)) == "the method changes (POST -> PUT)"
     assert _difference(original[1], copy_with(url)) == "the URL changes"
+
+
+REAL_STREAM = (
+    Path(__file__).parent
+    / "data"
+    / "real-cassettes"
+    / "simonw__llm-anthropic__test_stream_events_thinking.yaml"
+)
+
+# The request llm-anthropic's test made (see the cassette), through the anthropic SDK; the SDK's
+# generation here sends anthropic-version 2026-10-21, part of the match key: the recorded one is asked.
+REAL_SUITE = """
+import anthropic
+import pytest
+
+
+@pytest.mark.claude_contract
+def test_stream_events_thinking():
+    client = anthropic.Anthropic(max_retries=0, default_headers={"anthropic-version": "2023-06-01"})
+    with client.messages.stream(
+        max_tokens=8192,
+        messages=[{"role": "user", "content": [{"type": "text", "text": "Two names for a pet pelican, be brief"}]}],
+        model="claude-haiku-4-5-20251001",
+        thinking={"type": "enabled", "budget_tokens": 1024},
+        extra_body={"temperature": 1.0},  # this SDK generation takes no temperature argument
+    ) as stream:
+        message = stream.get_final_message()
+    assert [block.type for block in message.content] == ["thinking", "text"]
+    print("ANSWER", message.content[1].text.replace(chr(10), " "))
+"""
+
+
+def test_a_real_pytest_recording_cassette_replays_through_the_sdk_once_migrated(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A cassette llm-anthropic's suite committed (pytest-recording, the SDK's gzip SSE stored
+    `!!binary`, the key header filtered), in its place in pytest-recording's layout: migrated, its
+    stream is stored decoded, one event per group, with the same lint verdicts; and the anthropic SDK
+    replays it through the plugin, offline, the exchange checked."""
+    layout = pytester.path / "tests" / "cassettes" / "test_anthropic"
+    layout.mkdir(parents=True)
+    original = layout / "test_stream_events_thinking.yaml"
+    original.write_bytes(REAL_STREAM.read_bytes())
+    (pytester.path / "tests" / "test_anthropic.py").write_text(REAL_SUITE)
+    monkeypatch.chdir(pytester.path)
+
+    code, out = run(capsys, "tests", "--write")
+    assert code == 0, out
+    copy = pytester.path / "cassettes" / "tests" / "test_anthropic" / "test_stream_events_thinking.yaml"
+    assert f"  -> {copy.relative_to(pytester.path)}\n" in out
+    text = copy.read_text()
+    assert "!!binary" not in text
+    assert "\n        event: message_start\n        data: {" in text
+    assert "\n\n        event: content_block_delta\n        data: {" in text
+    assert code == main(["lint", str(original)])
+    judged_original = capsys.readouterr().out.split(": ", 1)[1]
+    assert main(["lint", str(copy)]) == 0
+    assert capsys.readouterr().out.split(": ", 1)[1] == judged_original  # "not recorded": the key header
+
+    shutil.rmtree(pytester.path / "tests" / "cassettes")
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    monkeypatch.setenv("CI", "1")
+    result = pytester.runpytest("-s", "-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*ANSWER*Pouch*", "*exchanges checked: 1 (1 replayed, 0 live)*"])
+
+
+def test_a_test_module_in_the_rootdir_is_rewritten_in_place_only_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`test_chat.py` in the rootdir: pytest-recording's `cassettes/test_chat/test_x.yaml` is the
+    plugin's path too. The copy would replace the original: only with --force, and then once."""
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "cassettes" / "test_chat" / "test_stream.yaml"
+    vcrpy_cassette(source, a_key())
+    original = source.read_bytes()
+    code, out = run(capsys, "cassettes", "--write")
+    assert code == 1
+    assert "cassettes/test_chat/test_stream.yaml\n  -> cassettes/test_chat/test_stream.yaml\n" in out
+    assert "NOT written: the copy would replace the original itself" in out
+    assert source.read_bytes() == original
+    code, out = run(capsys, "cassettes", "--write", "--force")
+    assert "rewritten in place (--force)" in out
+    assert b"!!binary" not in source.read_bytes()
+    code, out = run(capsys, "cassettes")
+    assert code == 0, out
+    assert "already in the plugin's form" in out

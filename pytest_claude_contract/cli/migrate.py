@@ -86,6 +86,7 @@ class Migration:
     layout: str = ""  # how the target was worked out
     test: str | None = None  # the test pytest-recording's layout names
     test_missing: bool = False  # ... whose module is not on disk
+    in_place: bool = False  # the target is the file itself (a test module in the rootdir)
     form: str = ""  # what was read
     interactions: int = 0
     credentials: int = 0  # credentials the copy has replaced
@@ -152,7 +153,8 @@ class MigrateResult:
                     f"; {m.credentials} credential{'s' if m.credentials != 1 else ''} replaced by {REDACTED}"
                 )
             lines.append(summary)
-            lines.append(f"  {_STATUS_TEXT[m.status]}")
+            status = _IN_PLACE_TEXT.get(m.status) if m.in_place else None
+            lines.append(f"  {status or _STATUS_TEXT[m.status]}")
             if show and m.text is not None and m.status in ("new", "differs", "replaced", "written"):
                 lines += ["  | " + row if row else "  |" for row in m.text.splitlines()]
             lines.append("")
@@ -206,6 +208,15 @@ _STATUS_TEXT: dict[str, str] = {
     "same": "already migrated: the target holds this copy",
     "differs": "NOT written: the target exists and differs; --force replaces it (diff it first)",
     "replaced": "written over the existing target (--force)",
+}
+
+
+# A test module in the rootdir: both layouts name the same file, and the copy would replace it.
+_IN_PLACE_TEXT: dict[str, str] = {
+    "same": "already in the plugin's form (pytest-recording's layout and the plugin's name this same file)",
+    "differs": "NOT written: the copy would replace the original itself (pytest-recording's layout and "
+    "the plugin's name this same file); --force rewrites it in place",
+    "replaced": "rewritten in place (--force)",
 }
 
 
@@ -536,6 +547,7 @@ def _compare_target(m: Migration) -> None:
     except OSError as exc:
         _refuse(m, f"the target {_shown(m.target)} cannot be read: {exc.strerror}")
         return
+    m.in_place = m.target == _absolute(m.source)
     m.status = "same" if existing == m.text.encode("utf-8") else "differs"
 
 

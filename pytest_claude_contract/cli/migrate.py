@@ -37,6 +37,7 @@ from ..cassette.secret_search import CredentialLeft
 from ..contract.limits import LimitExceeded, loads_json
 from ..contract.redaction import redact
 from ..plugin.options import _cassette_folder, _safe
+from . import EXIT_OK, EXIT_USAGE
 from .lint import FileResult, LintResult, _looks_like_cassette, cassette_files, lint_paths
 from .lint import text_report as lint_text_report
 
@@ -45,9 +46,7 @@ if TYPE_CHECKING:
 
     from ..cassette.model import Interaction
 
-EXIT_OK = 0
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
+EXIT_FINDINGS = 1  # as lint's: violations in the originals, or a target left alone
 
 # The folder name pytest-recording's and cassetter's `vcr_cassette_dir` put beside the test modules.
 RECORDING_FOLDER = "cassettes"
@@ -95,8 +94,8 @@ class Migration:
     error: str | None = None
     error_line: int | None = None
     secrets: list[str] = field(default_factory=list, repr=False)
-    _copied: list[Interaction] = field(default_factory=list, repr=False)
-    _scrubber: Scrubber | None = field(default=None, repr=False)
+    originals: list[Interaction] = field(default_factory=list, repr=False)  # as read: what is written
+    scrubber: Scrubber | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -434,8 +433,8 @@ def _copy(m: Migration, document: CassetteDocument, secrets: Sequence[str]) -> N
             _refuse(m, f"interaction {position} would not replay as recorded: {why} in the copy")
             return
     m.text = text
-    m._copied = original
-    m._scrubber = scrubber
+    m.originals = original
+    m.scrubber = scrubber
     m.credentials = len(set(secrets))
 
 
@@ -557,14 +556,14 @@ def _write(m: Migration, *, force: bool) -> None:
     from ..cassette.store import cassette_lock, write_cassette
 
     assert m.target is not None
-    assert m._scrubber is not None
+    assert m.scrubber is not None
     try:
         with cassette_lock(m.target):
             existed = m.target.exists()
             if existed and not force:
                 m.status = "differs"
                 return
-            write_cassette(m.target, m._copied, m._scrubber)
+            write_cassette(m.target, m.originals, m.scrubber)
     except CassetteError as exc:  # write_cassette's message names the file
         m.status, m.error = "refused", str(exc)
         return

@@ -1,0 +1,385 @@
+"""claude_contract_vcr: a pytest-recording suite adopts the plugin by one line of its config.
+
+The inner suite is modelled on real ones: a `vcr_config` that filters the credential headers, strips
+the response headers with a `before_record_response`, and matches on method and URI only; tests with
+the anthropic SDK, raw httpx and requests, a non-Claude host in the same test. It is recorded with
+pytest-recording (`--record-mode=once`) against the loopback stand-in, then replayed with the
+stand-in stopped, with the option and without."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import anthropic  # noqa: F401
+import httpx  # noqa: F401
+import pytest
+import requests  # noqa: F401
+import yaml
+from fake_api import FakeClaudeAPI
+from helpers import go_offline
+
+from pytest_claude_contract.cassette.scrub import REDACTED
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+CONFTEST = """
+import os
+import pytest
+
+
+def strip_response_headers(response):
+    # What real suites do to keep request ids and organization ids out of their cassettes.
+    response["headers"] = {
+        name: value for name, value in response["headers"].items() if name.lower() == "content-type"
+    }
+    return response
+
+
+@pytest.fixture
+def vcr_config():
+    return {
+        "filter_headers": FILTERED,
+        "before_record_response": strip_response_headers,
+        "match_on": ["method", "uri"],
+    }
+
+
+@pytest.fixture
+def key():
+    # Real suites fall back to a dummy key when replaying.
+    return os.environ.get("ANTHROPIC_API_KEY", "sk-ant-api03-dummy-key-for-replay-xxxxxxxxxx")
+"""
+
+SUITE = """
+import os
+import anthropic
+import httpx
+import pytest
+import requests
+
+URL = os.environ["FAKE_API_URL"]
+OTHER = os.environ["OTHER_URL"]
+BODY = {"model": "claude-sonnet-4-6", "max_tokens": 16, "messages": [{"role": "user", "content": "Hi"}]}
+
+
+@pytest.mark.vcr
+def test_sdk(key):
+    client = anthropic.Anthropic(api_key=key, base_url=URL, max_retries=0)
+    message = client.messages.create(**BODY)
+    assert message.content[0].type == "text"
+
+
+@pytest.mark.vcr
+def test_httpx_with_an_image_fetch(key):
+    headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
+    answer = httpx.post(URL + "/v1/messages", headers=headers, json=BODY)
+    assert answer.status_code == 200
+    # Not Claude traffic: another host, no anthropic-version, recorded and replayed by pytest-recording.
+    assert requests.get(OTHER + "/image.png").status_code == 404
+
+
+@pytest.mark.vcr
+def test_requests_without_version(key):
+    answer = requests.post(URL + "/v1/messages", headers={"x-api-key": key}, json=BODY)
+    assert answer.status_code == 200
+
+
+def test_unmarked():
+    assert True
+"""
+
+BOTH = """
+import os
+import requests
+import pytest
+
+URL = os.environ["FAKE_API_URL"]
+BODY = {"model": "claude-sonnet-4-6", "max_tokens": 16, "messages": [{"role": "user", "content": "Hi"}]}
+
+
+@pytest.mark.vcr
+@pytest.mark.claude_contract
+def test_both(key):
+    headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
+    assert requests.post(URL + "/v1/messages", headers=headers, json=BODY).status_code == 200
+"""
+
+FILTER_KEYS = '["x-api-key", "authorization"]'
+
+
+@pytest.fixture
+def other(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClaudeAPI]:
+    """A second loopback server, not a Claude host of the inner tests (an image host)."""
+    with FakeClaudeAPI() as server:
+        monkeypatch.setenv("OTHER_URL", server.url)
+        yield server
+
+
+def _suite(pytester: pytest.Pytester, filtered: str = FILTER_KEYS, **modules: str) -> None:
+    pytester.makeconftest(CONFTEST.replace("FILTERED", filtered))
+    pytester.makepyfile(**modules)
+
+
+def _record(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
+    """Recorded by pytest-recording, as the suite's maintainers did."""
+    return pytester.runpytest("--record-mode=once", "-p", "no:randomly", *args)
+
+
+def _cassette(pytester: pytest.Pytester, module: str, test: str) -> Path:
+    return pytester.path / "cassettes" / module / f"{test}.yaml"
+
+
+@pytest.fixture
+def recorded(
+    pytester: pytest.Pytester,
+    api: FakeClaudeAPI,
+    other: FakeClaudeAPI,
+    api_key: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> pytest.Pytester:
+    """The suite recorded without the option, then both servers stopped, no key, CI set."""
+    _suite(pytester, test_suite=SUITE)
+    _record(pytester).assert_outcomes(passed=4)
+    assert len(other.requests) == 1
+    other.stop()
+    go_offline(api, monkeypatch)
+    return pytester
+
+
+def test_replayed_as_before_and_checked_with_the_option(recorded: pytest.Pytester) -> None:
+    """Without the option the suite passes, nothing checked; with it, the conformant tests pass as
+    before, from pytest-recording's cassettes, their Claude exchanges counted; the stripped response
+    headers are "not recorded", not violations; the image fetch is another host's, unchecked; the
+    client that sends no anthropic-version fails with the contract report."""
+    before = recorded.runpytest("-p", "no:randomly")
+    before.assert_outcomes(passed=4)
+    assert "exchanges checked" not in before.stdout.str()
+
+    after = recorded.runpytest("-p", "no:randomly", "--claude-contract-vcr", "-rA")
+    after.assert_outcomes(passed=3, failed=1)
+    after.stdout.fnmatch_lines(
+        [
+            "claude contract: *pytest-recording's @pytest.mark.vcr tests checked (claude_contract_vcr)",
+            "*test_requests_without_version*",
+            "Claude API contract: 1 violation in 1 of 1 exchange",
+            "POST http://127.0.0.1:*/v1/messages*, exchange 1",
+            "  [[]version-missing] *",
+            "exchanges checked: 3 (3 replayed, 0 live)",
+            "other hosts: 1 exchange(s) recorded or replayed, not checked",
+            "violations: 1 (failing tests)",
+            "  version-missing: 1",
+            "not recorded: 6 (response headers the cassette's recorder removed, as lint reports them; not failing)",
+            "  response-organization-id: 3",
+            "  response-request-id: 3",
+            "pytest-recording tests checked (claude_contract_vcr): 3; their cassettes are pytest-recording's",
+            "FAILED test_suite.py::test_requests_without_version - Failed: Claude API contract: 1 violation*",
+        ]
+    )
+    # The same through the ini option.
+    recorded.makeini("[pytest]\nclaude_contract_vcr = true\n")
+    recorded.runpytest("-p", "no:randomly").assert_outcomes(passed=3, failed=1)
+
+
+def test_a_cassette_the_plugin_wrote_is_judged_in_full(recorded: pytest.Pytester) -> None:
+    """The same stripped response in a cassette whose interactions carry `recorded_at` (the plugin's
+    own writing): the missing headers are violations, not "not recorded"."""
+    cassette = _cassette(recorded, "test_suite", "test_sdk")
+    text = cassette.read_text()
+    cassette.write_text(text.replace("- request:", "- recorded_at: '2026-12-01T00:00:00Z'\n  request:"))
+    assert yaml.safe_load(cassette.read_text())["interactions"][0]["recorded_at"]
+
+    result = recorded.runpytest("-p", "no:randomly", "--claude-contract-vcr", "test_suite.py::test_sdk")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["  [[]response-request-id] *", "  [[]response-organization-id] *"])
+
+    cassette.write_text(text)
+    result = recorded.runpytest("-p", "no:randomly", "--claude-contract-vcr", "test_suite.py::test_sdk")
+    result.assert_outcomes(passed=1)
+
+
+def test_recording_under_the_option_checks_live_exchanges(
+    pytester: pytest.Pytester, api: FakeClaudeAPI, other: FakeClaudeAPI, api_key: str
+) -> None:
+    """pytest-recording records (its `append`): the live exchanges are checked in full, the missing
+    anthropic-version fails its test, the others pass and their cassettes are written as before."""
+    _suite(pytester, test_suite=SUITE)
+    result = _record(pytester, "--claude-contract-vcr")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(
+        ["  [[]version-missing] *", "exchanges checked: 3 (0 replayed, 3 live)", "  version-missing: 1"]
+    )
+    assert "not recorded:" not in result.stdout.str()  # live answers hold every header
+    sdk = yaml.safe_load(_cassette(pytester, "test_suite", "test_sdk").read_text())
+    assert list(sdk["interactions"][0]["response"]["headers"]) == ["content-type"]  # its filter ran
+
+
+def test_keys_do_not_reach_the_cassette(
+    pytester: pytest.Pytester, api: FakeClaudeAPI, other: FakeClaudeAPI, api_key: str
+) -> None:
+    """A suite that filters no header: without the option pytest-recording writes the key; with
+    it, what pytest-recording stores is scrubbed first, and the cassette still replays."""
+    _suite(pytester, filtered="[]", test_suite=SUITE)
+    _record(pytester, "test_suite.py::test_sdk").assert_outcomes(passed=1)
+    cassette = _cassette(pytester, "test_suite", "test_sdk")
+    assert api_key in cassette.read_text()  # what the option prevents
+
+    cassette.unlink()
+    _record(pytester, "--claude-contract-vcr", "test_suite.py::test_sdk").assert_outcomes(passed=1)
+    assert api_key not in cassette.read_text()
+    stored = yaml.safe_load(cassette.read_text())["interactions"][0]["request"]["headers"]
+    # SDK 2.x sends Authorization: Bearer (the scheme is kept), 0.x and 1.x x-api-key.
+    assert stored.get("authorization", stored.get("x-api-key")) in ([f"Bearer {REDACTED}"], [REDACTED])
+
+    api.stop()
+    pytester.runpytest(
+        "-p", "no:randomly", "--claude-contract-vcr", "test_suite.py::test_sdk"
+    ).assert_outcomes(passed=1)
+
+
+def test_both_markers_with_the_option_pytest_recording_owns_the_cassette(
+    pytester: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _suite(pytester, test_both=BOTH)
+    _record(pytester, "--claude-contract-vcr").assert_outcomes(passed=1)
+    cassette = _cassette(pytester, "test_both", "test_both")
+    assert "recorded_at" not in cassette.read_text()  # pytest-recording wrote it, not the plugin
+
+    go_offline(api, monkeypatch)
+    result = pytester.runpytest("-p", "no:randomly", "--claude-contract-vcr", "-rP")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "both @pytest.mark.vcr and @pytest.mark.claude_contract: pytest-recording owns the cassette*",
+            "exchanges checked: 1 (1 replayed, 0 live)",
+            "tests with both @pytest.mark.vcr and @pytest.mark.claude_contract: 1, pytest-recording owns *",
+        ]
+    )
+
+
+def test_both_markers_without_the_option_the_plugin_owns_the_cassette(
+    pytester: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not `exchanges checked: 0` as before: pytest-recording's vcr is not set up, the plugin records
+    and replays its own cassette, and says so."""
+    _suite(pytester, test_both=BOTH)
+    result = pytester.runpytest("-p", "no:randomly", "--record-mode=once", "--claude-record-mode=once")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "exchanges checked: 1 (0 replayed, 1 live)",
+            "tests with both @pytest.mark.vcr and @pytest.mark.claude_contract: 1, @pytest.mark.claude_contract "
+            "owns the cassette (claude_contract_vcr off): pytest-recording's vcr fixture was not set up",
+        ]
+    )
+    assert "recorded_at" in _cassette(pytester, "test_both", "test_both").read_text()  # the plugin's
+
+    go_offline(api, monkeypatch)
+    result = pytester.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["exchanges checked: 1 (1 replayed, 0 live)"])
+
+
+def test_both_markers_and_the_vcr_fixture_asked_for_without_the_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.vcr
+        @pytest.mark.claude_contract
+        def test_both(vcr):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*test_both: @pytest.mark.claude_contract and @pytest.mark.vcr, and the test*Set claude_contract_vcr = true*"
+        ]
+    )
+
+
+def test_both_markers_with_cassette_arguments_under_the_option(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.vcr
+        @pytest.mark.claude_contract(cassette="shared", record_mode="none")
+        def test_both():
+            pass
+        """
+    )
+    result = pytester.runpytest("--claude-contract-vcr")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "*@pytest.mark.claude_contract(cassette=..., record_mode=...) with @pytest.mark.vcr: pytest-recording owns*"
+        ]
+    )
+
+
+def test_the_option_without_vcr_tests_changes_nothing(suite: pytest.Pytester, api: FakeClaudeAPI) -> None:
+    """A suite of the plugin's own tests: the option on changes nothing but the header line."""
+    suite.makepyfile(
+        """
+        import os
+        import requests
+        import pytest
+
+        @pytest.mark.claude_contract(cassette=False)
+        def test_own():
+            headers = {"x-api-key": "sk-ant-api03-" + "k" * 40, "anthropic-version": "2023-06-01"}
+            body = {"model": "claude-sonnet-4-6", "max_tokens": 5, "messages": [{"role": "user", "content": "x"}]}
+            assert requests.post(os.environ["FAKE_API_URL"] + "/v1/messages", headers=headers, json=body).ok
+        """
+    )
+    result = suite.runpytest("--claude-contract-vcr")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["exchanges checked: 1 (0 replayed, 1 live)"])
+    assert "pytest-recording tests checked" not in result.stdout.str()
+
+
+def test_the_option_off_imports_nothing(pytester: pytest.Pytester) -> None:
+    """Without the option, a pytest-recording suite never imports the bridge (start-up is measured)."""
+    pytester.makepyfile(
+        """
+        import sys
+        import pytest
+
+        @pytest.mark.vcr
+        def test_marked():
+            assert "pytest_claude_contract.plugin.vcr_bridge" not in sys.modules
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:randomly").assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        (
+            "[pytest]\nclaude_contract_vcr = maybe\n",
+            (),
+            "*ini option claude_contract_vcr: *'maybe'*; use true or false",
+        ),
+        (
+            "",
+            ("--claude-contract-vcr", "-p", "no:recording"),
+            "*claude_contract_vcr is on*pytest-recording is not active: install it (python -m pip install "
+            "pytest-recording)*",
+        ),
+    ],
+    ids=["bad-ini-value", "pytest-recording-not-active"],
+)
+def test_bad_settings(pytester: pytest.Pytester, setup: str, args: tuple[str, ...], message: str) -> None:
+    if setup:
+        pytester.makeini(setup)
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    assert not re.search(r"Traceback", result.stderr.str())

@@ -8,6 +8,8 @@ stand-in stopped, with the option and without."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 from typing import TYPE_CHECKING
 
@@ -67,8 +69,8 @@ BODY = {"model": "claude-sonnet-4-6", "max_tokens": 16, "messages": [{"role": "u
 
 @pytest.mark.vcr
 def test_sdk(key):
-    client = anthropic.Anthropic(api_key=key, base_url=URL, max_retries=0)
-    message = client.messages.create(**BODY)
+    with anthropic.Anthropic(api_key=key, base_url=URL, max_retries=0) as client:
+        message = client.messages.create(**BODY)
     assert message.content[0].type == "text"
 
 
@@ -383,3 +385,97 @@ def test_bad_settings(pytester: pytest.Pytester, setup: str, args: tuple[str, ..
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([message])
     assert not re.search(r"Traceback", result.stderr.str())
+
+
+def test_the_cassettes_json_lists_pytest_recordings_cassettes(pytester: pytest.Pytester) -> None:
+    """`--claude-cassettes-json` (what `lint --orphans` reads, from a collection): a bridged test's
+    cassette is pytest-recording's, in its layout; without the option it is not listed."""
+    pytester.makepyfile(
+        test_listed="""
+        import pytest
+
+        @pytest.mark.vcr
+        def test_one():
+            pass
+
+        @pytest.mark.vcr
+        @pytest.mark.default_cassette("named")
+        def test_two():
+            pass
+        """
+    )
+    out = pytester.path / "cassettes.json"
+    pytester.runpytest("--collect-only", "--claude-contract-vcr", f"--claude-cassettes-json={out}")
+    folder = pytester.path / "cassettes" / "test_listed"
+    assert json.loads(out.read_text())["cassettes"] == [
+        str(folder / "named.yaml"),
+        str(folder / "test_one.yaml"),
+    ]
+
+    pytester.runpytest("--collect-only", f"--claude-cassettes-json={out}")
+    assert json.loads(out.read_text())["cassettes"] == []
+
+
+ZIPPED = """
+import os
+import anthropic
+import pytest
+import requests
+
+URL = os.environ["FAKE_API_URL"]
+BODY = {"model": "claude-sonnet-4-6", "max_tokens": 16, "messages": [{"role": "user", "content": "Hi"}]}
+
+
+@pytest.mark.vcr
+def test_rate_limited(key):
+    headers = {"x-api-key": key, "anthropic-version": "2023-06-01", "accept-encoding": "gzip"}
+    answer = requests.post(URL + "/v1/messages", headers=headers, json={**BODY, "model": "trigger-429"})
+    assert answer.status_code == 429
+
+
+@pytest.mark.vcr
+def test_stream(key):
+    with anthropic.Anthropic(api_key=key, base_url=URL, max_retries=0) as client:
+        with client.messages.stream(**BODY) as stream:
+            assert stream.get_final_text() == "Echo: Hi"
+"""
+
+
+@pytest.mark.parametrize("misbehaving", [False, True], ids=["sound", "misbehaving"])
+def test_gzip_bodies_and_streams_in_pytest_recordings_cassettes_are_checked(
+    pytester: pytest.Pytester, api_key: str, monkeypatch: pytest.MonkeyPatch, misbehaving: bool
+) -> None:
+    """A gzip error answer (stored `!!binary` by vcrpy) is checked decoded, a stream event by event:
+    a sound recording replays as before under the option; answers recorded from a misbehaving API
+    (a wrong error type, message_stop before message_delta) pass without it and fail with it."""
+    with FakeClaudeAPI(gzip_responses=True) as zipped:
+        monkeypatch.setenv("FAKE_API_URL", zipped.url)
+        monkeypatch.setenv("ANTHROPIC_BASE_URL", zipped.url)
+        if misbehaving:
+            zipped.misbehave.update({"wrong-error-type", "stream-out-of-order"})
+        _suite(pytester, test_zipped=ZIPPED)
+        # Headers kept this time: the body stays as the API sent it, gzip.
+        conftest = pytester.path / "conftest.py"
+        conftest.write_text(
+            conftest.read_text().replace('"before_record_response": strip_response_headers,', "")
+        )
+        _record(pytester).assert_outcomes(passed=2)
+    # This vcrpy stores the body decoded under `content-encoding: gzip`; older ones, and real suites'
+    # cassettes, hold the gzip bytes as `!!binary`: made so here.
+    cassette = _cassette(pytester, "test_zipped", "test_rate_limited")
+    data = yaml.safe_load(cassette.read_text())
+    response = data["interactions"][0]["response"]
+    assert response["headers"]["content-encoding"] == ["gzip"]
+    response["body"]["string"] = gzip.compress(response["body"]["string"].encode())
+    cassette.write_text(yaml.safe_dump(data))
+    assert "!!binary" in cassette.read_text()
+    monkeypatch.delenv("ANTHROPIC_API_KEY")
+
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+    result = pytester.runpytest("-p", "no:randomly", "--claude-contract-vcr")
+    if not misbehaving:
+        result.assert_outcomes(passed=2)
+        result.stdout.fnmatch_lines(["exchanges checked: 2 (2 replayed, 0 live)", "violations: 0"])
+        return
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["violations: 2 (failing tests)", "  error-status: 1", "  stream-order: 1"])

@@ -44,6 +44,7 @@ from .state import BOTH_MARKERS, BRIDGED, MARKER, STATIC_CASSETTE, SessionState
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from pathlib import Path
 
     from ..capture.core import ClaudeContractRecorder
     from ..cassette.scrub import Scrubber
@@ -98,6 +99,7 @@ def collect(item: pytest.Item, state: SessionState) -> None:
             if static is not None:  # listed at collection as the plugin's; it is not used
                 state.cassettes.discard(str(static[1]))
         item.stash[BRIDGED] = True
+        state.cassettes.add(str(recording_cassette(item)))  # --claude-cassettes-json, lint --orphans
         # The check-only recorder is the `claude_contract` fixture, set up before pytest-recording's
         # `vcr` (it must see the cassette loaded) and so torn down after the cassette is saved.
         rest = [n for n in names if n != "claude_contract"]
@@ -116,6 +118,21 @@ def collect(item: pytest.Item, state: SessionState) -> None:
         )
     item.stash[BOTH_MARKERS] = OWNED_BY_MARKER
     item.fixturenames = [n for n in names if n != VCR_MARKER]  # type: ignore[attr-defined]
+
+
+def recording_cassette(item: pytest.Item) -> Path:
+    """The cassette pytest-recording gives the test by default (its `vcr_cassette_dir` and
+    `default_cassette_name` fixtures, when the suite does not override them):
+    `<test dir>/cassettes/<module>/<name>.yaml`. At run time the cassettes vcrpy actually loads or
+    records are added as they are met."""
+    from pytest_recording.plugin import get_default_cassette_name
+
+    marker = item.get_closest_marker("default_cassette")
+    if marker is not None and marker.args:
+        name = str(marker.args[0])
+    else:
+        name = get_default_cassette_name(getattr(item, "cls", None), item.name)
+    return item.path.parent / "cassettes" / item.path.stem / f"{name}.yaml"
 
 
 def _vcr_fixture_asked_for(item: pytest.Item) -> bool:
@@ -166,8 +183,12 @@ class Observer:
             "append": self._append(Cassette.append),
             "_load": self._load(Cassette._load),
         }
-        for name, wrapper in wrappers.items():
-            self._patches.enter_context(patched(Cassette, name, wrapper))
+        try:
+            for name, wrapper in wrappers.items():
+                self._patches.enter_context(patched(Cassette, name, wrapper))
+        except BaseException:
+            self._patches.close()
+            raise
 
     def stop(self) -> None:
         self._patches.close()

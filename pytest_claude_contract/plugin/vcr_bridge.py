@@ -209,8 +209,11 @@ class Observer:
 
     def _play_response(self, original: Callable[..., Any]) -> Callable[..., Any]:
         def play_response(cassette: Any, request: Any) -> Any:
+            from ..capture.vcr_adapter import captured_request
+
+            captured = captured_request(request)  # as sent: before the suite's filters see it
             response = original(cassette, request)
-            self._replayed(cassette, request, response)
+            self._replayed(cassette, captured, response)
             return response
 
         return play_response
@@ -233,14 +236,12 @@ class Observer:
 
     # ------------------------------------------------------------ the exchanges
 
-    def _replayed(self, cassette: Any, request: Any, response: dict[str, Any]) -> None:
-        from ..capture.vcr_adapter import captured_request, captured_response
+    def _replayed(self, cassette: Any, request: CapturedRequest, response: dict[str, Any]) -> None:
+        from ..capture.vcr_adapter import captured_response
 
         path = str(cassette._path)
         foreign = not self._written_by_plugin(path)
-        self.recorder.observe(
-            captured_request(request), captured_response(response), "replayed", foreign=foreign
-        )
+        self.recorder.observe(request, captured_response(response), "replayed", foreign=foreign)
         self.recorder.stats.replayed_from.add(path)
         self.state.cassettes.add(path)
 

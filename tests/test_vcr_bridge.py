@@ -107,6 +107,13 @@ BODY = {"model": "claude-sonnet-4-6", "max_tokens": 16, "messages": [{"role": "u
 def test_both(key):
     headers = {"x-api-key": key, "anthropic-version": "2023-06-01"}
     assert requests.post(URL + "/v1/messages", headers=headers, json=BODY).status_code == 200
+
+
+@pytest.mark.vcr
+@pytest.mark.claude_contract(allow=["version-missing"])
+def test_both_allowing(key, claude_contract):
+    assert requests.post(URL + "/v1/messages", headers={"x-api-key": key}, json=BODY).status_code == 200
+    assert [exchange.request.path for exchange in claude_contract.exchanges] == ["/v1/messages"]
 """
 
 FILTER_KEYS = '["x-api-key", "authorization"]'
@@ -180,9 +187,18 @@ def test_replayed_as_before_and_checked_with_the_option(recorded: pytest.Pyteste
             "FAILED test_suite.py::test_requests_without_version - Failed: Claude API contract: 1 violation*",
         ]
     )
-    # The same through the ini option.
+    # The same through the ini option; and in warn mode, listed and not failing, as for the marker.
     recorded.makeini("[pytest]\nclaude_contract_vcr = true\n")
     recorded.runpytest("-p", "no:randomly").assert_outcomes(passed=3, failed=1)
+    warned = recorded.runpytest("-p", "no:randomly", "--claude-contract=warn")
+    warned.assert_outcomes(passed=4)
+    warned.stdout.fnmatch_lines(
+        [
+            "violations: 1 (reported only)",
+            "violations (warn mode):",
+            "  test_suite.py::test_requests_without_version: [[]version-missing] *",
+        ]
+    )
 
 
 def test_a_cassette_the_plugin_wrote_is_judged_in_full(recorded: pytest.Pytester) -> None:
@@ -244,19 +260,22 @@ def test_keys_do_not_reach_the_cassette(
 def test_both_markers_with_the_option_pytest_recording_owns_the_cassette(
     pytester: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """pytest-recording records and replays; the marker's checking arguments (allow=) apply, and its
+    `claude_contract` fixture is the check-only recorder."""
     _suite(pytester, test_both=BOTH)
-    _record(pytester, "--claude-contract-vcr").assert_outcomes(passed=1)
+    _record(pytester, "--claude-contract-vcr").assert_outcomes(passed=2)
     cassette = _cassette(pytester, "test_both", "test_both")
     assert "recorded_at" not in cassette.read_text()  # pytest-recording wrote it, not the plugin
 
     go_offline(api, monkeypatch)
     result = pytester.runpytest("-p", "no:randomly", "--claude-contract-vcr", "-rP")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
             "both @pytest.mark.vcr and @pytest.mark.claude_contract: pytest-recording owns the cassette*",
-            "exchanges checked: 1 (1 replayed, 0 live)",
-            "tests with both @pytest.mark.vcr and @pytest.mark.claude_contract: 1, pytest-recording owns *",
+            "exchanges checked: 2 (2 replayed, 0 live)",
+            "allowed by marker: version-missing 1",
+            "tests with both @pytest.mark.vcr and @pytest.mark.claude_contract: 2, pytest-recording owns *",
         ]
     )
 
@@ -268,11 +287,11 @@ def test_both_markers_without_the_option_the_plugin_owns_the_cassette(
     and replays its own cassette, and says so."""
     _suite(pytester, test_both=BOTH)
     result = pytester.runpytest("-p", "no:randomly", "--record-mode=once", "--claude-record-mode=once")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(
         [
-            "exchanges checked: 1 (0 replayed, 1 live)",
-            "tests with both @pytest.mark.vcr and @pytest.mark.claude_contract: 1, @pytest.mark.claude_contract "
+            "exchanges checked: 2 (0 replayed, 2 live)",
+            "tests with both @pytest.mark.vcr and @pytest.mark.claude_contract: 2, @pytest.mark.claude_contract "
             "owns the cassette (claude_contract_vcr off): pytest-recording's vcr fixture was not set up",
         ]
     )
@@ -280,8 +299,8 @@ def test_both_markers_without_the_option_the_plugin_owns_the_cassette(
 
     go_offline(api, monkeypatch)
     result = pytester.runpytest("-p", "no:randomly")
-    result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["exchanges checked: 1 (1 replayed, 0 live)"])
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["exchanges checked: 2 (2 replayed, 0 live)"])
 
 
 def test_both_markers_and_the_vcr_fixture_asked_for_without_the_option(pytester: pytest.Pytester) -> None:

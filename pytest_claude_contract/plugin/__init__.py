@@ -361,7 +361,7 @@ def _recorder_for(
             _redacted(f"Claude contract: cannot use the cassette\n  {exc}"), pytrace=False
         ) from None
     item.stash[RECORDER] = recorder
-    undo = _answer_through(item, recorder, state, bridged)
+    undo = _answer_through(recorder, state, bridged)
     try:
         yield recorder
     finally:
@@ -388,14 +388,14 @@ def _bridged(item: pytest.Item, state: SessionState) -> bool:
 
 
 def _answer_through(
-    item: pytest.Item, recorder: ClaudeContractRecorder, state: SessionState, bridged: bool
+    recorder: ClaudeContractRecorder, state: SessionState, bridged: bool
 ) -> Callable[[], None]:
     """Route the test's requests to its recorder (the plugin's patches), or, bridged, have it watch
     vcrpy's cassette (vcr_bridge.Observer). Returns what undoes it."""
     if bridged:
         from .vcr_bridge import Observer
 
-        observer = Observer(item, recorder, state)
+        observer = Observer(recorder, state)
         observer.start()
         return observer.stop
     if not state.patched:  # a test the set-up hook did not know was covered

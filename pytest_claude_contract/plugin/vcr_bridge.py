@@ -164,7 +164,7 @@ class Observer:
     """For one bridged test: vcrpy's `Cassette` wrapped at the class, every exchange handed to the
     test's recorder, what pytest-recording stores scrubbed of credentials."""
 
-    def __init__(self, item: pytest.Item, recorder: ClaudeContractRecorder, state: SessionState) -> None:
+    def __init__(self, recorder: ClaudeContractRecorder, state: SessionState) -> None:
         self.recorder = recorder
         self.state = state
         self._loading = threading.local()  # inside vcrpy's Cassette._load, on this thread

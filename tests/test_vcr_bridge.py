@@ -132,6 +132,14 @@ def _suite(pytester: pytest.Pytester, filtered: str = FILTER_KEYS, **modules: st
     pytester.makepyfile(**modules)
 
 
+def _keep_response_headers(pytester: pytest.Pytester) -> None:
+    """The suite's vcr_config without its before_record_response."""
+    conftest = pytester.path / "conftest.py"
+    kept = conftest.read_text().replace('"before_record_response": strip_response_headers,', "")
+    assert kept != conftest.read_text()
+    conftest.write_text(kept)
+
+
 def _record(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     """Recorded by pytest-recording, as the suite's maintainers did."""
     return pytester.runpytest("--record-mode=once", "-p", "no:randomly", *args)
@@ -238,15 +246,22 @@ def test_keys_do_not_reach_the_cassette(
     pytester: pytest.Pytester, api: FakeClaudeAPI, other: FakeClaudeAPI, api_key: str
 ) -> None:
     """A suite that filters no header: without the option pytest-recording writes the key; with
-    it, what pytest-recording stores is scrubbed first, and the cassette still replays."""
+    it, what pytest-recording stores is scrubbed first (the request's header, and the API's echo of
+    it in a response header and body), and the cassette still replays."""
     _suite(pytester, filtered="[]", test_suite=SUITE)
+    _keep_response_headers(pytester)
     _record(pytester, "test_suite.py::test_sdk").assert_outcomes(passed=1)
     cassette = _cassette(pytester, "test_suite", "test_sdk")
     assert api_key in cassette.read_text()  # what the option prevents
 
     cassette.unlink()
+    api.misbehave.add("echo-credential")
     _record(pytester, "--claude-contract-vcr", "test_suite.py::test_sdk").assert_outcomes(passed=1)
-    assert api_key not in cassette.read_text()
+    text = cassette.read_text()
+    assert api_key not in text
+    # The request's header, the echo in the response's x-echo-credential and in its JSON body.
+    assert text.count(REDACTED) == 3
+    assert yaml.safe_load(text)["interactions"][0]["response"]["headers"]["x-echo-credential"] == [REDACTED]
     stored = yaml.safe_load(cassette.read_text())["interactions"][0]["request"]["headers"]
     # SDK 2.x sends Authorization: Bearer (the scheme is kept), 0.x and 1.x x-api-key.
     assert stored.get("authorization", stored.get("x-api-key")) in ([f"Bearer {REDACTED}"], [REDACTED])
@@ -473,11 +488,7 @@ def test_gzip_bodies_and_streams_in_pytest_recordings_cassettes_are_checked(
         if misbehaving:
             zipped.misbehave.update({"wrong-error-type", "stream-out-of-order"})
         _suite(pytester, test_zipped=ZIPPED)
-        # Headers kept this time: the body stays as the API sent it, gzip.
-        conftest = pytester.path / "conftest.py"
-        conftest.write_text(
-            conftest.read_text().replace('"before_record_response": strip_response_headers,', "")
-        )
+        _keep_response_headers(pytester)  # the body stays as the API sent it, gzip
         _record(pytester).assert_outcomes(passed=2)
     # This vcrpy stores the body decoded under `content-encoding: gzip`; older ones, and real suites'
     # cassettes, hold the gzip bytes as `!!binary`: made so here.

@@ -293,7 +293,10 @@ def _scrubbed_request(request: Any, scrubber: Scrubber) -> Any:
     request may be the live one, when the suite has no request filter)."""
     from ..contract.exchange import body_bytes
 
-    headers = {name: scrubber.text(str(value)) for name, value in request.headers.items()}
+    headers = {
+        name: scrubber.text(value) if isinstance(value, str) else value
+        for name, value in request.headers.items()
+    }
     uri = scrubber.text(request.uri)
     raw = body_bytes(request.body)
     body = scrubber.data(raw)
@@ -307,9 +310,9 @@ def _scrubbed_response(response: Any, scrubber: Scrubber) -> Any:
         return response
     headers = response.get("headers") or {}
     scrubbed_headers = {
-        name: [scrubber.text(str(v)) for v in values]
+        name: [_scrubbed_text(v, scrubber) for v in values]
         if isinstance(values, list)
-        else scrubber.text(str(values))
+        else _scrubbed_text(values, scrubber)
         for name, values in headers.items()
     }
     body = response.get("body")
@@ -321,3 +324,7 @@ def _scrubbed_response(response: Any, scrubber: Scrubber) -> Any:
         elif isinstance(string, str):
             scrubbed_body = {**body, "string": scrubber.text(string)}
     return {**response, "headers": scrubbed_headers, "body": scrubbed_body}
+
+
+def _scrubbed_text(value: Any, scrubber: Scrubber) -> Any:
+    return scrubber.text(value) if isinstance(value, str) else value

@@ -1062,3 +1062,16 @@ def test_endpoint_lookup_by_first_segment_keeps_the_first_match() -> None:
     for endpoint in shipped.endpoints:
         path = endpoint.path.replace("{id}", "x_1").replace("{user}", "u_1").replace("{version}", "2")
         assert shipped.endpoint_for(endpoint.method, path) == endpoint, endpoint.path
+
+
+def test_lifecycle_verdicts_are_not_remembered_with_the_body_rules(key: str) -> None:
+    """A replayed body's request-schema verdict is remembered (contract.verdicts); its model's status
+    is judged again each time, as it changes with the day."""
+    from pytest_claude_contract.contract.verdicts import VerdictStore
+
+    store = VerdictStore(None)
+    replayed = model_exchange(key, "claude-sonnet-4-5")
+    replayed.origin = "replayed"
+    before = check_exchange(replayed, DEFAULT_CONTRACT, verdicts=store, today=date(2026, 9, 1))
+    after = check_exchange(replayed, DEFAULT_CONTRACT, verdicts=store, today=date(2026, 12, 7))
+    assert (rules(before), rules(after)) == ([], ["model-retired"])

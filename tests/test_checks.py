@@ -949,7 +949,7 @@ def test_deprecated_model_is_a_warning(key: str) -> None:
     assert (deprecated.rule, deprecated.severity) == ("model-deprecated", "warning")
     assert deprecated.message == (
         "the request names model 'claude-opus-4-5', deprecated: it retires on 2027-01-22 (judged on "
-        "2026-12-07); use 'claude-opus-4-7' instead"
+        "2026-12-07); use 'claude-opus-4-8' instead"
     )
 
 

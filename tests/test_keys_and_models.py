@@ -222,7 +222,7 @@ def test_a_deprecated_model_warns_and_passes(
             "*ClaudeContractRuleWarning: Claude API contract: 1 violation (1 of them a warning) in 1 of 1 exchange",
             "*",
             "*[[]model-deprecated] (warning) the request names model 'claude-opus-4-5', deprecated: it retires "
-            "on 2027-01-22 (judged on 2026-12-07); use 'claude-opus-4-7' instead",
+            "on 2027-01-22 (judged on 2026-12-07); use 'claude-opus-4-8' instead",
         ]
     )
     result.stdout.fnmatch_lines(

@@ -899,7 +899,7 @@ def test_a_deprecated_model_is_a_warning_and_exits_0(
     assert [(f.rule, f.level) for f in file.warnings] == [("model-deprecated", "warning")]
     assert file.warnings[0].message == (
         "the request names model 'claude-opus-4-5', deprecated: it retires on 2027-01-22 (judged on "
-        "2026-12-07); use 'claude-opus-4-7' instead; recorded 2026-12-01 when it was deprecated"
+        "2026-12-07); use 'claude-opus-4-8' instead; recorded 2026-12-01 when it was deprecated"
     )
     assert result.exit_code == 0
     text = _lint.text_report(result)

@@ -550,8 +550,9 @@ _SDK_TABLE = "SDK 2.17 anthropic/_data/deprecated_models.py; Docs, Model depreca
 
 # Docs, Model deprecations (status table), the API release notes and the SDK's own table of deprecated
 # ids (anthropic/_data/deprecated_models.py, which lists only ids not yet retired); see
-# shared/CONTRACT.md "Model lifecycle". Replacements: the current model of the same family (Docs,
-# Models overview).
+# shared/CONTRACT.md "Model lifecycle". Replacements: the API release notes of 2026-06-15 name
+# claude-sonnet-4-6 and claude-opus-4-8 as the upgrades from Sonnet 4 and Opus 4; older ids of each
+# family are given the same, and Haiku ids the current Haiku (Docs, Models overview).
 FIRST_PARTY_MODEL_LIFECYCLE = ModelLifecycle(
     platform="Claude API",
     notes="The dates apply to Anthropic-operated platforms: the Claude API, Claude Platform on AWS and "
@@ -589,7 +590,7 @@ FIRST_PARTY_MODEL_LIFECYCLE = ModelLifecycle(
             "claude-3-5-sonnet-20240620",
             "claude-3-5-sonnet-20241022",
         ),
-        *_retired("2026-01-05", "claude-opus-4-7", _DEPRECATIONS, "claude-3-opus-20240229"),
+        *_retired("2026-01-05", "claude-opus-4-8", _DEPRECATIONS, "claude-3-opus-20240229"),
         *_retired(
             "2026-06-15",
             "claude-sonnet-4-6",
@@ -598,7 +599,7 @@ FIRST_PARTY_MODEL_LIFECYCLE = ModelLifecycle(
             "claude-sonnet-4-0",
         ),
         *_retired(
-            "2026-06-15", "claude-opus-4-7", _RELEASE_NOTES, "claude-opus-4-20250514", "claude-opus-4-0"
+            "2026-06-15", "claude-opus-4-8", _RELEASE_NOTES, "claude-opus-4-20250514", "claude-opus-4-0"
         ),
         *_retired("2026-06-30", None, _SDK_TABLE, "claude-mythos-preview"),
         # The alias and the snapshot it names retire together.
@@ -609,7 +610,7 @@ FIRST_PARTY_MODEL_LIFECYCLE = ModelLifecycle(
             "claude-sonnet-4-5",
             "claude-sonnet-4-5-20250929",
         ),
-        *_retired("2027-01-22", "claude-opus-4-7", _SDK_TABLE, "claude-opus-4-5", "claude-opus-4-5-20251101"),
+        *_retired("2027-01-22", "claude-opus-4-8", _SDK_TABLE, "claude-opus-4-5", "claude-opus-4-5-20251101"),
     ),
 )
 

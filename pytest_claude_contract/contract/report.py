@@ -153,6 +153,10 @@ class SessionStats:
     replayed: int = 0
     other_hosts: int = 0  # exchanges with hosts that are not Claude's: under the cassette, not checked
     violations: Counter[str] = field(default_factory=Counter)
+    # Absent response headers a replayed recording's recorder may have filtered out: not failing.
+    not_recorded: Counter[str] = field(default_factory=Counter)
+    # Cassettes found in pytest-recording's layout (node id: path), see plugin/vcr_compat.py.
+    adopted: list[str] = field(default_factory=list)
     allowed: Counter[str] = field(default_factory=Counter)
     recorded: set[str] = field(default_factory=set)
     replayed_from: set[str] = field(default_factory=set)
@@ -216,12 +220,22 @@ class SessionStats:
             lines += [f"  {rule}: {count}" for rule, count in sorted(self.violations.items())]
         else:
             lines.append("violations: 0")
+        if self.not_recorded:
+            lines.append(
+                "not recorded (a response header the cassette's recorder filtered out; not failing): "
+                + ", ".join(f"{r} {c}" for r, c in sorted(self.not_recorded.items()))
+            )
         if self.allowed:
             lines.append(
                 "allowed by marker: " + ", ".join(f"{r} {c}" for r, c in sorted(self.allowed.items()))
             )
         lines.append(f"cassettes: {len(self.recorded)} recorded, {len(self.replayed_from)} replayed")
         lines += [f"  not saved: {reason}" for reason in self.refused]
+        if self.adopted:
+            lines.append(f"cassettes used in pytest-recording's layout: {len(self.adopted)}")
+            lines += [f"  {line}" for line in self.adopted[:20]]
+            if len(self.adopted) > 20:
+                lines.append(f"  ... and {len(self.adopted) - 20} more")
         lines += [f"  saved although the test failed (keep_failed): {path}" for path in self.kept]
         if self.expired:
             lines.append(f"expired cassettes (older than max_age): {len(self.expired)}")

@@ -540,3 +540,398 @@ def test_a_cassette_path_out_of_the_rootdir_is_a_usage_error(pytester: pytest.Py
             f"ERROR: *cassette={name!r} must be a name in the cassette folder or a path relative to the rootdir*"
         ]
     )
+
+
+# ---------------------------------------------------------------- vcr_config honoured
+
+SEND = f"""
+import os
+
+import httpx
+import pytest
+
+
+def send(user, metadata, trace, path="/v1/messages"):
+    response = httpx.post(
+        os.environ["FAKE_API_URL"] + path + "?user=" + user,
+        headers={{
+            "x-api-key": os.environ["ANTHROPIC_API_KEY"],
+            "anthropic-version": "2023-06-01",
+            "content-type": "application/json",
+            "x-trace": trace,
+            "x-drop": "secret-ish",
+        }},
+        json={{
+            "model": {MODEL!r},
+            "max_tokens": 64,
+            "messages": [{{"role": "user", "content": "Hi"}}],
+            "metadata": {{"user_id": metadata}},
+        }},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+@pytest.mark.claude_contract
+def test_send():
+    send(os.environ["USER_NAME"], os.environ["METADATA"], os.environ["TRACE"])
+
+
+@pytest.mark.claude_contract
+def test_ignored():
+    send("x", "y", "z", path="/v1/messages/count_tokens")
+"""
+
+FILTERING_CONFIG = """
+
+def hide_trace(request):
+    request.headers["x-trace"] = "hidden"
+    return request
+
+
+def skip_count_tokens(request):
+    return None if request.path.endswith("/count_tokens") else request
+
+
+def strip_ids(response):
+    response["headers"] = {
+        k: v for k, v in response["headers"].items() if k.lower() not in ("request-id", "anthropic-organization-id")
+    }
+    return response
+
+
+@pytest.fixture(scope="module")
+def vcr_config():
+    return {
+        "filter_headers": ["x-drop"],
+        "filter_query_parameters": ["user"],
+        "filter_post_data_parameters": ["metadata"],
+        "before_record_request": [hide_trace, skip_count_tokens],
+        "before_record_response": strip_ids,
+    }
+"""
+
+
+def test_vcr_config_filters_what_is_written_and_how_a_live_request_is_matched(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each filter key, shown firing (the module with the suite's vcr_config) and quiet (the same
+    test without it): what is written, and whether a live request that differs only in what the
+    filters remove replays."""
+    tests = suite.path / "tests"
+    tests.mkdir()
+    (tests / "test_filtered.py").write_text(SEND + FILTERING_CONFIG)
+    (tests / "test_unfiltered.py").write_text(SEND)
+    monkeypatch.setenv("USER_NAME", "alice")
+    monkeypatch.setenv("METADATA", "m1")
+    monkeypatch.setenv("TRACE", "t1")
+    suite.runpytest("-p", "no:randomly").assert_outcomes(passed=4)
+
+    (filtered,) = interactions(suite.path / "cassettes/tests/test_filtered/test_send.yaml")
+    (unfiltered,) = interactions(suite.path / "cassettes/tests/test_unfiltered/test_send.yaml")
+    assert "user=" not in filtered["request"]["uri"]
+    assert "user=alice" in unfiltered["request"]["uri"]
+    assert "metadata" not in filtered["request"]["body"]
+    assert "m1" in unfiltered["request"]["body"]
+    assert "x-drop" not in filtered["request"]["headers"]
+    assert unfiltered["request"]["headers"]["x-drop"] == ["secret-ish"]
+    assert filtered["request"]["headers"]["x-trace"] == ["hidden"]
+    assert unfiltered["request"]["headers"]["x-trace"] == ["t1"]
+    assert "request-id" not in filtered["response"]["headers"]
+    assert "request-id" in unfiltered["response"]["headers"]
+    # before_record_request returned None: sent live, not recorded (as vcrpy's ignored requests).
+    assert not (suite.path / "cassettes/tests/test_filtered/test_ignored.yaml").exists()
+    assert (suite.path / "cassettes/tests/test_unfiltered/test_ignored.yaml").is_file()
+    for path in (suite.path / "cassettes").rglob("*.yaml"):
+        assert api_key not in path.read_text()  # the plugin's own scrubbing runs as well
+
+    go_offline(api, monkeypatch)
+    monkeypatch.setenv("USER_NAME", "bob")  # removed by filter_query_parameters
+    monkeypatch.setenv("METADATA", "m2")  # removed by filter_post_data_parameters
+    monkeypatch.setenv("TRACE", "t2")  # rewritten by before_record_request
+    result = suite.runpytest("-p", "no:randomly", "-k", "test_send")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "not recorded (a response header the cassette's recorder filtered out; not failing): "
+            "response-organization-id 1, response-request-id 1",
+            "FAILED tests/test_unfiltered.py::test_send - Failed: Claude contract: no recorded answer*",
+        ]
+    )
+
+
+def test_a_header_stripped_without_the_suites_filter_is_a_violation(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cassette the filtering suite wrote, replayed by a test that does not have its
+    before_record_response: the plugin wrote it (it has recorded_at), so it is judged in full."""
+    tests = suite.path / "tests"
+    tests.mkdir()
+    (tests / "test_filtered.py").write_text(SEND + FILTERING_CONFIG)
+    for name, value in (("USER_NAME", "alice"), ("METADATA", "m1"), ("TRACE", "t1")):
+        monkeypatch.setenv(name, value)
+    suite.runpytest("-p", "no:randomly", "-k", "test_send").assert_outcomes(passed=1)
+    (tests / "test_other.py").write_text(
+        SEND.replace(
+            "@pytest.mark.claude_contract\ndef test_send",
+            '@pytest.mark.claude_contract(cassette="cassettes/tests/test_filtered/test_send.yaml", '
+            'match_on=["method", "path"])\ndef test_send',
+        )
+    )
+    go_offline(api, monkeypatch)
+    result = suite.runpytest("-p", "no:randomly", "-k", "test_send")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*[[]response-request-id[]]*", "FAILED tests/test_other.py::test_send*"])
+
+
+def test_vcr_config_allowed_hosts_go_live_unrecorded(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str, images: ThreadingHTTPServer
+) -> None:
+    host = f"127.0.0.1:{images.server_address[1]}"
+    tests = suite.path / "tests"
+    tests.mkdir()
+    body = (
+        ASK
+        + """
+@pytest.mark.claude_contract
+def test_fetch():
+    assert httpx.get(os.environ["IMAGES_URL"] + "/cat.png").status_code == 200
+    assert ask("Hi") == "Echo: Hi"
+"""
+    )
+    (tests / "test_allowed.py").write_text(
+        body
+        + f"\n\n@pytest.fixture\ndef vcr_config():\n    return {{'allowed_hosts': [{'^' + host.replace('.', chr(92) + '.') + '$'!r}]}}\n"
+    )
+    (tests / "test_recorded.py").write_text(body)
+    suite.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+    allowed = interactions(suite.path / "cassettes/tests/test_allowed/test_fetch.yaml")
+    recorded = interactions(suite.path / "cassettes/tests/test_recorded/test_fetch.yaml")
+    assert [i["request"]["uri"].endswith("/cat.png") for i in allowed] == [False]
+    assert sorted(i["request"]["uri"].endswith("/cat.png") for i in recorded) == [False, True]
+
+
+def test_vcr_config_record_mode_applies_below_the_command_line(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str
+) -> None:
+    tests = suite.path / "tests"
+    tests.mkdir()
+    (tests / "test_mode.py").write_text(
+        ASK
+        + """
+from vcr.record_mode import RecordMode
+
+
+@pytest.fixture
+def vcr_config():
+    return {"record_mode": RecordMode.NONE}
+
+
+@pytest.mark.claude_contract
+def test_it():
+    assert ask("Hi") == "Echo: Hi"
+"""
+    )
+    result = suite.runpytest("-p", "no:randomly")  # the session's default is once; vcr_config says none
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*the cassette does not exist (record mode 'none' does not record)*"])
+    suite.runpytest("-p", "no:randomly", "--claude-record-mode=once").assert_outcomes(passed=1)
+    assert (suite.path / "cassettes/tests/test_mode/test_it.yaml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("{'record_mode': 'sometimes'}", "*vcr_config: record_mode='sometimes'; use one of: none, once,*"),
+        (
+            "{'match_on': ['method', 'bodyy']}",
+            "*vcr_config: match_on=[[]'method', 'bodyy'[]] names unknown matcher(s) 'bodyy'; valid names are: method, *",
+        ),
+        ("['method']", "*vcr_config must return a dict of vcrpy options, got list*"),
+    ],
+)
+def test_a_bad_vcr_config_fails_the_test_naming_it(
+    pytester: pytest.Pytester, config: str, message: str
+) -> None:
+    pytester.makepyfile(
+        f"import pytest\n\n@pytest.fixture\ndef vcr_config():\n    return {config}\n\n"
+        "@pytest.mark.claude_contract\ndef test_it():\n    pass\n"
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines([message])
+    assert "Traceback" not in result.stdout.str()
+
+
+# ---------------------------------------------------------------- match_on
+
+MATCHING = """
+import json
+import os
+
+import httpx
+import pytest
+
+BASE = os.environ["IMAGES_URL"]  # not a Claude host: recorded and replayed, never checked
+PORT = int(BASE.rsplit(":", 1)[1])
+
+
+def send(variant):
+    method, url = "POST", BASE + "/echo?a=1&b=2"
+    body, headers = b'{"x": 1, "y": 2}', {"content-type": "application/json", "x-h": "1"}
+    if variant == "method":
+        method = "PUT"
+    elif variant == "uri":
+        url = BASE + "/echo?a=1&b=3"
+    elif variant == "scheme":
+        url = url.replace("http://", "https://")
+    elif variant == "host":
+        url = url.replace("127.0.0.1", "localhost")
+    elif variant == "port":
+        url = url.replace(f":{PORT}", f":{PORT + 1}")
+    elif variant == "path":
+        url = BASE + "/other?a=1&b=2"
+    elif variant == "query":
+        url = BASE + "/echo?b=2&a=9"
+    elif variant == "body":
+        body = b'{"x": 1, "y": 3}'
+    elif variant == "raw_body":
+        body = b'{"y": 2, "x": 1}'
+    elif variant == "headers":
+        headers["x-h"] = "2"
+    return httpx.request(method, url, content=body, headers=headers)
+
+
+def same_x(live, recorded):
+    return json.loads(live.body)["x"] == json.loads(recorded.body)["x"]
+
+
+def same_y(live, recorded):
+    assert json.loads(live.body)["y"] == json.loads(recorded.body)["y"], "y differs"
+
+
+VARIANT = os.environ.get("VARIANT", "recorded")
+
+
+@pytest.mark.claude_contract(cassette="shared", match_on=FIRING)
+def test_firing():
+    assert send(VARIANT).json() == {"echo": 16}
+
+
+@pytest.mark.claude_contract(cassette="shared", match_on=QUIET)
+def test_quiet():
+    assert send(VARIANT).json() == {"echo": 16}
+"""
+
+# matcher -> the matchers that ignore what its variant changes
+QUIET = {
+    "method": ["uri", "body"],
+    "uri": ["method", "path", "body"],
+    "scheme": ["method", "host", "port", "path", "query", "body"],
+    "host": ["method", "scheme", "port", "path", "query", "body"],
+    "port": ["method", "scheme", "host", "path", "query", "body"],
+    "path": ["method", "host", "query", "body"],
+    "query": ["method", "path", "body"],
+    "body": ["method", "uri"],
+    "raw_body": ["method", "uri", "body"],  # the same JSON, other bytes: `body` parses it
+    "headers": ["method", "uri", "body"],
+}
+
+
+def matching_suite(pytester: pytest.Pytester, firing: str, quiet: str) -> None:
+    pytester.makepyfile(test_match=MATCHING.replace("FIRING", firing).replace("QUIET", quiet))
+
+
+@pytest.fixture
+def recorded_once(
+    suite: pytest.Pytester, api: FakeClaudeAPI, images: ThreadingHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> pytest.Pytester:
+    """The request recorded once into the shared cassette, then everything offline."""
+    matching_suite(suite, "None", "None")
+    suite.runpytest("-p", "no:randomly", "-k", "test_quiet").assert_outcomes(passed=1)
+    go_offline(api, monkeypatch)
+    stop(images)
+    return suite
+
+
+@pytest.mark.parametrize("matcher", list(QUIET))
+def test_each_vcrpy_matcher_fires_on_what_it_compares_and_only_that(
+    recorded_once: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, matcher: str
+) -> None:
+    monkeypatch.setenv("VARIANT", matcher)
+    matching_suite(recorded_once, repr([matcher]), repr(QUIET[matcher]))
+    result = recorded_once.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*no recorded answer for*", "FAILED test_match.py::test_firing*"])
+
+
+def test_every_matcher_matches_the_request_as_recorded(
+    recorded_once: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`headers` and `raw_body` too, although the plugin writes JSON bodies pretty-printed and
+    credentials as placeholders."""
+    matching_suite(recorded_once, repr(list(QUIET)), "['method', 'uri']")
+    recorded_once.runpytest("-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_matcher_functions_decide_vcrpy_style(
+    recorded_once: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A function returning False or raising AssertionError is no match; True or None is one."""
+    monkeypatch.setenv("VARIANT", "body")  # y changed, x kept
+    matching_suite(recorded_once, '["method", "path", same_y]', '["method", "path", same_x]')
+    result = recorded_once.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["FAILED test_match.py::test_firing*"])
+
+
+def test_the_ini_option_sets_matching_for_the_session(
+    recorded_once: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VARIANT", "body")
+    recorded_once.makepyfile(
+        test_match=MATCHING.replace(", match_on=FIRING", "").replace(", match_on=QUIET", ", match_on=None")
+    )
+    recorded_once.makeini("[pytest]\nclaude_match_on =\n    method\n    path, query\n")
+    result = recorded_once.runpytest("-p", "no:randomly")
+    # The ini's matching ignores the body; match_on=None in a marker is the plugin's own (body-aware).
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["FAILED test_match.py::test_quiet*"])
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (
+            "match_on=['method', 'bodyy']",
+            "*match_on=[[]'method', 'bodyy'[]] names unknown matcher(s) 'bodyy'; valid names are: method, uri, scheme, host, port, path, query, body, raw_body, headers (or functions*",
+        ),
+        (
+            "match_on='method'",
+            "*match_on='method'; give a non-empty list, e.g. match_on=[[]'method', 'uri'[]]",
+        ),
+        ("match_on=[]", "*match_on=[[][]]; give a non-empty list*"),
+        ("match_on=['method', 3]", "*names unknown matcher(s) 3;*"),
+    ],
+)
+def test_a_bad_match_on_is_a_usage_error(pytester: pytest.Pytester, arguments: str, message: str) -> None:
+    pytester.makepyfile(
+        f"import pytest\n\n@pytest.mark.claude_contract({arguments})\ndef test_it():\n    pass\n"
+    )
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"ERROR: test_a_bad_match_on_is_a_usage_error.py::test_it: @pytest.mark.claude_contract: {message}"]
+    )
+
+
+def test_a_bad_ini_match_on_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nclaude_match_on = method, bodyy\n")
+    pytester.makepyfile("def test_it():\n    pass\n")
+    result = pytester.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [
+            "ERROR: ini option claude_match_on: match_on=[[]'method', 'bodyy'[]] names unknown matcher(s) 'bodyy'; valid names are: method, *, headers"
+        ]
+    )

@@ -254,13 +254,12 @@ class ClaudeContractRecorder:
             found: list[Violation] = []
             if is_claude:
                 complete = not interaction.closed_early
-                # Another tool's recording, or one this suite's before_record_response filtered: a
-                # response header it lacks may have been filtered out.
-                filtered = interaction.recorded_at is None or (
-                    self.filters is not None and self.filters.changes_responses
-                )
                 found = self._complete(
-                    request, interaction.captured_response, "replayed", complete, filtered=filtered
+                    request,
+                    interaction.captured_response,
+                    "replayed",
+                    complete,
+                    foreign=interaction.recorded_at is None,
                 )
             else:
                 with self._lock:
@@ -639,8 +638,9 @@ class ClaudeContractRecorder:
         origin: Origin,
         complete: bool = True,
         *,
-        filtered: bool = False,
+        foreign: bool = False,
     ) -> list[Violation]:
+        """Check and count one exchange. `foreign`: replayed from a recording another tool wrote."""
         with self._lock:
             exchange = Exchange(request, response, origin, len(self.exchanges) + 1)
             self.exchanges.append(exchange)
@@ -655,10 +655,18 @@ class ClaudeContractRecorder:
         )
         if not complete:  # the client closed the stream: that it stops short is the client's doing
             found = [v for v in found if not _cut_short(v)]
-        if filtered and found:
+        # A response header the recorder may have filtered out (another tool's recording, or this
+        # suite's before_record_response) is "not recorded", not the API's fault.
+        filters = self.filters
+        if (
+            found
+            and origin == "replayed"
+            and (foreign or (filters is not None and filters.changes_responses))
+        ):
             from .vcr_config import split_not_recorded
 
-            found, unrecorded = split_not_recorded(found, response)
+            stripped = filters.stripped_headers() if filters is not None else frozenset()
+            found, unrecorded = split_not_recorded(found, response, foreign=foreign, stripped=stripped)
             if unrecorded:
                 with self._lock:
                     self.not_recorded.extend(unrecorded)

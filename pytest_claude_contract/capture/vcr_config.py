@@ -180,6 +180,10 @@ def captured(request: VcrRequest) -> CapturedRequest:
     return CapturedRequest(request.method, request.uri, lower_headers(request.headers), body_bytes(body))
 
 
+# The response headers the contract asks for (see cli/lint.py, _ABSENCE_RULES).
+PROBED_HEADERS = ("request-id", "anthropic-organization-id", "content-type")
+
+
 class RecordFilters:
     """vcrpy's before-record chains, built by vcrpy from the suite's vcr_config: what is written,
     and how a live request is seen when matched (as the recorded one was)."""
@@ -192,6 +196,24 @@ class RecordFilters:
         self._request = builder._build_before_record_request(options)
         self._response = builder._build_before_record_response(options)
         self.changes_responses = "before_record_response" in options
+        self._stripped: frozenset[str] | None = None
+
+    def stripped_headers(self) -> frozenset[str]:
+        """The response headers the suite's before_record_response removes, found by running it once
+        on an answer that has them all (empty when it fails on that answer)."""
+        if self._stripped is None:
+            probe = {
+                "status": {"code": 200, "message": "OK"},
+                "headers": {name: ["probe"] for name in PROBED_HEADERS},
+                "body": {"string": b"{}"},
+            }
+            try:
+                kept = self._response(probe)
+            except Exception:  # the suite's hook expects something of the answer: assume nothing
+                kept = probe
+            names = {str(n).lower() for n in (kept or {}).get("headers", {}) or {}} if kept else set()
+            self._stripped = frozenset(n for n in PROBED_HEADERS if n not in names)
+        return self._stripped
 
     def request(self, request: CapturedRequest) -> CapturedRequest | None:
         """The request as it would be recorded; None: the suite's filters leave it unrecorded."""
@@ -209,22 +231,26 @@ class RecordFilters:
 
 
 def split_not_recorded(
-    found: list[Violation], response: CapturedResponse
+    found: list[Violation], response: CapturedResponse, *, foreign: bool, stripped: frozenset[str]
 ) -> tuple[list[Violation], list[Violation]]:
     """(violations, "not recorded") of a replayed exchange whose recording may have lost response
-    headers to its recorder's filters: an absent response header is "not recorded" when `lint` would
-    call it so (the response keeps no headers, or neither `request-id` nor any `anthropic-*`). The
-    request side is never excused: the checks judge the live request the client sent."""
+    headers to a recorder's filters. An absent response header is "not recorded" when the suite's
+    before_record_response removes it (`stripped`), or, in a recording another tool wrote
+    (`foreign`), when `lint` would call it so (the response keeps no headers, or neither `request-id`
+    nor any `anthropic-*`). The request side is never excused: the checks judge the live request."""
     from ..cli.lint import _ABSENCE_RULES, _unrecorded_reason  # only on this rare path: lint is heavy
 
     names = set(response.headers)
     kept: list[Violation] = []
     unrecorded: list[Violation] = []
     for violation in found:
-        side = _ABSENCE_RULES.get(violation.rule, ("",))[0]
-        reason = (
-            _unrecorded_reason(violation.rule, set(), names, response.status) if side == "response" else None
-        )
+        side, headers = _ABSENCE_RULES.get(violation.rule, ("", ()))
+        reason = None
+        if side == "response" and not any(h in names for h in headers):
+            if any(h in stripped for h in headers):
+                reason = "the suite's before_record_response removes it"
+            elif foreign:
+                reason = _unrecorded_reason(violation.rule, set(), names, response.status)
         if reason is None:
             kept.append(violation)
         else:

@@ -62,7 +62,7 @@ def check_match_on(value: Any, where: str, *, functions: bool = True) -> None:
     called = [v for v in value if not isinstance(v, str)]
     if bad or (called and not functions):
         allowed = (
-            " or functions f(live, recorded) that raise AssertionError or return False" if functions else ""
+            " (or functions f(live, recorded) that raise AssertionError or return False)" if functions else ""
         )
         raise pytest.UsageError(
             f"{where}: match_on={list(value)!r} names unknown matcher(s) {', '.join(map(repr, bad or called))}; "

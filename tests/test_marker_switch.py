@@ -8,9 +8,11 @@ stand-ins, then the marker is switched and they replay offline, the way CI runs 
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import threading
+import warnings
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
@@ -110,8 +112,8 @@ MODEL = {MODEL!r}
 
 
 def ask(content):
-    client = anthropic.Anthropic(max_retries=0)
-    message = client.messages.create(model=MODEL, max_tokens=64, messages=[{{"role": "user", "content": content}}])
+    with anthropic.Anthropic(max_retries=0) as client:
+        message = client.messages.create(model=MODEL, max_tokens=64, messages=[{{"role": "user", "content": content}}])
     return message.content[0].text
 
 
@@ -127,10 +129,10 @@ def test_random_prompt():
 
 @MARK
 def test_stream_gzip():
-    client = anthropic.Anthropic(max_retries=0)
     messages = [{{"role": "user", "content": "Stream please"}}]
-    with client.messages.stream(model=MODEL, max_tokens=64, messages=messages) as stream:
-        text = "".join(stream.text_stream)
+    with anthropic.Anthropic(max_retries=0) as client:
+        with client.messages.stream(model=MODEL, max_tokens=64, messages=messages) as stream:
+            text = "".join(stream.text_stream)
     assert text == "Echo: Stream please"
 
 
@@ -159,8 +161,8 @@ def test_requests_library():
 class TestModels:
     @MARK
     def test_list(self):
-        page = anthropic.Anthropic(max_retries=0).models.list()
-        assert page.data[0].id
+        with anthropic.Anthropic(max_retries=0) as client:
+            assert client.models.list().data[0].id
 
 
 @MARK
@@ -182,8 +184,8 @@ def vcr_config():
 
 @MARK
 def test_fixed_prompt():
-    client = anthropic.Anthropic(max_retries=0)
-    message = client.messages.create(model={MODEL!r}, max_tokens=64, messages=[{{"role": "user", "content": "Fixed"}}])
+    with anthropic.Anthropic(max_retries=0) as client:
+        message = client.messages.create(model={MODEL!r}, max_tokens=64, messages=[{{"role": "user", "content": "Fixed"}}])
     assert message.content[0].text == "Echo: Fixed"
 """
 
@@ -200,6 +202,14 @@ def write_suite(pytester: pytest.Pytester, marker: str, conftest: str = RECORDIN
     (tests / "test_default_match.py").write_text(DEFAULT_MATCH_SUITE.replace("@MARK", "@" + marker))
 
 
+def forget_connections() -> None:
+    """Close what a recording run's clients left open (an HTTP library's pooled connections), quietly,
+    before the next run: collected during it, their ResourceWarning would fail one of its tests."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
 def record_with_pytest_recording(
     pytester: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
 ) -> dict[Path, bytes]:
@@ -210,6 +220,7 @@ def record_with_pytest_recording(
     write_suite(pytester, VCR)
     result = pytester.runpytest("--record-mode=once", "-p", "no:randomly")
     result.assert_outcomes(passed=9)
+    forget_connections()
     assert not (pytester.path / "cassettes").exists()
     files = sorted((pytester.path / "tests" / "cassettes").rglob("*.yaml"))
     return {path: path.read_bytes() for path in files}
@@ -324,7 +335,15 @@ def ask(text, url=None):
 """
 
 
-def vcrpy_cassette(path: Path, text: str, reply: str, *, serializer: str = "yaml") -> None:
+def vcrpy_cassette(
+    path: Path,
+    text: str,
+    reply: str,
+    *,
+    serializer: str = "yaml",
+    response_headers: dict[str, list[str]] | None = None,
+    recorded_at: str | None = None,
+) -> None:
     """A cassette as vcrpy writes it (pytest-recording's serializer): one Messages exchange with the
     API's headers, no `recorded_at`."""
     body = json.dumps({"model": MODEL, "max_tokens": 64, "messages": [{"role": "user", "content": text}]})
@@ -347,13 +366,15 @@ def vcrpy_cassette(path: Path, text: str, reply: str, *, serializer: str = "yaml
         },
         "response": {
             "body": {"string": json.dumps(message)},
-            "headers": {
+            "headers": response_headers
+            or {
                 "content-type": ["application/json"],
                 "request-id": ["req_01"],
                 "anthropic-organization-id": [ORGANIZATION_ID],
             },
             "status": {"code": 200, "message": "OK"},
         },
+        **({"recorded_at": recorded_at} if recorded_at else {}),
     }
     data = {"interactions": [interaction], "version": 1}
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -396,6 +417,50 @@ def test_only_pytest_recordings():
         ]
     )
     result.stdout.no_fnmatch_line("*test_both_exist: *")
+
+
+def test_response_headers_another_recorder_dropped_are_not_recorded_and_the_plugins_own_are_judged(
+    offline: pytest.Pytester,
+) -> None:
+    """Without any vcr_config: a cassette with no `recorded_at` (another tool's) that kept only
+    content-type lost its headers to its recorder, as `lint` judges it; the same file with the
+    plugin's `recorded_at` holds every header that was sent, so a missing one is a violation."""
+    tests = offline.path / "tests"
+    (tests / "test_judged.py").write_text(
+        ASK
+        + """
+@pytest.mark.claude_contract
+def test_another_tools():
+    assert ask("Hi") == "stripped"
+
+
+@pytest.mark.claude_contract
+def test_the_plugins_own():
+    assert ask("Hi") == "stripped"
+"""
+    )
+    few = {"content-type": ["application/json"]}
+    vcrpy_cassette(
+        tests / "cassettes/test_judged/test_another_tools.yaml", "Hi", "stripped", response_headers=few
+    )
+    vcrpy_cassette(
+        offline.path / "cassettes/tests/test_judged/test_the_plugins_own.yaml",
+        "Hi",
+        "stripped",
+        response_headers=few,
+        recorded_at="2026-12-01T10:00:00Z",
+    )
+    result = offline.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*[[]response-request-id[]]*",
+            "violations: 2 (failing tests)",
+            "not recorded (a response header the cassette's recorder filtered out; not failing): "
+            "response-organization-id 1, response-request-id 1",
+            "FAILED tests/test_judged.py::test_the_plugins_own*",
+        ]
+    )
 
 
 def test_the_suites_vcr_cassette_dir_and_default_cassette_name_are_honoured(offline: pytest.Pytester) -> None:
@@ -626,6 +691,7 @@ def test_vcr_config_filters_what_is_written_and_how_a_live_request_is_matched(
     monkeypatch.setenv("METADATA", "m1")
     monkeypatch.setenv("TRACE", "t1")
     suite.runpytest("-p", "no:randomly").assert_outcomes(passed=4)
+    forget_connections()
 
     (filtered,) = interactions(suite.path / "cassettes/tests/test_filtered/test_send.yaml")
     (unfiltered,) = interactions(suite.path / "cassettes/tests/test_unfiltered/test_send.yaml")
@@ -671,6 +737,7 @@ def test_a_header_stripped_without_the_suites_filter_is_a_violation(
     for name, value in (("USER_NAME", "alice"), ("METADATA", "m1"), ("TRACE", "t1")):
         monkeypatch.setenv(name, value)
     suite.runpytest("-p", "no:randomly", "-k", "test_send").assert_outcomes(passed=1)
+    forget_connections()
     (tests / "test_other.py").write_text(
         SEND.replace(
             "@pytest.mark.claude_contract\ndef test_send",
@@ -849,6 +916,7 @@ def recorded_once(
     """The request recorded once into the shared cassette, then everything offline."""
     matching_suite(suite, "None", "None")
     suite.runpytest("-p", "no:randomly", "-k", "test_quiet").assert_outcomes(passed=1)
+    forget_connections()
     go_offline(api, monkeypatch)
     stop(images)
     return suite

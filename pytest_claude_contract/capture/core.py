@@ -242,13 +242,14 @@ class ClaudeContractRecorder:
                 key = self._match_key(seen)
                 with self._lock:
                     position = self._index.take(key)
+                    if position is not None:
+                        self._played.add(position)
             else:
                 scrubbed = self._scrubbed(seen)
                 with self._lock:
                     position = self._vcr_index.take(scrubbed)
-            if position is not None:
-                with self._lock:
-                    self._played.add(position)
+                    if position is not None:
+                        self._played.add(position)
         if position is not None:
             interaction = self._loaded[position]
             found: list[Violation] = []

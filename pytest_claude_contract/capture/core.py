@@ -415,7 +415,8 @@ class ClaudeContractRecorder:
             with self._lock:
                 self.stats.other_hosts += 1
         if self._verifier is not None:
-            self._verifier.check(request, playable, self._match_key(request), compared=recording.claude)
+            seen = request if self.filters is None else self.filters.request(request) or request
+            self._verifier.check(request, playable, self._match_key(seen), compared=recording.claude)
         if self._recording:
             written: tuple[CapturedRequest, dict[str, Any]] | None = (request, playable)
             if self.filters is not None:  # the suite's vcr_config filters, on top of the scrubbing

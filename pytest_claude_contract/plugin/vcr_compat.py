@@ -132,8 +132,10 @@ def suite_for(item: pytest.Item) -> VcrSuite | None:
     any of them (their values come from pytest, as pytest-recording's `vcr` fixture gets them); None
     when it defines none."""
     defined = defined_fixtures(item)
-    request = getattr(item, "_request", None)
-    if not defined or request is None:
+    if not defined:
+        return None
+    request = getattr(item, "_request", None)  # a Function's own FixtureRequest, as pytest fills it
+    if request is None:
         return None
     values = {name: request.getfixturevalue(name) for name in defined}
     config = values.get("vcr_config")

@@ -1003,3 +1003,29 @@ def test_a_bad_ini_match_on_is_a_usage_error(pytester: pytest.Pytester) -> None:
             "ERROR: ini option claude_match_on: match_on=[[]'method', 'bodyy'[]] names unknown matcher(s) 'bodyy'; valid names are: method, *, headers"
         ]
     )
+
+
+def test_a_suite_without_vcr_config_or_match_on_never_loads_their_code(offline: pytest.Pytester) -> None:
+    """The default matching and a suite with none of pytest-recording's fixtures pay nothing for
+    them: the module that applies vcr_config and match_on is not even imported (a fresh process)."""
+    tests = offline.path / "tests"
+    check = """
+    assert ("pytest_claude_contract.capture.vcr_config" in sys.modules) is LOADED
+"""
+    (tests / "test_plain.py").write_text(
+        "import sys\n"
+        + ASK
+        + "\n\n@pytest.mark.claude_contract\ndef test_plain():\n    assert ask('Hi') == 'plain'\n"
+        + check.replace("LOADED", "False")
+    )
+    (tests / "test_matched.py").write_text(
+        "import sys\n"
+        + ASK
+        + "\n\n@pytest.mark.claude_contract(match_on=['method', 'path'])\ndef test_matched():\n"
+        + "    assert ask('Other') == 'matched'\n"
+        + check.replace("LOADED", "True")
+    )
+    vcrpy_cassette(offline.path / "cassettes/tests/test_plain/test_plain.yaml", "Hi", "plain")
+    vcrpy_cassette(offline.path / "cassettes/tests/test_matched/test_matched.yaml", "Hi", "matched")
+    offline.runpytest_subprocess("-p", "no:randomly", "tests/test_plain.py").assert_outcomes(passed=1)
+    offline.runpytest_subprocess("-p", "no:randomly", "tests/test_matched.py").assert_outcomes(passed=1)

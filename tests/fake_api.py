@@ -402,7 +402,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _stream(self, message: dict[str, Any], reply: str) -> None:
         """Send the reply as server-sent events, one chunked write per event, like the API."""
-        self._start_response(200, SSE_HEADERS)
+        if not (self.fake.gzip_streams and "gzip" in self.headers.get("accept-encoding", "").lower()):
+            self._start_response(200, SSE_HEADERS)
         start = {**message, "content": [], "stop_reason": None, "stop_sequence": None}
         start["usage"] = {**message["usage"], "output_tokens": 1}
         # Split after whitespace so the deltas join back to exactly the non-streaming text.
@@ -427,6 +428,9 @@ class _Handler(BaseHTTPRequestHandler):
         if "stream-bad-delta" in misbehave:  # a thinking_delta inside the text block
             events[3] = {**events[3], "delta": {"type": "thinking_delta", "thinking": words[0]}}
         gate = self.fake.stream_gate
+        if self.fake.gzip_streams and "gzip" in self.headers.get("accept-encoding", "").lower():
+            self._gzip_stream(events)
+            return
         for event in events:
             # Each event is named after its type; the API spaces the ping's JSON, and only the ping's.
             text = '{"type": "ping"}' if event["type"] == "ping" else json.dumps(event, separators=(",", ":"))
@@ -443,6 +447,17 @@ class _Handler(BaseHTTPRequestHandler):
         with self.fake._lock:
             self.fake.streams_finished += 1
 
+    def _gzip_stream(self, events: list[dict[str, Any]]) -> None:
+        text = "".join(
+            f"event: {e['type']}\ndata: {json.dumps(e, separators=(',', ':'))}\n\n" for e in events
+        )
+        body = gzip.compress(text.encode())
+        self._start_response(200, {**SSE_HEADERS, "content-encoding": "gzip"})
+        self.wfile.write(f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+        self.wfile.flush()
+        with self.fake._lock:
+            self.fake.streams_finished += 1
+
 
 class FakeClaudeAPI:
     """A Claude API look-alike on 127.0.0.1; use as a context manager or via start()/stop()."""
@@ -452,6 +467,9 @@ class FakeClaudeAPI:
 
     def __init__(self, *, gzip_responses: bool = False, brotli_responses: bool = False) -> None:
         self.gzip_responses = gzip_responses
+        # Streams gzip-compressed too (to clients that accept gzip), as one write: what a recorder
+        # that keeps raw bytes stores as a `!!binary` body.
+        self.gzip_streams = False
         self.brotli_responses = brotli_responses  # br-compressed JSON for clients that accept br
         self.requests: list[ReceivedRequest] = []
         self.misbehave: set[str] = set()

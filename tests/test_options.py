@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 MODEL = "claude-sonnet-4-6"
 RECORD_MODES = "none, once, new_episodes, all, rewrite, verify"
 CONTRACT_MODES = "strict, warn, off"
-MARKER_KEYS = "cassette, record_mode, allow, api_versions, auth, hosts, allowed_hosts, profiles, upstream, max_age, on_expiry"
+MARKER_KEYS = "cassette, record_mode, allow, api_versions, auth, hosts, allowed_hosts, profiles, upstream, max_age, on_expiry, match_on"
 PROFILES = "2023-01-01, 2023-06-01, 2026-10-21"
 
 
@@ -189,11 +189,11 @@ BAD_MARKERS = [
     ),
     (
         'cassette="../x"',
-        ": cassette='../x' must be a name inside the cassette folder (no '..', not absolute)",
+        ": cassette='../x' must be a name in the cassette folder or a path relative to the rootdir that stays inside it (not absolute, no '..' out of it), e.g. 'tests/cassettes/test_x.yaml'",
     ),
     (
         'cassette="/tmp/x"',
-        ": cassette='/tmp/x' must be a name inside the cassette folder (no '..', not absolute)",
+        ": cassette='/tmp/x' must be a name in the cassette folder or a path relative to the rootdir that stays inside it (not absolute, no '..' out of it), e.g. 'tests/cassettes/test_x.yaml'",
     ),
     ("cassette=3", ": cassette=3; give a cassette name, True (the test's own) or False (check only)"),
     ('record_mode="sometimes"', f": record_mode='sometimes'; use one of: {RECORD_MODES}"),

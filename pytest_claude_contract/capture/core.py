@@ -55,6 +55,7 @@ if TYPE_CHECKING:
     from ..contract.models import Contract
     from ..contract.verdicts import VerdictStore
     from ..plugin.options import ContractSettings
+    from .vcr_config import MatchIndex, Matching, RecordFilters
     from .verify import DriftReport, Verifier
 
 ORG_ID_HEADER = "anthropic-organization-id"
@@ -170,6 +171,13 @@ class ClaudeContractRecorder:
     # `serve` outside pytest: identical requests start over at their first recording once all were
     # played (a test never does: running out is a miss).
     replay_cycles: bool = False
+    # A suite's vcrpy matching (`match_on=`) and record filters (its `vcr_config`, capture/vcr_config.py);
+    # None: the default matching, nothing filtered but credentials.
+    matching: Matching | None = None
+    filters: RecordFilters | None = None
+    # Absent response headers judged "not recorded" (a cassette another tool wrote, or one this suite's
+    # before_record_response filtered): reported, never failing.
+    not_recorded: list[Violation] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         path = self.cassette_path
@@ -182,6 +190,11 @@ class ClaudeContractRecorder:
         self._exists = loaded is not None
         self._loaded: list[Interaction] = loaded or []
         self._index = ReplayIndex(self._loaded, cycle=self.replay_cycles)
+        # match_on: picked once per recorder, so the default matching pays nothing for it.
+        self._vcr_index: MatchIndex | None = None
+        if self.matching is not None:
+            self._vcr_index = self.matching.index(self._loaded)
+            self._index = ReplayIndex([])
         self._played: set[int] = set()
         self._recorded: list[Interaction] = []
         self._open: list[LiveRecording] = []
@@ -220,27 +233,43 @@ class ClaudeContractRecorder:
         is_claude = route == "claude"
         if is_claude and (oversized := self._oversized(request)) is not None:
             return oversized
+        seen: CapturedRequest | None = request
+        if self.filters is not None:  # matched as it would be recorded, as the recorded one was
+            seen = self.filters.request(request)
         position = None
-        if self._replay:
-            key = self._match_key(request)
-            with self._lock:
-                position = self._index.take(key)
-                if position is not None:
-                    self._played.add(position)
+        if self._replay and seen is not None:
+            if self._vcr_index is None:
+                key = self._match_key(seen)
+                with self._lock:
+                    position = self._index.take(key)
+                    if position is not None:
+                        self._played.add(position)
+            else:
+                scrubbed = self._scrubbed(seen)
+                with self._lock:
+                    position = self._vcr_index.take(scrubbed)
+                    if position is not None:
+                        self._played.add(position)
         if position is not None:
             interaction = self._loaded[position]
             found: list[Violation] = []
             if is_claude:
                 complete = not interaction.closed_early
-                found = self._complete(request, interaction.captured_response, "replayed", complete)
+                found = self._complete(
+                    request,
+                    interaction.captured_response,
+                    "replayed",
+                    complete,
+                    foreign=interaction.recorded_at is None,
+                )
             else:
                 with self._lock:
                     self.stats.other_hosts += 1
             if self.cassette_path is not None:
                 self.stats.replayed_from.add(str(self.cassette_path))
             return Replay(interaction.response, tuple(found))
-        if self._write_protected:
-            return self._refuse(404, "not_found_error", self._miss_message(request))
+        if self._write_protected and seen is not None:  # None: the suite's filters ignore it (live)
+            return self._refuse(404, "not_found_error", self._miss_message(request, seen))
         if PLACEHOLDER_KEY in credentials_in(request.headers):
             return self._refuse(401, "authentication_error", self._placeholder_message(request))
         return Live(claude=is_claude)
@@ -367,6 +396,10 @@ class ClaudeContractRecorder:
     def _match_key(self, request: CapturedRequest) -> MatchKey:
         """The request's match key as it would be written: scrubbed the way the recorded one was, so
         a key in the URL matches its placeholder."""
+        return match_key(self._scrubbed(request))
+
+    def _scrubbed(self, request: CapturedRequest) -> CapturedRequest:
+        """The request as it would be written (its URL and body scrubbed); itself when unchanged."""
         secrets = self._secrets.union(credentials_in(request.headers))
         secrets.discard(PLACEHOLDER_KEY)
         url, body = request.url, request.body
@@ -374,8 +407,8 @@ class ClaudeContractRecorder:
             scrubber = Scrubber(secrets)
             url, body = scrubber.text(url), scrubber.data(body)
         if url is request.url and body is request.body:
-            return match_key(request)
-        return match_key(CapturedRequest(request.method, url, request.headers, body))
+            return request
+        return CapturedRequest(request.method, url, request.headers, body)
 
     # ------------------------------------------------------------ live answers
 
@@ -400,12 +433,21 @@ class ClaudeContractRecorder:
             with self._lock:
                 self.stats.other_hosts += 1
         if self._verifier is not None:
-            self._verifier.check(request, playable, self._match_key(request), compared=recording.claude)
+            seen = request if self.filters is None else self.filters.request(request) or request
+            self._verifier.check(request, playable, self._match_key(seen), compared=recording.claude)
         if self._recording:
+            written: tuple[CapturedRequest, dict[str, Any]] | None = (request, playable)
+            if self.filters is not None:  # the suite's vcr_config filters, on top of the scrubbing
+                kept_request = self.filters.request(request)
+                kept_response = None if kept_request is None else self.filters.response(playable)
+                written = (
+                    None if kept_request is None or kept_response is None else (kept_request, kept_response)
+                )
             with self._lock:
-                self._secrets.update(credentials_in(request.headers))
+                self._secrets.update(credentials_in(request.headers))  # the request as sent
                 self._secrets.discard(PLACEHOLDER_KEY)
-                self._recorded.append(Interaction(request, playable, now(), closed_early=not complete))
+                if written is not None:
+                    self._recorded.append(Interaction(*written, now(), closed_early=not complete))
         return found
 
     def finish_open(self) -> None:
@@ -432,6 +474,11 @@ class ClaudeContractRecorder:
     @property
     def record_mode(self) -> str:
         return self.settings.record_mode
+
+    @property
+    def cassette_exists(self) -> bool:
+        """The cassette file was there when the test started."""
+        return self._exists
 
     @property
     def write_protected(self) -> bool:
@@ -589,9 +636,13 @@ class ClaudeContractRecorder:
             "--claude-record-mode=none."
         )
 
-    def _miss_message(self, request: CapturedRequest) -> str:
-        key = self._match_key(request)
-        recorded = sum(1 for i in self._loaded if i.key == key)
+    def _miss_message(self, request: CapturedRequest, seen: CapturedRequest) -> str:
+        """`seen`: the request as the suite's filters would record it (`request` itself without)."""
+        if self._vcr_index is None:
+            key = self._match_key(seen)
+            recorded = sum(1 for i in self._loaded if i.key == key)
+        else:
+            recorded = self._vcr_index.count(self._scrubbed(seen))
         return miss_report(
             request,
             cassette=self.cassette_path or Path("(none)"),
@@ -610,6 +661,7 @@ class ClaudeContractRecorder:
         *,
         foreign: bool = False,
     ) -> list[Violation]:
+        """Check and count one exchange. `foreign`: replayed from a recording another tool wrote."""
         with self._lock:
             exchange = Exchange(request, response, origin, len(self.exchanges) + 1)
             self.exchanges.append(exchange)
@@ -624,8 +676,22 @@ class ClaudeContractRecorder:
         )
         if not complete:  # the client closed the stream: that it stops short is the client's doing
             found = [v for v in found if not _cut_short(v)]
-        if foreign:
-            found = self._set_aside_unrecorded(found, response)
+        # A response header the recorder may have filtered out (another tool's recording, or this
+        # suite's before_record_response) is "not recorded", not the API's fault.
+        filters = self.filters
+        if (
+            found
+            and origin == "replayed"
+            and (foreign or (filters is not None and filters.changes_responses))
+        ):
+            from .vcr_config import split_not_recorded
+
+            stripped = filters.stripped_headers() if filters is not None else frozenset()
+            found, unrecorded = split_not_recorded(found, response, foreign=foreign, stripped=stripped)
+            if unrecorded:
+                with self._lock:
+                    self.not_recorded.extend(unrecorded)
+                    self.stats.not_recorded.update(v.rule for v in unrecorded)
         kept: list[Violation] = []
         with self._lock:
             for violation in found:
@@ -641,22 +707,6 @@ class ClaudeContractRecorder:
         """In the summary: a warning (model-deprecated) apart from the violations that fail."""
         counter = self.stats.warnings if violation.severity == "warning" else self.stats.violations
         counter[violation.rule] += 1
-
-    def _set_aside_unrecorded(self, found: list[Violation], response: CapturedResponse) -> list[Violation]:
-        """The findings on a foreign cassette's response that are "not recorded": counted apart (the
-        summary), not failing. One judgement with `lint`'s (contract.verdicts.unrecorded_reason)."""
-        from ..contract.verdicts import ABSENCE_RULES, unrecorded_reason
-
-        kept: list[Violation] = []
-        names = set(response.headers)
-        for violation in found:
-            side = ABSENCE_RULES.get(violation.rule, ("request",))[0]
-            if side == "response" and unrecorded_reason(violation.rule, set(), names, response.status):
-                with self._lock:
-                    self.stats.not_recorded[violation.rule] += 1
-                continue
-            kept.append(violation)
-        return kept
 
 
 def _base_url_host() -> tuple[str, ...]:

@@ -157,6 +157,8 @@ class SessionStats:
     other_hosts: int = 0  # exchanges with hosts that are not Claude's: under the cassette, not checked
     violations: Counter[str] = field(default_factory=Counter)
     warnings: Counter[str] = field(default_factory=Counter)  # rules of severity warning: fail nothing
+    # Cassettes found in pytest-recording's layout (node id: path), see plugin/vcr_compat.py.
+    adopted: list[str] = field(default_factory=list)
     allowed: Counter[str] = field(default_factory=Counter)
     recorded: set[str] = field(default_factory=set)
     replayed_from: set[str] = field(default_factory=set)
@@ -250,6 +252,11 @@ class SessionStats:
             for owner, count in sorted(self.both_markers.items())
         ]
         lines += [f"  not saved: {reason}" for reason in self.refused]
+        if self.adopted:
+            lines.append(f"cassettes used in pytest-recording's layout: {len(self.adopted)}")
+            lines += [f"  {line}" for line in self.adopted[:20]]
+            if len(self.adopted) > 20:
+                lines.append(f"  ... and {len(self.adopted) - 20} more")
         lines += [f"  saved although the test failed (keep_failed): {path}" for path in self.kept]
         if self.expired:
             lines.append(f"expired cassettes (older than max_age): {len(self.expired)}")

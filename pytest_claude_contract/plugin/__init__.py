@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import judging, orphans, xdist
+from . import judging, orphans, vcr_compat, xdist
 from .options import (
     DOCUMENTED_VERSIONS,
     PLACEHOLDER_KEY,
@@ -111,6 +111,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="bool",
         default=False,
     )
+    parser.addini(
+        "claude_match_on",
+        "What replay matches on, as vcrpy's match_on (one name a line or comma-separated: method, uri, "
+        "scheme, host, port, path, query, body, raw_body, headers); default: the plugin's own matching.",
+        type="linelist",
+        default=[],
+    )
     _add_recording_options(group, parser)
     _add_limit_options(group, parser)
 
@@ -136,7 +143,7 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "claude_contract(**overrides): check this test's Claude API traffic against the contract and "
         "record/replay it (cassette=, record_mode=, allow=, api_versions=, auth=, hosts=, allowed_hosts=, profiles=, "
-        "upstream=, max_age=, on_expiry=)",
+        "upstream=, max_age=, on_expiry=, match_on=)",
     )
     config.stash[STATE] = state = SessionState(session_options(config))
     from ..contract import limits
@@ -310,7 +317,6 @@ class RecorderFixture:
 def _recorder_for(
     item: pytest.Item, state: SessionState, claude_contract_config: dict[str, Any]
 ) -> Generator[ClaudeContractRecorder, None, None]:
-    from ..capture.core import ClaudeContractRecorder
     from ..cassette.model import CassetteError
     from ..contract.report import SessionStats
 
@@ -320,11 +326,16 @@ def _recorder_for(
     try:
         configured = config_arguments(claude_contract_config)
         marker = marker_overrides(item)
-        memo_key = _frozen(configured, marker, *([{"bridged": True}] if bridged else []))
+        # None unless the suite defines pytest-recording's fixtures (and pytest-recording does not
+        # answer the test itself: claude_contract_vcr).
+        suite = None if bridged else vcr_compat.suite_for(item)
+        from_vcr = vcr_compat.marker_defaults(suite, item.config)
+        memo_key = _frozen(from_vcr, configured, marker, *([{"bridged": True}] if bridged else []))
         held = state.settings_memo.get(memo_key) if memo_key is not None else None
         if held is None:
+            validate_overrides(from_vcr, f"{item.nodeid}: vcr_config")
             validate_overrides(configured, "claude_contract_config")
-            merged = {**configured, **marker}
+            merged = {**from_vcr, **configured, **marker}
             validate_overrides(merged, f"{item.nodeid}: @pytest.mark.claude_contract")
             if bridged:
                 merged["cassette"] = False  # pytest-recording's cassette answers
@@ -344,18 +355,7 @@ def _recorder_for(
     else:
         path = cassette_path(state.options, item, settings.cassette)
     try:
-        recorder = ClaudeContractRecorder(
-            settings,
-            contract,
-            state.options.contract_mode,
-            path,
-            state.stats,
-            keep_failed=state.options.keep_failed,
-            scrub_org_id=state.options.scrub_org_id,
-            session_id=state.session_id,
-            parse_cache=_parse_cache(item.config, state),
-            verdicts=_verdict_store(item.config, state),
-        )
+        recorder = _new_recorder(item, state, settings, contract, path=path, suite=suite)
     except CassetteError as exc:
         raise pytest.fail.Exception(
             _redacted(f"Claude contract: cannot use the cassette\n  {exc}"), pytrace=False
@@ -402,6 +402,54 @@ def _answer_through(
         _engage_patches(state)
     recorder.activate()
     return recorder.deactivate
+
+
+def _new_recorder(
+    item: pytest.Item,
+    state: SessionState,
+    settings: ContractSettings,
+    contract: Contract,
+    *,
+    path: Path | None,
+    suite: vcr_compat.VcrSuite | None,
+) -> ClaudeContractRecorder:
+    """The test's recorder. A test's own cassette missing from our layout is looked for in
+    pytest-recording's (used, and recorded into, where it is): switching the marker moves no file."""
+    from ..capture.core import ClaudeContractRecorder
+
+    stats = state.stats
+    assert stats is not None
+
+    def build(cassette: Path | None) -> ClaudeContractRecorder:
+        return ClaudeContractRecorder(
+            settings,
+            contract,
+            state.options.contract_mode,
+            cassette,
+            stats,
+            keep_failed=state.options.keep_failed,
+            scrub_org_id=state.options.scrub_org_id,
+            session_id=state.session_id,
+            parse_cache=_parse_cache(item.config, state),
+            verdicts=_verdict_store(item.config, state),
+            matching=vcr_compat.matching_for(settings.match_on),
+            filters=vcr_compat.filters_for(suite),
+        )
+
+    recorder = build(path)
+    if settings.cassette is True and not recorder.cassette_exists:
+        found = vcr_compat.recording_cassette(item, suite)
+        if found is not None:
+            recorder = build(found)
+            stats.adopted.append(f"{item.nodeid}: {_shown(found, item.config.rootpath)}")
+    return recorder
+
+
+def _shown(path: Path, rootpath: Path) -> str:
+    try:
+        return str(path.relative_to(rootpath))
+    except ValueError:
+        return str(path)
 
 
 def _redacted(text: str) -> str:

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ..contract.limits import SIZE_FORMS, Limits, parse_size
+from .vcr_compat import check_cassette_name, check_match_on, ini_match_on, named_path
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite", "verify")
 CONTRACT_MODES = ("strict", "warn", "off")
@@ -41,6 +42,7 @@ MARKER_KEYS = (
     "upstream",
     "max_age",
     "on_expiry",
+    "match_on",
 )
 EXPIRY_MODES = ("warn", "fail")
 UNPLAYED_MODES = ("warn", "fail", "off")
@@ -67,6 +69,7 @@ class SessionOptions:
     allowed_hosts: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
     vcr: bool = False  # claude_contract_vcr: pytest-recording's @pytest.mark.vcr tests checked
+    match_on: tuple[str, ...] = ()  # ini claude_match_on; empty: the plugin's own matching
 
 
 # The limits on reading hostile input: (Limits field, kind). Each is --claude-max-<name> and the ini
@@ -156,6 +159,7 @@ def session_options(config: pytest.Config) -> SessionOptions:
         allowed_hosts=_allowed_hosts(config),
         limits=_limits(config),
         vcr=_flag(config, "claude_contract_vcr", "claude_contract_vcr"),
+        match_on=ini_match_on(config),
     )
 
 
@@ -242,6 +246,7 @@ class ContractSettings:
     upstream: str = DEFAULT_UPSTREAM
     max_age: timedelta | None = None
     on_expiry: str = "warn"
+    match_on: tuple[Any, ...] | None = None  # vcrpy matcher names and functions; None: the default
 
 
 def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
@@ -261,10 +266,8 @@ def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
             raise pytest.UsageError(
                 f"{where}: cassette={value!r}; give a cassette name, True (the test's own) or False (check only)"
             )
-        if isinstance(value, str) and (".." in Path(value).parts or Path(value).is_absolute()):
-            raise pytest.UsageError(
-                f"{where}: cassette={value!r} must be a name inside the cassette folder (no '..', not absolute)"
-            )
+        if isinstance(value, str):
+            check_cassette_name(value, where)
     if "record_mode" in overrides and overrides["record_mode"] not in RECORD_MODES:
         raise pytest.UsageError(
             f"{where}: record_mode={overrides['record_mode']!r}; use one of: {', '.join(RECORD_MODES)}"
@@ -317,6 +320,8 @@ def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
         raise pytest.UsageError(
             f"{where}: on_expiry={overrides['on_expiry']!r}; use one of: {', '.join(EXPIRY_MODES)}"
         )
+    if "match_on" in overrides:
+        check_match_on(overrides["match_on"], where)
     if "profiles" in overrides and not isinstance(overrides["profiles"], Mapping):
         raise pytest.UsageError(
             f"{where}: profiles= must map an anthropic-version to a Profile or a dict of its fields"
@@ -368,7 +373,16 @@ def settings_for(options: SessionOptions, merged: Mapping[str, Any]) -> Contract
         upstream=str(merged.get("upstream") or DEFAULT_UPSTREAM).rstrip("/"),
         max_age=_max_age(options, merged),
         on_expiry=merged.get("on_expiry") or options.on_expiry,
+        match_on=_match_on(options, merged),
     )
+
+
+def _match_on(options: SessionOptions, merged: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """The marker's (or a vcr_config's) match_on, else the ini's; match_on=None: the default matching."""
+    if "match_on" not in merged:
+        return options.match_on or None
+    value = merged["match_on"]
+    return None if value is None else tuple(value)
 
 
 def _max_age(options: SessionOptions, merged: Mapping[str, Any]) -> timedelta | None:
@@ -395,6 +409,8 @@ def cassette_path(options: SessionOptions, item: pytest.Item, cassette: str | bo
     """`<cassette dir>/<test module path>/<test name>.yaml`, or the named cassette in that folder."""
     folder = _cassette_folder(options.cassette_dir, str(item.path), item.config.rootpath)
     if isinstance(cassette, str):
+        if "/" in cassette:  # a path: see vcr_compat.named_path
+            return named_path(folder, cassette, item.config.rootpath)
         name = cassette if cassette.endswith((".yaml", ".yml")) else f"{cassette}.yaml"
         return folder / name
     cls = getattr(item, "cls", None)

@@ -492,7 +492,7 @@ class Contract(_Model):
         if platform.first_party:  # every first-party request: two look-ups
             profiles = self.profiles
             if version in profiles:
-                return profiles[version], version  # type: ignore[index]
+                return profiles[version], version
             return profiles[self.fallback_version], None
         known = platform.version_aliases.get(version, version) if version is not None else None
         if known not in self.profiles:

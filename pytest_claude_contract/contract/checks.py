@@ -101,7 +101,7 @@ def check_auth(ctx: Context) -> Iterator[Violation]:
                     ctx,
                     "auth-scheme",
                     f"`{header}` is sent, but {_accepts(ctx)} only {_schemes(accepted)}",
-                    f"Send credentials as {_schemes(accepted)}, or widen `auth=[...]`.",
+                    _auth_hint(ctx),
                 )
         else:
             yield from _claude_key_refused(ctx, api_key)
@@ -128,7 +128,7 @@ def check_auth(ctx: Context) -> Iterator[Violation]:
                 ctx,
                 "auth-scheme",
                 f"`Authorization: {scheme}` is sent, but {_accepts(ctx)} only {_schemes(accepted)}",
-                f"Send credentials as {_schemes(accepted)}, or widen `auth=[...]`.",
+                _auth_hint(ctx),
             )
         elif kind == "bearer":
             yield from _claude_key_refused(ctx, token)
@@ -138,6 +138,13 @@ def check_auth(ctx: Context) -> Iterator[Violation]:
 
 def _accepts(ctx: Context) -> str:
     return "this test accepts" if ctx.platform.first_party else f"{ctx.platform.title} accepts"
+
+
+def _auth_hint(ctx: Context) -> str:
+    accepted = _schemes(ctx.profile.auth)
+    if ctx.platform.first_party:
+        return f"Send credentials as {accepted}, or widen `auth=[...]`."
+    return f"Send credentials as {accepted}, as {ctx.platform.title} takes them (see docs/platforms.md)."
 
 
 def _claude_key_refused(ctx: Context, credential: str) -> Iterator[Violation]:

@@ -328,7 +328,7 @@ def test_an_unknown_platform_or_a_bad_host_is_a_usage_error(
 
 def _exchange(url: str, headers: dict[str, str], body: object) -> Exchange:
     request = CapturedRequest("POST", url, lower_headers(headers), json.dumps(body).encode())
-    message = {
+    message: dict[str, object] = {
         "id": "msg_01",
         "type": "message",
         "role": "assistant",
@@ -425,3 +425,60 @@ def test_the_first_party_api_still_refuses_a_bare_api_key_header() -> None:
     assert check_exchange(foundry, DEFAULT_CONTRACT) == []
     first_party = _exchange("https://api.anthropic.com/v1/messages", headers, body)
     assert "auth-scheme" in [v.rule for v in check_exchange(first_party, DEFAULT_CONTRACT)]
+
+
+CREDENTIALS_SUITE = """
+import asyncio
+import os
+import pytest
+from anthropic import AsyncAnthropicVertex
+from google.auth.credentials import Credentials
+
+class StaticCredentials(Credentials):
+    '''google-auth credentials whose refresh hands over a fixed token: the SDK's own credentials
+    path (refresh when there is no token), with no call to Google.'''
+    def __init__(self, token):
+        super().__init__()
+        self._static = token
+        self.refreshed = 0
+
+    def refresh(self, request):
+        self.refreshed += 1
+        self.token = self._static
+
+async def talk(credentials):
+    async with AsyncAnthropicVertex(region="europe-west1", project_id="my-project", max_retries=0,
+                                    credentials=credentials, base_url=os.environ["VERTEX_BASE_URL"]) as vertex:
+        messages = [{"role": "user", "content": "Hello async"}]
+        async with vertex.messages.stream(model="claude-sonnet-4-6", max_tokens=64, messages=messages) as stream:
+            return "".join([text async for text in stream.text_stream])
+
+@pytest.mark.claude_contract
+def test_credentials(claude_contract):
+    credentials = StaticCredentials(os.environ.get("VERTEX_ACCESS_TOKEN", "offline"))
+    assert asyncio.run(talk(credentials)) == "Echo: Hello async"
+    assert credentials.refreshed == 1
+    assert [e.origin for e in claude_contract.exchanges] == [os.environ["EXPECTED_ORIGIN"]]
+    assert claude_contract.violations == []
+"""
+
+
+def test_vertex_with_google_auth_credentials_and_the_async_client(
+    vertex_suite: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`credentials=` (google-auth, the SDK's vertex extra) instead of `access_token=`: the token the
+    credentials hand over is sent, and kept off disk; the async client's stream replays offline."""
+    pytest.importorskip("google.auth", reason="the anthropic[vertex] extra (tox -e platforms)")
+    token = "ya29." + a_token()
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", token)
+    monkeypatch.setenv("EXPECTED_ORIGIN", "live")
+    vertex_suite.makepyfile(test_credentials=CREDENTIALS_SUITE)
+    vertex_suite.runpytest("--claude-record-mode=once").assert_outcomes(passed=1)
+    assert [r.headers["authorization"] for r in api.requests] == [f"Bearer {token}"]
+    cassette = vertex_suite.path / "cassettes" / "test_credentials" / "test_credentials.yaml"
+    assert token not in cassette.read_text(encoding="utf-8")
+
+    go_offline(api, monkeypatch)
+    monkeypatch.delenv("VERTEX_ACCESS_TOKEN")
+    monkeypatch.setenv("EXPECTED_ORIGIN", "replayed")
+    vertex_suite.runpytest().assert_outcomes(passed=1)

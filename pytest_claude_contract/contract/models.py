@@ -377,7 +377,8 @@ PLATFORMS: tuple[Platform, ...] = (
         error_shapes=("anthropic", "google"),
         rejects_claude_keys=True,
         source="Docs, Claude on Vertex AI; SDK anthropic/lib/vertex/_client.py",
-        notes="The model is named in the URL, not the body; streams are SSE, as the API's.",
+        notes="The model is named in the URL, not the body; streams are SSE, as the API's. Body sizes are "
+        "not checked: Vertex AI's own limit is not in our sources.",
     ),
     Platform(
         name="foundry",

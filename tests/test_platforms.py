@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 from helpers import a_key, a_token, go_offline, interactions
 
+from pytest_claude_contract.cli import main
 from pytest_claude_contract.contract.checks import check_exchange, context_for
 from pytest_claude_contract.contract.exchange import (
     CapturedRequest,
@@ -482,3 +483,41 @@ def test_vertex_with_google_auth_credentials_and_the_async_client(
     monkeypatch.delenv("VERTEX_ACCESS_TOKEN")
     monkeypatch.setenv("EXPECTED_ORIGIN", "replayed")
     vertex_suite.runpytest().assert_outcomes(passed=1)
+
+
+def test_lint_judges_a_host_as_the_platform_given_and_finds_a_bearer_token(
+    vertex_suite: pytest.Pytester,
+    api: FakeClaudeAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`lint --host HOST=vertex` judges the stand-in's recordings as Vertex AI's (clean); as the
+    first-party API they break its contract. A Google token written into a cassette by hand is found."""
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", "ya29." + a_token())
+    vertex_suite.makepyfile(test_vertex=VERTEX_SUITE)
+    vertex_suite.runpytest("--claude-record-mode=once").assert_outcomes(passed=1)
+    cassette = vertex_suite.path / "cassettes" / "test_vertex" / "test_vertex.yaml"
+    capsys.readouterr()
+
+    assert main(["lint", "--host", f"{api.host}=vertex", str(cassette)]) == 0
+    assert f"{cassette}: 3 interactions, 3 with a Claude host: ok" in capsys.readouterr().out
+    # Judged as the first-party API (with every header taken as recorded): no anthropic-version header.
+    assert main(["lint", "--assume-recorded", "--host", api.host, str(cassette)]) == 1
+    assert "[version-missing] no `anthropic-version` header is sent" in capsys.readouterr().out
+    assert main(["lint", "--assume-recorded", "--host", f"{api.host}=vertex", str(cassette)]) == 0
+    capsys.readouterr()
+    assert main(["lint", "--host", f"{api.host}=bedrock-ish", str(cassette)]) == 2
+    assert (
+        "--host " + f"{api.host}=bedrock-ish: unknown platform; platforms are: anthropic, vertex, foundry"
+        in (capsys.readouterr().err)
+    )
+
+    leaked = "ya29." + a_token()
+    text = cassette.read_text(encoding="utf-8")
+    cassette.write_text(
+        text.replace("Bearer redacted-by-claude-contract", f"Bearer {leaked}", 1), encoding="utf-8"
+    )
+    assert main(["lint", "--host", f"{api.host}=vertex", str(cassette)]) == 1
+    out = capsys.readouterr().out
+    assert f"request header `authorization` holds a credential ({leaked[:10]}...)" in out
+    assert leaked not in out

@@ -200,7 +200,6 @@ class ClaudeContractRecorder:
         self._claude_hosts = frozenset(h.lower() for h in (*self.settings.hosts, *_base_url_host()))
         self._allowed_hosts = frozenset(h.lower() for h in self.settings.allowed_hosts)
         self._passed: set[str] = set()  # the loopback server's own address, while it runs
-        self._platform_hosts: dict[str, bool] = {}  # host name -> a platform's pattern matches it
         # What judging has been handed (take_findings, take_expired): each finding is reported once.
         self._fatal_taken = 0
         self._violations_taken = 0
@@ -341,7 +340,7 @@ class ClaudeContractRecorder:
             return "pass"
         if host_listed(self._claude_hosts, name, address):
             return "claude"
-        if self.settings.platform_hosts and self._platform_host(name):
+        if self.settings.platform_hosts and self.contract.platform_serving(name) is not None:
             return "claude"
         if host_listed(self._allowed_hosts, name, address):
             return "pass"
@@ -349,13 +348,6 @@ class ClaudeContractRecorder:
             with self._lock:
                 self.unlisted.setdefault(address, request.target)
         return "other"
-
-    def _platform_host(self, name: str) -> bool:
-        """A host one of the platforms' host patterns matches (Vertex AI's, Foundry's): once per host."""
-        known = self._platform_hosts.get(name)
-        if known is None:
-            known = self._platform_hosts[name] = self.contract.platform_serving(name) is not None
-        return known
 
     def _match_key(self, request: CapturedRequest) -> MatchKey:
         """The request's match key as it would be written: scrubbed the way the recorded one was, so

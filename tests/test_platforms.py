@@ -521,3 +521,26 @@ def test_lint_judges_a_host_as_the_platform_given_and_finds_a_bearer_token(
     out = capsys.readouterr().out
     assert f"request header `authorization` holds a credential ({leaked[:10]}...)" in out
     assert leaked not in out
+
+
+def test_ini_claude_hosts_maps_a_host_for_the_session_and_the_header_shows_it(
+    vertex_suite: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", "ya29." + a_token())
+    vertex_suite.makeconftest("")
+    vertex_suite.makeini(f"[pytest]\nclaude_hosts =\n    {api.host} = vertex\n    api.anthropic.com\n")
+    vertex_suite.makepyfile(test_vertex=VERTEX_SUITE)
+    result = vertex_suite.runpytest("--claude-record-mode=once")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"claude contract platforms: {api.host} → vertex; api.anthropic.com; api.anthropic.com → anthropic; *"
+        ]
+    )
+
+    vertex_suite.makeini(f"[pytest]\nclaude_hosts =\n    {api.host} = vertexai\n")
+    result = vertex_suite.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"ERROR: ini option claude_hosts: hosts={{'{api.host}': 'vertexai'}} names unknown platform(s) *"]
+    )

@@ -544,3 +544,27 @@ def test_ini_claude_hosts_maps_a_host_for_the_session_and_the_header_shows_it(
     result.stderr.fnmatch_lines(
         [f"ERROR: ini option claude_hosts: hosts={{'{api.host}': 'vertexai'}} names unknown platform(s) *"]
     )
+
+
+def test_vertex_traffic_to_an_unlisted_host_is_recorded_with_a_warning_naming_the_platform(
+    vertex_suite: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hosts= lists another host: the Vertex requests to the stand-in are recorded, not checked, and
+    the warning gives the hosts= dict that would judge them as Vertex AI's."""
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", "ya29." + a_token())
+    vertex_suite.makeconftest(
+        "import pytest\n\n@pytest.fixture\ndef claude_contract_config():\n    return {'hosts': ['api.anthropic.com']}\n"
+    )
+    monkeypatch.delenv("ANTHROPIC_BASE_URL")  # its host would be a Claude host
+    exchanges = "assert len(claude_contract.exchanges) =="
+    vertex_suite.makepyfile(test_vertex=VERTEX_SUITE.replace(f"{exchanges} 3", f"{exchanges} 0"))
+    result = vertex_suite.runpytest("--claude-record-mode=once", "-W", "default")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*ClaudeTrafficToUnlistedHost: Claude contract: POST {api.url}/v1/projects/*:* looks like Claude "
+            f"traffic of the vertex platform*but {api.host} is not a Claude host*"
+            f"hosts={{'api.anthropic.com': 'anthropic', '{api.host}': 'vertex'}}*",
+        ]
+    )
+    assert result.stdout.str().count("ClaudeTrafficToUnlistedHost") == 1  # once per host

@@ -587,3 +587,49 @@ def test_auth_narrows_a_platforms_credentials_too() -> None:
     ]
     keyed = _exchange(url, {**base, "x-api-key": "a-foundry-key-of-some-length"}, body)
     assert check_exchange(keyed, contract) == []
+
+
+TOKEN_FETCH = """
+import os
+import socket
+
+import httpx
+import pytest
+
+REAL_GETADDRINFO = socket.getaddrinfo
+
+def to_the_stand_in(host, *args, **kwargs):
+    # Google's token endpoint and another host, both answered by the stand-in on 127.0.0.1.
+    local = host in ("oauth2.googleapis.com", "tracker.example")
+    return REAL_GETADDRINFO("127.0.0.1" if local else host, *args, **kwargs)
+
+@pytest.mark.claude_contract
+def test_token(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", to_the_stand_in)
+    port = os.environ["FAKE_API_HOST"].rsplit(":", 1)[1]
+    form = {"grant_type": "refresh_token", "refresh_token": os.environ["REFRESH_TOKEN"],
+            "client_secret": os.environ["CLIENT_SECRET"]}
+    assert httpx.post(f"http://oauth2.googleapis.com:{port}/token", data=form).status_code == 404
+    assert httpx.get(f"http://tracker.example:{port}/v1/models").status_code == 200
+"""
+
+
+def test_a_platforms_token_endpoint_passes_through_unrecorded(
+    pytester: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """google-auth's token request (a refresh token and a client secret in its body, the access token
+    in its answer) goes to oauth2.googleapis.com: live, and never into the cassette; the test's other
+    traffic is recorded as ever."""
+    refresh_token, client_secret = "1//" + a_token(), "GOCSPX-" + a_token()
+    monkeypatch.setenv("REFRESH_TOKEN", refresh_token)
+    monkeypatch.setenv("CLIENT_SECRET", client_secret)
+    pytester.makepyfile(test_token=TOKEN_FETCH)
+    pytester.runpytest("--claude-record-mode=once").assert_outcomes(passed=1)
+    assert [r.path for r in api.requests] == ["/token", "/v1/models"]  # both went out
+    assert client_secret in api.requests[0].body.decode()
+
+    text = (pytester.path / "cassettes" / "test_token" / "test_token.yaml").read_text(encoding="utf-8")
+    assert "tracker.example" in text
+    assert "oauth2.googleapis.com" not in text
+    assert refresh_token[3:] not in text  # as sent: form-encoded
+    assert client_secret not in text

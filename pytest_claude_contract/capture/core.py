@@ -10,7 +10,8 @@ and kept for the cassette when it ends (or when the client closes it early: then
 Which host a request goes to decides how much of this applies: a Claude host (`hosts=`, the host
 of ANTHROPIC_BASE_URL, and with no hosts= given every platform's hosts) is checked against the
 contract of the platform its host selects (`Contract.platform_for`); any other host is recorded and replayed the
-same way but never checked; `allowed_hosts=` and the loopback server's own address pass through live,
+same way but never checked; `allowed_hosts=`, the hosts where a platform's credentials are fetched
+(Google's and Microsoft's token endpoints) and the loopback server's own address pass through live,
 unrecorded. Matching, the size check, the checks, scrubbing and the record-mode policy live here only.
 """
 
@@ -345,6 +346,8 @@ class ClaudeContractRecorder:
             return "claude"
         if host_listed(self._allowed_hosts, name, address):
             return "pass"
+        if self.contract.credential_host(name):
+            return "pass"  # a platform's token endpoint: refresh tokens and secrets are never recorded
         if address not in self.unlisted and (platform := _claude_shaped(request, self.contract)):
             with self._lock:
                 self.unlisted.setdefault(address, (request.target, platform))

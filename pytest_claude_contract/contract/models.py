@@ -289,6 +289,12 @@ class Platform(_Model):
     rejects_claude_keys: bool = Field(
         default=False, description="A Claude API key (`sk-ant-...`) is the wrong credential here."
     )
+    credential_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="Host patterns where the platform's credentials are fetched (OAuth token endpoints, "
+        "metadata servers): their requests pass through live and are never recorded, as they carry "
+        "refresh tokens, client secrets and the tokens themselves.",
+    )
     source: str = ""
     notes: str = ""
 
@@ -303,9 +309,17 @@ class Platform(_Model):
     def _host_patterns(self) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(fnmatch.translate(host.lower())) for host in self.hosts)
 
+    @cached_property
+    def _credential_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(fnmatch.translate(host.lower())) for host in self.credential_hosts)
+
     def serves(self, hostname: str) -> bool:
         """Whether one of its host patterns matches `hostname` (no port, lower-cased)."""
         return any(pattern.match(hostname) for pattern in self._host_patterns)
+
+    def fetches_credentials_at(self, hostname: str) -> bool:
+        """Whether `hostname` is one where its credentials are fetched (`credential_hosts`)."""
+        return any(pattern.match(hostname) for pattern in self._credential_patterns)
 
     @cached_property
     def first_party(self) -> bool:
@@ -376,6 +390,19 @@ PLATFORMS: tuple[Platform, ...] = (
         required_response_headers=(),  # Google's front end answers: the API's headers are not promised
         error_shapes=("anthropic", "google"),
         rejects_claude_keys=True,
+        # google-auth (the SDK's vertex extra) fetches tokens at oauth2.googleapis.com (and the older
+        # accounts.google.com), sts.googleapis.com (workload identity federation),
+        # iamcredentials.googleapis.com (impersonation), reauth.googleapis.com, and the metadata server
+        # metadata.google.internal / 169.254.169.254 (google/auth/compute_engine/_metadata.py).
+        credential_hosts=(
+            "oauth2.googleapis.com",
+            "accounts.google.com",
+            "sts.googleapis.com",
+            "iamcredentials.googleapis.com",
+            "reauth.googleapis.com",
+            "metadata.google.internal",
+            "169.254.169.254",
+        ),
         source="Docs, Claude on Vertex AI; SDK anthropic/lib/vertex/_client.py",
         notes="The model is named in the URL, not the body; streams are SSE, as the API's. Body sizes are "
         "not checked: Vertex AI's own limit is not in our sources.",
@@ -391,6 +418,9 @@ PLATFORMS: tuple[Platform, ...] = (
         endpoints=_prefixed("/anthropic", ("Messages", "Token Counting")),
         required_response_headers=(),  # not documented for Foundry
         rejects_claude_keys=True,
+        # An Entra ID token (azure-identity, foundry.md) comes from the Microsoft identity platform's
+        # authority host, or from the instance metadata service for a managed identity.
+        credential_hosts=("login.microsoftonline.com", "169.254.169.254"),
         source="Docs, Claude in Microsoft Foundry; SDK anthropic/lib/foundry.py and foundry.md",
         notes="The `anthropic-version` header as on the API; the model in the body.",
     ),
@@ -493,6 +523,16 @@ class Contract(_Model):
             cache[hostname] = next((p for p in self.platforms if p.serves(hostname)), None)
         return cache[hostname]
 
+    def credential_host(self, hostname: str) -> bool:
+        """Whether a platform fetches its credentials at `hostname` (no port, lower-cased)."""
+        cache: dict[str, bool] = self._credential_cache
+        found = cache.get(hostname)
+        if found is None:
+            if len(cache) > 1024:
+                cache.clear()
+            found = cache[hostname] = any(p.fetches_credentials_at(hostname) for p in self.platforms)
+        return found
+
     def judged_by(self, platform: Platform, version: str | None) -> tuple[Profile, str | None]:
         """The profile that judges a request to `platform` sending `version`, and the API version it
         stands for (None: not one the platform accepts; then the fallback profile judges)."""
@@ -548,6 +588,10 @@ class Contract(_Model):
 
     @cached_property
     def _platform_cache(self) -> dict[str, Platform]:
+        return {}
+
+    @cached_property
+    def _credential_cache(self) -> dict[str, bool]:
         return {}
 
     @cached_property

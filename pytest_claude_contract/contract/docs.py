@@ -224,6 +224,7 @@ def _platform_rows(contract: Contract) -> list[list[str]]:
                 "the profile's" if p.auth is None else _auth_text(p.auth),
                 "the profile's" if headers is None else (", ".join(f"`{h}`" for h in headers) or "none"),
                 "the profile's" if p.endpoints is None else f"[its own](#{p.name}-endpoints)",
+                ", ".join(f"`{h}`" for h in p.credential_hosts) or "-",
                 p.source or "-",
             ]
         )
@@ -372,6 +373,7 @@ def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
                 "Accepted auth",
                 "Required response headers",
                 "Endpoints",
+                "Credentials fetched at (live, never recorded)",
                 "Source",
             ],
             _platform_rows(contract),

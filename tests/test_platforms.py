@@ -633,3 +633,18 @@ def test_a_platforms_token_endpoint_passes_through_unrecorded(
     assert "oauth2.googleapis.com" not in text
     assert refresh_token[3:] not in text  # as sent: form-encoded
     assert client_secret not in text
+
+
+def test_each_violation_names_the_platform_that_judged_it() -> None:
+    body = {"anthropic_version": "vertex-2023-10-16", "model": "m", "max_tokens": 8, "messages": MESSAGES}
+    (vertex,) = check_exchange(_exchange(VERTEX_URL, VERTEX_HEADERS, body), DEFAULT_CONTRACT)
+    assert (vertex.rule, vertex.platform) == ("platform-model-in-body", "vertex")
+    headers = {"x-api-key": "a-key-of-some-length", "content-type": "application/json"}
+    first_party = check_exchange(
+        _exchange("https://api.anthropic.com/v1/messages", headers, body), DEFAULT_CONTRACT
+    )
+    assert {(v.rule, v.platform) for v in first_party} == {
+        ("version-missing", "anthropic"),
+        ("response-request-id", "anthropic"),  # required on the API, not on Vertex AI
+        ("response-organization-id", "anthropic"),
+    }

@@ -648,3 +648,34 @@ def test_each_violation_names_the_platform_that_judged_it() -> None:
         ("response-request-id", "anthropic"),  # required on the API, not on Vertex AI
         ("response-organization-id", "anthropic"),
     }
+
+
+def test_a_vertex_stream_is_checked_as_the_apis(
+    vertex_suite: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """streamRawPredict's SSE goes through the stream rules: an out-of-order stream fails."""
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", "ya29." + a_token())
+    api.misbehave.add("stream-out-of-order")
+    vertex_suite.makepyfile(
+        test_stream="""
+import os
+import pytest
+from anthropic import AnthropicVertex
+
+@pytest.mark.claude_contract(cassette=False)
+def test_stream():
+    with AnthropicVertex(region="us-east5", project_id="my-project", max_retries=0,
+                         access_token=os.environ["VERTEX_ACCESS_TOKEN"], base_url=os.environ["VERTEX_BASE_URL"]) as vertex:
+        with vertex.messages.stream(model="claude-sonnet-4-6", max_tokens=64,
+                                    messages=[{"role": "user", "content": "Hi"}]) as stream:
+            stream.until_done()
+"""
+    )
+    result = vertex_suite.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*:streamRawPredict -> 200 (live), exchange 1, judged by the vertex contract",
+            "  [[]stream-order[]] *message_stop*",
+        ]
+    )

@@ -679,3 +679,35 @@ def test_stream():
             "  [[]stream-order[]] *message_stop*",
         ]
     )
+
+
+def test_the_contract_server_judges_by_the_upstreams_platform(
+    pytester: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client pointed at `claude_contract_server`, recording from the stand-in as upstream: its
+    requests are judged by the platform `hosts=` maps the upstream's host to."""
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", "ya29." + a_token())
+    pytester.makepyfile(
+        test_server="""
+import os
+import httpx
+import pytest
+
+@pytest.mark.claude_contract(cassette=False, upstream=os.environ["FAKE_API_URL"],
+                             hosts={os.environ["FAKE_API_HOST"]: "vertex"})
+def test_curl_like(claude_contract_server):
+    url = (claude_contract_server.url + "/v1/projects/p/locations/us-east5/publishers/anthropic/models/"
+           "claude-sonnet-4-6:rawPredict")
+    body = {"anthropic_version": "vertex-2023-10-16", "max_tokens": 8, "model": "claude-sonnet-4-6",
+            "messages": [{"role": "user", "content": "Hi"}]}
+    httpx.post(url, json=body, headers={"authorization": "Bearer " + os.environ["VERTEX_ACCESS_TOKEN"]})
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"POST {api.url}/v1/projects/*:rawPredict -> 400 (live), exchange 1, judged by the vertex contract",
+            "  [[]platform-model-in-body[]] *",
+        ]
+    )

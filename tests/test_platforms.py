@@ -688,7 +688,7 @@ def test_the_contract_server_judges_by_the_upstreams_platform(
     requests are judged by the platform `hosts=` maps the upstream's host to."""
     monkeypatch.setenv("VERTEX_ACCESS_TOKEN", "ya29." + a_token())
     pytester.makepyfile(
-        test_server="""
+        test_upstream_platform="""
 import os
 import httpx
 import pytest

@@ -165,6 +165,8 @@ def test_catalogue_names_every_rule_once() -> None:
         "auth-key-kind",
         "model-deprecated",
         "model-retired",
+        "platform-version-body",
+        "platform-model-in-body",
     )
 
 

@@ -124,6 +124,14 @@ HOSTILE: dict[str, tuple[Callable[[Exchange, str], Exchange], bool]] = {
     "auth-key-kind": (lambda ex, s: _request(ex, x_api_key="sk-ant-" + "admin01-" + s), False),
     "model-deprecated": (lambda ex, s: _request(ex, body=_with_content(ex, s)), False),
     "model-retired": (lambda ex, s: _request(ex, body=_with_content(ex, s)), False),
+    "platform-version-body": (
+        lambda ex, s: _request(ex, body=json.dumps({"anthropic_version": s, **json.loads(ex.request.body)})),
+        True,
+    ),
+    "platform-model-in-body": (
+        lambda ex, s: _request(ex, body=json.dumps({**json.loads(ex.request.body), "model": s})),
+        True,
+    ),
 }
 # How the secret is known: by its shape (a Claude key), configured (ANTHROPIC_AUTH_TOKEN), or as the
 # request's own credential header (nothing else says it is one).

@@ -7,9 +7,11 @@ the endpoint's limit, the replay placeholder key on its way to the network), or 
 answer is handed back through `LiveRecording`, chunk by chunk as the client reads it, and is checked
 and kept for the cassette when it ends (or when the client closes it early: then as far as it got).
 
-Which host a request goes to decides how much of this applies: a Claude host (`hosts=`, and the host
-of ANTHROPIC_BASE_URL) is checked against the contract; any other host is recorded and replayed the
-same way but never checked; `allowed_hosts=` and the loopback server's own address pass through live,
+Which host a request goes to decides how much of this applies: a Claude host (`hosts=`, the host
+of ANTHROPIC_BASE_URL, and with no hosts= given every platform's hosts) is checked against the
+contract of the platform its host selects (`Contract.platform_for`); any other host is recorded and replayed the
+same way but never checked; `allowed_hosts=`, the hosts where a platform's credentials are fetched
+(Google's and Microsoft's token endpoints) and the loopback server's own address pass through live,
 unrecorded. Matching, the size check, the checks, scrubbing and the record-mode policy live here only.
 """
 
@@ -216,7 +218,8 @@ class ClaudeContractRecorder:
         self._fatal_taken = 0
         self._violations_taken = 0
         self._expiry_taken = False
-        self.unlisted: dict[str, str] = {}  # host -> a request that looked like Claude's (see _route)
+        # host -> a request that looked like Claude's, and the platform it looked like (see _route)
+        self.unlisted: dict[str, tuple[str, str]] = {}
 
     # ------------------------------------------------------------ the decision
 
@@ -386,11 +389,15 @@ class ClaudeContractRecorder:
             return "pass"
         if host_listed(self._claude_hosts, name, address):
             return "claude"
+        if self.settings.platform_hosts and self.contract.platform_serving(name) is not None:
+            return "claude"
         if host_listed(self._allowed_hosts, name, address):
             return "pass"
-        if address not in self.unlisted and _claude_shaped(request, self.contract):
+        if self.contract.credential_host(name):
+            return "pass"  # a platform's token endpoint: refresh tokens and secrets are never recorded
+        if address not in self.unlisted and (platform := _claude_shaped(request, self.contract)):
             with self._lock:
-                self.unlisted.setdefault(address, request.target)
+                self.unlisted.setdefault(address, (request.target, platform))
         return "other"
 
     def _match_key(self, request: CapturedRequest) -> MatchKey:
@@ -716,13 +723,22 @@ def _base_url_host() -> tuple[str, ...]:
     return (netloc,) if netloc else ()
 
 
-def _claude_shaped(request: CapturedRequest, contract: Contract) -> bool:
-    """A documented endpoint path, with an anthropic-version header or a Claude credential."""
+def _claude_shaped(request: CapturedRequest, contract: Contract) -> str | None:
+    """The platform whose traffic the request looks like, or None: a first-party endpoint with an
+    anthropic-version header or a Claude credential; another platform's endpoint (the URL is its own:
+    Vertex AI's `.../publishers/anthropic/models/...`) with the version where that platform reads it."""
     headers = request.headers
     credential = any(looks_like_key(value) for value in credentials_in(headers))
-    if not (credential or "anthropic-version" in headers):
-        return False
-    return context_for(Exchange(request, None, "not sent"), contract).endpoint is not None
+    if (credential or "anthropic-version" in headers) and context_for(
+        Exchange(request, None, "not sent"), contract
+    ).endpoint is not None:
+        return contract.default_platform
+    for platform in contract.platforms:
+        if platform.endpoints and any(e.matches(request.method, request.path) for e in platform.endpoints):
+            data = request.json if platform.version_in == "body" else None
+            if "anthropic-version" in headers or (isinstance(data, dict) and "anthropic_version" in data):
+                return platform.name
+    return None
 
 
 def _whole_events(response: dict[str, Any]) -> bytes:

@@ -21,6 +21,7 @@ from .options import (
     cassette_path,
     check_cassettes_json,
     config_arguments,
+    hosts_header,
     marker_overrides,
     session_options,
     settings_for,
@@ -118,6 +119,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         default=[],
     )
+    parser.addini(
+        "claude_hosts",
+        "The Claude hosts, one per line, each optionally judged as a platform: `host` or "
+        "`host = platform` (the marker's hosts= replaces it for a test).",
+        type="linelist",
+        default=[],
+    )
     _add_recording_options(group, parser)
     _add_limit_options(group, parser)
 
@@ -181,15 +189,19 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         cassettes.forget_parsed()  # before pytest's and the interpreter's last full collections
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     options = config.stash[STATE].options
-    return (
+    return [
         f"claude contract: checks={options.contract_mode}, record mode={options.record_mode}, "
         f"cassettes={options.cassette_dir}, profiles={', '.join(DOCUMENTED_VERSIONS)}"
         + (", autouse" if options.autouse else "")
         + ("" if options.share_ssl_context else ", SSL contexts not shared")
-        + (", pytest-recording's @pytest.mark.vcr tests checked (claude_contract_vcr)" if options.vcr else "")
-    )
+        + (
+            ", pytest-recording's @pytest.mark.vcr tests checked (claude_contract_vcr)" if options.vcr else ""
+        ),
+        # Which contract each host's requests are judged by; hosts={host: platform} adds to it per test.
+        f"claude contract platforms: {hosts_header(options.hosts)}",
+    ]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -472,6 +484,8 @@ def _frozen(*overrides: dict[str, Any]) -> tuple[Any, ...] | None:
                 held = tuple((type(v).__name__, v) for v in value)
             elif isinstance(value, set | frozenset):
                 held = frozenset((type(v).__name__, v) for v in value)
+            elif isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+                held = frozenset((type(k).__name__, k, v) for k, v in value.items())  # hosts={h: platform}
             elif not isinstance(value, str | bool | int | float | None | timedelta):
                 return None
             items.append((name, kind, held))
@@ -566,7 +580,7 @@ def _claude_contract_autouse(request: pytest.FixtureRequest) -> None:
 def _contract_for(settings: ContractSettings) -> Contract:
     from ..contract.models import DEFAULT_CONTRACT
 
-    contract = DEFAULT_CONTRACT
+    contract = DEFAULT_CONTRACT.with_host_platforms(dict(settings.host_platforms))
     if settings.profiles:
         try:
             contract = contract.with_profile_edits(dict(settings.profiles))

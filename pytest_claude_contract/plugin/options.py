@@ -23,8 +23,24 @@ from .vcr_compat import check_cassette_name, check_match_on, ini_match_on, named
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite", "verify")
 CONTRACT_MODES = ("strict", "warn", "off")
-AUTH_VALUES = ("x-api-key", "bearer")
+# Credential forms a test may narrow to with auth=[...]: the `x-api-key` header, `Authorization: Bearer`,
+# the bare `api-key` header (Foundry's), `Authorization: AWS4-HMAC-SHA256` (SigV4: Bedrock's).
+AUTH_VALUES = ("x-api-key", "bearer", "api-key", "sigv4")
 DEFAULT_HOSTS = ("api.anthropic.com",)
+# The platforms a request can be judged by, and the hosts that select each (shell-style patterns:
+# `*` matches any run of characters). contract.models.PLATFORMS holds each one's contract, in this
+# order (checked there); here, not there, so the report header and hosts= validation import nothing
+# heavy. The first-party API first: a Claude host no pattern matches is judged as first-party.
+PLATFORM_HOSTS: dict[str, tuple[str, ...]] = {
+    # Docs, API overview: the API's host.
+    "anthropic": ("api.anthropic.com",),
+    # SDK anthropic/lib/vertex/_client.py: `{region}-aiplatform.googleapis.com`, the global host
+    # `aiplatform.googleapis.com`, and the multi-region hosts `aiplatform.{us,eu}.rep.googleapis.com`.
+    "vertex": ("*-aiplatform.googleapis.com", "aiplatform.googleapis.com", "aiplatform.*.rep.googleapis.com"),
+    # SDK anthropic/lib/foundry.py: `https://{resource}.services.ai.azure.com/anthropic/`.
+    "foundry": ("*.services.ai.azure.com",),
+}
+PLATFORM_NAMES = tuple(PLATFORM_HOSTS)
 # Stands in for ANTHROPIC_API_KEY during replay, so SDK clients can be built without a key. Here, not
 # in capture.core, so that lending it at collection imports nothing heavy.
 PLACEHOLDER_KEY = "claude-contract-replay-placeholder-key"
@@ -70,6 +86,8 @@ class SessionOptions:
     limits: Limits = field(default_factory=Limits)
     vcr: bool = False  # claude_contract_vcr: pytest-recording's @pytest.mark.vcr tests checked
     match_on: tuple[str, ...] = ()  # ini claude_match_on; empty: the plugin's own matching
+    # ini claude_hosts: the session's hosts= ({host: platform or None}); None: not given.
+    hosts: dict[str, str | None] | None = None
 
 
 # The limits on reading hostile input: (Limits field, kind). Each is --claude-max-<name> and the ini
@@ -160,7 +178,19 @@ def session_options(config: pytest.Config) -> SessionOptions:
         limits=_limits(config),
         vcr=_flag(config, "claude_contract_vcr", "claude_contract_vcr"),
         match_on=ini_match_on(config),
+        hosts=_ini_hosts(config),
     )
+
+
+def _ini_hosts(config: pytest.Config) -> dict[str, str | None] | None:
+    """ini claude_hosts: `host` or `host = platform` per line; None when not set."""
+    lines = [str(line).strip() for line in config.getini("claude_hosts") or []]
+    lines = [line for line in lines if line]
+    if not lines:
+        return None
+    pairs = [line.partition("=") for line in lines]
+    hosts = {host.strip(): name.strip() or None for host, _, name in pairs}
+    return check_hosts(hosts, "ini option claude_hosts")
 
 
 def config_arguments(value: Any) -> dict[str, Any]:
@@ -242,6 +272,10 @@ class ContractSettings:
     auth: tuple[str, ...] | None
     hosts: tuple[str, ...]
     profiles: Mapping[str, Any]
+    # hosts={host: platform}: the platform each listed host's requests are judged by (lower-cased).
+    host_platforms: Mapping[str, str] = field(default_factory=dict)
+    # No hosts= given: every platform's hosts (PLATFORM_HOSTS) are Claude hosts too.
+    platform_hosts: bool = True
     allowed_hosts: tuple[str, ...] = ()
     upstream: str = DEFAULT_UPSTREAM
     max_age: timedelta | None = None
@@ -299,12 +333,7 @@ def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
                 f"{where}: api_versions={versions!r}; use a non-empty list of dates like '2023-06-01'"
             )
     if "hosts" in overrides:
-        hosts = _str_list(overrides["hosts"], "hosts", where)
-        if not hosts or not all(_is_host(h) for h in hosts):
-            raise pytest.UsageError(
-                f"{where}: hosts={hosts!r}; use a non-empty list of host names, e.g. ['api.anthropic.com', "
-                "'127.0.0.1:8080'] (no scheme, no path)"
-            )
+        check_hosts(overrides["hosts"], where)
     if "allowed_hosts" in overrides:
         allowed = _str_list(overrides["allowed_hosts"], "allowed_hosts", where)
         if not all(_is_host(h) for h in allowed):
@@ -326,6 +355,39 @@ def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
         raise pytest.UsageError(
             f"{where}: profiles= must map an anthropic-version to a Profile or a dict of its fields"
         )
+
+
+def check_hosts(value: Any, where: str) -> dict[str, str | None]:
+    """hosts= as {host: platform name, or None to be judged by the platform its name selects}; a
+    UsageError naming the fix for a bad host or an unknown platform."""
+    if isinstance(value, Mapping):
+        hosts = list(value)
+        platforms = [value[h] for h in hosts]
+    else:
+        hosts = _str_list(value, "hosts", where)
+        platforms = [None] * len(hosts)
+    if not hosts or not all(isinstance(h, str) and _is_host(h) for h in hosts):
+        raise pytest.UsageError(
+            f"{where}: hosts={value!r}; use a non-empty list of host names, or a dict of host names to "
+            "platforms ({'127.0.0.1:8080': 'vertex'}), e.g. ['api.anthropic.com', '127.0.0.1:8080'] "
+            "(no scheme, no path)"
+        )
+    bad = [p for p in platforms if p is not None and p not in PLATFORM_NAMES]
+    if bad:
+        raise pytest.UsageError(
+            f"{where}: hosts={value!r} names unknown platform(s) {', '.join(map(repr, bad))}; "
+            f"platforms are: {', '.join(PLATFORM_NAMES)}"
+        )
+    return {h.lower(): p for h, p in zip(hosts, platforms, strict=True)}
+
+
+def hosts_header(hosts: Mapping[str, str | None] | None = None) -> str:
+    """Which platform's contract each host is judged by, for the report header: `host → platform`,
+    the given hosts first (a host given without a platform: the one its name selects), then every
+    platform's own hosts."""
+    given = [f"{host} → {name}" if name else host for host, name in (hosts or {}).items()]
+    shipped = [f"{', '.join(hosts)} → {name}" for name, hosts in PLATFORM_HOSTS.items()]
+    return "; ".join(given + shipped)
 
 
 def check_upstream(value: Any, where: str) -> str:
@@ -361,14 +423,18 @@ def settings_for(options: SessionOptions, merged: Mapping[str, Any]) -> Contract
         return None if value is None else tuple(value)
 
     cassette = merged.get("cassette", True)
+    given_hosts = merged.get("hosts")
+    hosts = check_hosts(given_hosts, "hosts") if given_hosts is not None else dict(options.hosts or {})
     return ContractSettings(
         cassette=cassette,
         record_mode=merged.get("record_mode") or options.record_mode,
         allow=frozenset(merged.get("allow") or ()),
         api_versions=strings("api_versions"),
         auth=strings("auth"),
-        hosts=tuple(h.lower() for h in merged.get("hosts") or DEFAULT_HOSTS),
+        hosts=tuple(hosts) or DEFAULT_HOSTS,
         profiles=merged.get("profiles") or {},
+        host_platforms={h: p for h, p in hosts.items() if p is not None},
+        platform_hosts=given_hosts is None and options.hosts is None,
         allowed_hosts=tuple(h.lower() for h in (merged.get("allowed_hosts", options.allowed_hosts))),
         upstream=str(merged.get("upstream") or DEFAULT_UPSTREAM).rstrip("/"),
         max_age=_max_age(options, merged),

@@ -336,7 +336,10 @@ def test_openai_compatible_endpoint_needs_no_version(key: str) -> None:
     """POST /v1/chat/completions takes no anthropic-version; /v1/messages without one is flagged."""
     headers = request_headers(key, x_api_key=None, anthropic_version=None, authorization=f"Bearer {key}")
     chat = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]})
-    completions = exchange(headers, chat, url=f"{API}/v1/chat/completions", response_body="{}")
+    openai_headers = {"content-type": "application/json", "x-request-id": "req_011CSHoEeqs5C35K2UUqR7Fy"}
+    completions = exchange(
+        headers, chat, url=f"{API}/v1/chat/completions", response_headers=openai_headers, response_body="{}"
+    )
     assert check_exchange(completions, DEFAULT_CONTRACT) == []
     found = check_exchange(exchange(headers), DEFAULT_CONTRACT)
     assert rules(found) == ["version-missing"]

@@ -232,7 +232,9 @@ class ClaudeContractRecorder:
             found: list[Violation] = []
             if is_claude:
                 complete = not interaction.closed_early
-                found = self._complete(request, interaction.captured_response, "replayed", complete)
+                found = self._complete(
+                    request, interaction.captured_response, "replayed", complete, interaction.recorded_at
+                )
             else:
                 with self._lock:
                     self.stats.other_hosts += 1
@@ -583,10 +585,15 @@ class ClaudeContractRecorder:
         )
 
     def _complete(
-        self, request: CapturedRequest, response: CapturedResponse, origin: Origin, complete: bool = True
+        self,
+        request: CapturedRequest,
+        response: CapturedResponse,
+        origin: Origin,
+        complete: bool = True,
+        recorded_at: object = None,
     ) -> list[Violation]:
         with self._lock:
-            exchange = Exchange(request, response, origin, len(self.exchanges) + 1)
+            exchange = Exchange(request, response, origin, len(self.exchanges) + 1, recorded_at)
             self.exchanges.append(exchange)
             if origin == "live":
                 self.stats.live += 1

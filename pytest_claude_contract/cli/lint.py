@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 from urllib.parse import parse_qsl, urlsplit
 
 import yaml
@@ -62,9 +62,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
     from ..cassette.model import Interaction
+    from ..contract.checks import Level
     from ..contract.models import Contract
-
-Level = Literal["violation", "not recorded"]
 
 
 @dataclass(frozen=True)
@@ -104,13 +103,20 @@ NOT_RECORDED_LEGEND = (
     "`request-id` on every answer). These findings do not fail; --assume-recorded says the cassette "
     "holds every header sent and makes them violations."
 )
+RECORDED_BEFORE_LEGEND = (
+    "recorded before: the answer lacks a header the API did not send yet on the day it was recorded "
+    "(the cassette's `recorded_at`, else the answer's `Date` header); the contract gives each such "
+    "header the day the API started sending it, with its source. These findings do not fail; "
+    "re-record the cassette to check the header."
+)
+LEGENDS: dict[str, str] = {"not recorded": NOT_RECORDED_LEGEND, "recorded before": RECORDED_BEFORE_LEGEND}
 
 # Rules about an absent header, with the side and the header they are about.
 _ABSENCE_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "auth-missing": ("request", ("x-api-key", "authorization", "api-key")),
     "version-missing": ("request", ("anthropic-version",)),
     "content-type": ("request", ("content-type",)),
-    "response-request-id": ("response", ("request-id",)),
+    "response-request-id": ("response", ("request-id", "x-request-id")),
     "response-organization-id": ("response", ("anthropic-organization-id",)),
     "response-content-type": ("response", ("content-type",)),
 }
@@ -189,17 +195,29 @@ class FileResult:
     def not_recorded(self) -> list[Finding]:
         return [f for f in self.findings if f.level == "not recorded"]
 
+    @property
+    def recorded_before(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "recorded before"]
+
 
 @dataclass
 class LintResult:
     files: list[FileResult]
     skipped: list[Path]  # files found by walking a folder that are not cassettes
+    hosts: frozenset[str] = frozenset()  # the Claude hosts checked
 
     @property
     def exit_code(self) -> int:
         if any(f.error for f in self.files):
             return 2
-        return 1 if any(f.violations for f in self.files) else 0
+        if any(f.violations for f in self.files):
+            return 1
+        return 2 if self.no_claude_exchange else 0
+
+    @property
+    def no_claude_exchange(self) -> bool:
+        """Nothing was checked against the contract: every cassette read, none with a Claude host."""
+        return bool(self.files) and not any(f.error or f.checked for f in self.files)
 
 
 @dataclass(frozen=True)
@@ -412,7 +430,9 @@ def _unrecorded_reason(
         return None
     if not response_names:
         return "the recorder kept no response headers"
-    if "request-id" not in response_names and not any(n.startswith("anthropic-") for n in response_names):
+    if response_names.isdisjoint(("request-id", "x-request-id")) and not any(
+        n.startswith("anthropic-") for n in response_names
+    ):
         return "the recorder removed response headers (no `request-id` and no `anthropic-*` header)"
     return None
 
@@ -431,14 +451,19 @@ def _check(
     recorded = interaction.response
     status = int(recorded["status"]["code"])
     response = CapturedResponse(status, lower_headers(recorded["headers"]), recorded["body"]["string"])
-    exchange = Exchange(interaction.request, response, "replayed", position)
+    exchange = Exchange(interaction.request, response, "replayed", position, interaction.recorded_at)
     target = interaction.request.target
     # Still br-encoded when loaded: brotli is missing (reported as body-not-decodable by lint_document).
     encoded = response.headers.get("content-encoding", "").strip().lower() == "br"
-    for violation in check_exchange(exchange, contract):
+    for violation in check_exchange(exchange, contract, notes=True):
         if encoded and violation.rule in _BODY_RULES:
             continue
         line = lines[position - 1]  # only for a finding: finding the lines costs a second parse
+        if violation.level != "violation":  # the checks' own verdict on the recording (its date)
+            yield Finding(
+                violation.rule, violation.level, violation.message, violation.hint, position, target, line
+            )
+            continue
         reason = None
         if not assume_recorded and violation.rule in _ABSENCE_RULES:
             request_names = _names(raw["request"].get("headers"))
@@ -745,7 +770,7 @@ def lint_paths(
 
     host_set = frozenset(h.lower() for h in (*DEFAULT_HOSTS, *hosts))
     files, missing = cassette_files(paths)
-    result = LintResult([], [])
+    result = LintResult([], [], host_set)
     for path in missing:
         result.files.append(FileResult(path, error=f"{path}: no such file or folder"))
     for path, named in files:
@@ -805,6 +830,7 @@ def _counts(result: LintResult) -> dict[str, int]:
         "violations": sum(len(f.violations) for f in files),
         "files_with_violations": sum(1 for f in files if f.violations),
         "not_recorded": sum(len(f.not_recorded) for f in files),
+        "recorded_before": sum(len(f.recorded_before) for f in files),
         "unreadable": sum(1 for f in files if f.error),
         "fixed": sum(f.fixed for f in files),
         "skipped": len(result.skipped),
@@ -817,7 +843,9 @@ def summary_line(result: LintResult) -> str:
         f"{c['files']} cassette{'s' if c['files'] != 1 else ''} ({c['interactions']} interactions, "
         f"{c['checked']} with a Claude host): {c['violations']} violation{'s' if c['violations'] != 1 else ''} "
         f"in {c['files_with_violations']} file{'s' if c['files_with_violations'] != 1 else ''}, "
-        f"{c['not_recorded']} not recorded, {c['unreadable']} unreadable"
+        f"{c['not_recorded']} not recorded, "
+        + (f"{c['recorded_before']} recorded before the header existed, " if c["recorded_before"] else "")
+        + f"{c['unreadable']} unreadable"
     )
     if c["fixed"]:
         text += f", {c['fixed']} secret{'s' if c['fixed'] != 1 else ''} replaced"
@@ -826,8 +854,20 @@ def summary_line(result: LintResult) -> str:
     return text
 
 
+def no_claude_exchange_message(files: int, interactions: int, hosts: Iterable[str]) -> str:
+    """What `lint` and `diff` say when nothing they read is a Claude exchange."""
+    listed = ", ".join(sorted(hosts))
+    return (
+        f"no Claude exchange found in {files} cassette{'s' if files != 1 else ''} ({interactions} "
+        f"interaction{'s' if interactions != 1 else ''}, none with a Claude host: {listed}): nothing was "
+        "checked against the contract; pass --host NAME if your client calls another host"
+    )
+
+
 def text_report(result: LintResult) -> str:
     lines: list[str] = []
+    levels = {f.level for file in result.files for f in file.findings}
+    width = max([len("not recorded"), *(len(level) for level in levels if level != "violation")])
     for file in result.files:
         if file.error:
             lines += [f"{file.path}: unreadable", f"  {file.error}", ""]
@@ -848,15 +888,20 @@ def text_report(result: LintResult) -> str:
                 else:
                     at = f" (line {finding.line})" if finding.line else ""
                     lines.append(f"  #{current} {finding.target}{at}")
-            label = "FAIL" if finding.level == "violation" else "not recorded"
-            lines.append(f"    {label:<12}  [{finding.rule}] {finding.message}")
+            label = "FAIL" if finding.level == "violation" else finding.level
+            lines.append(f"    {label:<{width}}  [{finding.rule}] {finding.message}")
             if finding.level == "violation":
-                lines.append(f"    {'':<12}  fix: {finding.hint}")
+                lines.append(f"    {'':<{width}}  fix: {finding.hint}")
         lines.append("")
     lines.append(summary_line(result))
-    if any(f.not_recorded for f in result.files):
-        lines += ["", NOT_RECORDED_LEGEND]
+    if result.no_claude_exchange:
+        lines.append(no_claude_exchange_message(*_read_counts(result), result.hosts))
+    lines += [part for level, legend in LEGENDS.items() if level in levels for part in ("", legend)]
     return redact("\n".join(lines), _secrets(result)) + "\n"
+
+
+def _read_counts(result: LintResult) -> tuple[int, int]:
+    return len(result.files), sum(f.interactions for f in result.files)
 
 
 def _secrets(result: LintResult) -> list[str]:
@@ -892,8 +937,10 @@ def json_report(result: LintResult) -> str:
         "skipped": [str(p) for p in result.skipped],
         "summary": _counts(result),
         "exit_code": result.exit_code,
-        "legend": {"not recorded": NOT_RECORDED_LEGEND},
+        "legend": LEGENDS,
     }
+    if result.no_claude_exchange:
+        data["error"] = no_claude_exchange_message(*_read_counts(result), result.hosts)
     # Cut before dumping: a secret with a character JSON escapes would not be found in the dump.
     return json.dumps(redact_data(data, _secrets(result)), indent=2) + "\n"
 
@@ -923,9 +970,12 @@ def github_report(result: LintResult) -> str:
             kind = "error" if f.level == "violation" else "notice"
             at = f",line={f.line}" if f.line else ""
             where = f"interaction {f.interaction}: {f.target}: " if f.interaction else ""
-            title = _escape_property(f"{f.rule}" + (" (not recorded)" if f.level != "violation" else ""))
+            title = _escape_property(f"{f.rule}" + (f" ({f.level})" if f.level != "violation" else ""))
             message = _escape_data(redact(where + f.message, secrets))
             lines.append(f"::{kind} file={path}{at},title={title}::{message}")
+    if result.no_claude_exchange:
+        message = _escape_data(no_claude_exchange_message(*_read_counts(result), result.hosts))
+        lines.append(f"::error title=no Claude exchange::{message}")
     lines.append(redact(summary_line(result), secrets))
     return "\n".join(lines) + "\n"
 

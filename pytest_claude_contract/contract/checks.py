@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 from .credentials import header_token, is_credential_param
 from .exchange import Exchange, media_type
@@ -24,12 +24,19 @@ if TYPE_CHECKING:
     from .verdicts import VerdictStore
 
 
+# How a finding counts. "violation" fails; the others are findings about a recording that do not
+# blame the client: "recorded before" (a header the API did not send yet when it was recorded, found
+# by the checks) and "not recorded" (a header its recorder filtered out, found by `lint`).
+Level = Literal["violation", "recorded before", "not recorded"]
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     rule: str
     message: str
     hint: str
     exchange: Exchange | None = None
+    level: Level = "violation"
 
     def __str__(self) -> str:
         return f"[{self.rule}] {self.message}"
@@ -47,14 +54,16 @@ class Context:
 Check = Callable[[Context], Iterator[Violation]]
 
 
-def _violation(ctx: Context, rule: str, message: str, hint: str | None = None) -> Violation:
+def _violation(
+    ctx: Context, rule: str, message: str, hint: str | None = None, level: Level = "violation"
+) -> Violation:
     if hint is None:
         from .rules import RULES_BY_ID  # the catalogue costs milliseconds: only once a rule fires
 
         hint = RULES_BY_ID[rule].hint
     # Every rule's message passes here: a value it quotes (a header, a body excerpt) may hold a key.
     secrets = request_secrets(ctx.exchange.request)
-    return Violation(rule, redact(message, secrets), redact(hint, secrets), ctx.exchange)
+    return Violation(rule, redact(message, secrets), redact(hint, secrets), ctx.exchange, level)
 
 
 def check_auth(ctx: Context) -> Iterator[Violation]:
@@ -207,17 +216,65 @@ def check_response_headers(ctx: Context) -> Iterator[Violation]:
     response = ctx.exchange.response
     if response is None:
         return
-    for name in ctx.profile.required_response_headers:
-        if name not in response.headers:
-            yield _violation(
-                ctx, _RESPONSE_HEADER_RULES[name], f"the {response.status} response has no `{name}` header"
+    profile, endpoint = ctx.profile, ctx.endpoint
+    required = profile.required_response_headers
+    if endpoint is not None and endpoint.response_headers is not None:
+        required = endpoint.response_headers
+    for name in required:
+        if name in response.headers:
+            continue
+        absent_on = profile.response_headers_absent_on_error.get(name)
+        if absent_on and response.status >= 400 and _error_type(ctx) in absent_on:
+            continue
+        rule = _RESPONSE_HEADER_RULES[name]
+        message = f"the {response.status} response has no `{name}` header"
+        introduced = profile.response_headers_since.get(name)
+        recorded = recorded_on(ctx.exchange) if introduced is not None else None
+        if introduced is not None and recorded is not None and recorded < introduced.since:
+            message += (
+                f" (recorded before the header existed: recorded {recorded.isoformat()}; the API sends "
+                f"it since {introduced.since.isoformat()}, per {introduced.source})"
             )
+            yield _violation(ctx, rule, message, level="recorded before")
+        else:
+            yield _violation(ctx, rule, message)
 
 
 _RESPONSE_HEADER_RULES = {
     "request-id": "response-request-id",
+    "x-request-id": "response-request-id",
     "anthropic-organization-id": "response-organization-id",
 }
+
+
+def _error_type(ctx: Context) -> str | None:
+    """The error type of an error answer: its body's, else the one the docs pair with its status."""
+    response = ctx.exchange.response
+    assert response is not None
+    body = response.json
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("type"), str):
+        found: str = error["type"]
+        return found
+    expected = ctx.profile.expected_error_types(response.status)
+    return expected[0] if expected else None
+
+
+def recorded_on(exchange: Exchange) -> date | None:
+    """The day a replayed answer was recorded: the cassette's `recorded_at`, else the answer's `Date`
+    header (vcrpy stores no time); None for a live answer, or when neither tells."""
+    if exchange.origin != "replayed" or exchange.response is None:
+        return None
+    from ..cassette.model import recorded_time  # only for an absent header that has a start date
+
+    when = recorded_time(exchange.recorded_at)
+    if when is None:
+        sent = exchange.response.headers.get("date")
+        try:
+            when = parsedate_to_datetime(sent) if sent else None
+        except (TypeError, ValueError, IndexError):
+            when = None
+    return None if when is None else when.date()
 
 
 def check_response_body(ctx: Context) -> Iterator[Violation]:
@@ -517,10 +574,13 @@ def check_exchange(
     contract: Contract,
     allow: frozenset[str] = frozenset(),
     verdicts: VerdictStore | None = None,
+    *,
+    notes: bool = False,
 ) -> list[Violation]:
     """Every violation in one exchange, less the allowed rules. With `verdicts` (a replayed exchange:
     its response is a recorded one), the verdicts of the response rules and of the body rules are
-    looked up there first; the header rules always run."""
+    looked up there first; the header rules always run. With `notes` (`lint`), the findings that do
+    not fail (level "recorded before") are in the list too; without, they are left out."""
     ctx = context_for(exchange, contract)
     if verdicts is None:
         found = [v for check in REQUEST_CHECKS for v in check(ctx)]
@@ -533,6 +593,8 @@ def check_exchange(
             found.extend(_remembered(ctx, RESPONSE_CHECKS, verdicts, verdicts.key_for(ctx)))
     if allow:
         found = [v for v in found if v.rule not in allow]
+    if not notes:
+        found = [v for v in found if v.level == "violation"]
     return found
 
 
@@ -546,11 +608,13 @@ def _remembered(
         # Judged on another exchange with the same body: cut this one's credentials too.
         secrets = request_secrets(ctx.exchange.request)
         return [
-            Violation(rule, redact(message, secrets), redact(hint, secrets), ctx.exchange)
-            for rule, message, hint in remembered
+            Violation(
+                rule, redact(message, secrets), redact(hint, secrets), ctx.exchange, cast("Level", level)
+            )
+            for rule, message, hint, level in remembered
         ]
     found = [v for check in checks for v in check(ctx)]
-    verdicts.put(key, tuple((v.rule, v.message, v.hint) for v in found))
+    verdicts.put(key, tuple((v.rule, v.message, v.hint, v.level) for v in found))
     return found
 
 

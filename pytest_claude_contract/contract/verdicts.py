@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from .checks import Context
     from .models import Contract
 
-# (rule, message, hint) of each violation, in the order the rules found them.
-Found = tuple[tuple[str, str, str], ...]
+# (rule, message, hint, level) of each violation, in the order the rules found them.
+Found = tuple[tuple[str, str, str, str], ...]
 
 # The modules whose code decides a verdict: an edit to any of them (an upgrade, an editable checkout)
 # starts a new file, and the old ones are deleted.
@@ -72,6 +72,7 @@ class VerdictStore:
             ctx.endpoint.name if ctx.endpoint is not None else "",
             exchange.request.path,
             "stream" if streaming else "",
+            str(exchange.recorded_at or ""),  # a verdict may say when it was recorded (checks.recorded_on)
         )
         hasher.update("\0".join(selects).encode())
         hasher.update(response.digest)
@@ -140,6 +141,6 @@ class VerdictStore:
 
 def _is_found(value: object) -> bool:
     return isinstance(value, tuple) and all(
-        isinstance(item, tuple) and len(item) == 3 and all(isinstance(part, str) for part in item)
+        isinstance(item, tuple) and len(item) == 4 and all(isinstance(part, str) for part in item)
         for item in value
     )

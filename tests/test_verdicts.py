@@ -326,3 +326,65 @@ def test_replay_judges_as_lint_does(pytester: pytest.Pytester, monkeypatch: pyte
         ]
     )
     result.stdout.fnmatch_lines(["exchanges checked: 5 (5 replayed, 0 live)"])
+
+
+# ------------------------------------------------------------------ no Claude exchange at all
+
+
+def other_host(path: Path) -> Path:
+    """A cassette of a suite whose client calls a gateway, not api.anthropic.com."""
+    request = recorded_request()
+    request["uri"] = "https://llm-gateway.internal.example/v1/messages"
+    return write_cassette(path, recorded_response(), request=request)
+
+
+NO_CLAUDE = (
+    "no Claude exchange found in {where}: no request went to a Claude host (api.anthropic.com), so "
+    "nothing was checked; pass --host NAME if your client calls another host"
+)
+
+
+def test_lint_with_no_claude_exchange_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gateway = other_host(tmp_path / "gateway.yaml")
+    code, out = lint(capsys, str(gateway))
+    assert code == 2, out
+    assert f"{gateway}: 1 interactions, 0 with a Claude host: ok" in out
+    assert NO_CLAUDE.format(where="1 cassette (1 interaction)") in out
+    code, out = lint(capsys, "--format", "json", str(gateway))
+    assert code == 2
+    assert json.loads(out)["error"] == NO_CLAUDE.format(where="1 cassette (1 interaction)")
+    code, out = lint(capsys, "--format", "github", str(gateway))
+    assert code == 2
+    assert "::error title=no Claude exchange::no Claude exchange found in 1 cassette" in out
+    # Named with --host, the gateway is checked.
+    code, out = lint(capsys, "--host", "llm-gateway.internal.example", str(gateway))
+    assert code == 0, out
+    assert f"{gateway}: 1 interactions, 1 with a Claude host: ok" in out
+    assert "no Claude exchange" not in out
+    # Beside a cassette with a Claude exchange, a cassette of other hosts is simply read.
+    claude = write_cassette(tmp_path / "claude.yaml", recorded_response())
+    code, out = lint(capsys, str(gateway), str(claude))
+    assert code == 0, out
+    assert "no Claude exchange" not in out
+
+
+def test_diff_with_no_claude_exchange_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    old, new = other_host(tmp_path / "old.yaml"), other_host(tmp_path / "new.yaml")
+    code = main(["diff", str(old), str(new)])
+    out = capsys.readouterr().out
+    assert code == 2, out
+    assert out == "diff: " + NO_CLAUDE.format(where="either cassette (OLD: 1, NEW: 1 interactions)") + "\n"
+    code = main(["diff", "--format", "json", str(old), str(new)])
+    data = json.loads(capsys.readouterr().out)
+    assert (code, data["exit_code"]) == (2, 2)
+    assert data["error"].startswith("no Claude exchange found in either cassette")
+    code = main(["diff", "--host", "llm-gateway.internal.example", str(old), str(new)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "No change in the API's answers (1 exchanges)." in out
+    # A Claude exchange on one side only is a change, as before.
+    claude = write_cassette(tmp_path / "claude.yaml", recorded_response())
+    code = main(["diff", str(old), str(claude)])
+    out = capsys.readouterr().out
+    assert code == 1, out
+    assert "+ only in NEW     exchange" in out

@@ -854,14 +854,12 @@ def summary_line(result: LintResult) -> str:
     return text
 
 
-def no_claude_exchange_message(files: int, interactions: int, hosts: Iterable[str]) -> str:
-    """What `lint` and `diff` say when nothing they read is a Claude exchange."""
-    listed = ", ".join(sorted(hosts))
-    return (
-        f"no Claude exchange found in {files} cassette{'s' if files != 1 else ''} ({interactions} "
-        f"interaction{'s' if interactions != 1 else ''}, none with a Claude host: {listed}): nothing was "
-        "checked against the contract; pass --host NAME if your client calls another host"
-    )
+def _no_claude_exchange(result: LintResult) -> str:
+    from ..contract.report import no_claude_exchange
+
+    files, interactions = len(result.files), sum(f.interactions for f in result.files)
+    where = f"{files} cassette{'s' if files != 1 else ''} ({interactions} interaction{'s' if interactions != 1 else ''})"
+    return no_claude_exchange(where, result.hosts)
 
 
 def text_report(result: LintResult) -> str:
@@ -895,13 +893,9 @@ def text_report(result: LintResult) -> str:
         lines.append("")
     lines.append(summary_line(result))
     if result.no_claude_exchange:
-        lines.append(no_claude_exchange_message(*_read_counts(result), result.hosts))
+        lines.append(_no_claude_exchange(result))
     lines += [part for level, legend in LEGENDS.items() if level in levels for part in ("", legend)]
     return redact("\n".join(lines), _secrets(result)) + "\n"
-
-
-def _read_counts(result: LintResult) -> tuple[int, int]:
-    return len(result.files), sum(f.interactions for f in result.files)
 
 
 def _secrets(result: LintResult) -> list[str]:
@@ -940,7 +934,7 @@ def json_report(result: LintResult) -> str:
         "legend": LEGENDS,
     }
     if result.no_claude_exchange:
-        data["error"] = no_claude_exchange_message(*_read_counts(result), result.hosts)
+        data["error"] = _no_claude_exchange(result)
     # Cut before dumping: a secret with a character JSON escapes would not be found in the dump.
     return json.dumps(redact_data(data, _secrets(result)), indent=2) + "\n"
 
@@ -974,7 +968,7 @@ def github_report(result: LintResult) -> str:
             message = _escape_data(redact(where + f.message, secrets))
             lines.append(f"::{kind} file={path}{at},title={title}::{message}")
     if result.no_claude_exchange:
-        message = _escape_data(no_claude_exchange_message(*_read_counts(result), result.hosts))
+        message = _escape_data(_no_claude_exchange(result))
         lines.append(f"::error title=no Claude exchange::{message}")
     lines.append(redact(summary_line(result), secrets))
     return "\n".join(lines) + "\n"

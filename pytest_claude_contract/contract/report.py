@@ -50,6 +50,15 @@ def violation_report(violations: list[Violation], exchange_count: int) -> str:
     return redact("\n".join(lines), secrets)
 
 
+def no_claude_exchange(where: str, hosts: Iterable[str]) -> str:
+    """What `lint` and `diff` say when none of what they read (`where`) is a Claude exchange."""
+    return (
+        f"no Claude exchange found in {where}: no request went to a Claude host "
+        f"({', '.join(sorted(hosts))}), so nothing was checked; pass --host NAME if your client calls "
+        "another host"
+    )
+
+
 def miss_report(
     request: CapturedRequest,
     *,

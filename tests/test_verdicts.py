@@ -348,7 +348,7 @@ def test_lint_with_no_claude_exchange_says_so(tmp_path: Path, capsys: pytest.Cap
     gateway = other_host(tmp_path / "gateway.yaml")
     code, out = lint(capsys, str(gateway))
     assert code == 2, out
-    assert f"{gateway}: 1 interactions, 0 with a Claude host: ok" in out
+    assert f"{gateway}: 1 interactions, 0 with a Claude host: nothing checked" in out
     assert NO_CLAUDE.format(where="1 cassette (1 interaction)") in out
     code, out = lint(capsys, "--format", "json", str(gateway))
     assert code == 2
@@ -365,6 +365,7 @@ def test_lint_with_no_claude_exchange_says_so(tmp_path: Path, capsys: pytest.Cap
     claude = write_cassette(tmp_path / "claude.yaml", recorded_response())
     code, out = lint(capsys, str(gateway), str(claude))
     assert code == 0, out
+    assert f"{claude}: 1 interactions, 1 with a Claude host: ok" in out
     assert "no Claude exchange" not in out
 
 

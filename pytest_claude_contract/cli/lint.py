@@ -874,7 +874,7 @@ def text_report(result: LintResult) -> str:
         if file.fixed:
             head += f"; {file.fixed} secret{'s' if file.fixed != 1 else ''} replaced by {REDACTED}"
         if not file.findings:
-            lines += [f"{head}: ok", ""]
+            lines += [f"{head}: {'ok' if file.checked else 'nothing checked'}", ""]
             continue
         lines.append(head)
         current: int | None = -1

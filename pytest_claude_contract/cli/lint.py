@@ -184,6 +184,7 @@ class FileResult:
     error_line: int | None = None
     fixed: int = 0  # secrets replaced by --fix-secrets
     unfixed: int = 0
+    notes: list[tuple[str, int | None]] = field(default_factory=list)  # (how the file was read, line)
     # The credentials found in the file: every report cuts them wherever they are quoted.
     secrets: list[str] = field(default_factory=list, repr=False)
 
@@ -487,6 +488,17 @@ def lint_document(
 ) -> FileResult:
     """Every finding in one read cassette. Raises CassetteError when it is not one."""
     result = FileResult(document.path)
+    if document.source_format is not None:
+        result.notes.append((f"read as {document.source_format}", 1))
+    if document.python_tag is not None:
+        tag, tag_line = document.python_tag
+        result.notes.append(
+            (
+                f"valid YAML with a Python tag (`{tag}`, line {tag_line}): read without running code, "
+                "the tagged values as plain strings",
+                tag_line,
+            )
+        )
     raws = raw_interactions(document)
     interactions = document_interactions(document)
     lines = InteractionLines(document.text, len(raws))
@@ -873,10 +885,11 @@ def text_report(result: LintResult) -> str:
         head = f"{file.path}: {file.interactions} interactions, {file.checked} with a Claude host"
         if file.fixed:
             head += f"; {file.fixed} secret{'s' if file.fixed != 1 else ''} replaced by {REDACTED}"
+        notes = [f"  note: {note}" for note, _ in file.notes]
         if not file.findings:
-            lines += [f"{head}: {'ok' if file.checked else 'nothing checked'}", ""]
+            lines += [f"{head}: {'ok' if file.checked else 'nothing checked'}", *notes, ""]
             continue
-        lines.append(head)
+        lines += [head, *notes]
         current: int | None = -1
         for finding in file.findings:
             if finding.interaction != current:
@@ -912,6 +925,7 @@ def json_report(result: LintResult) -> str:
                 "checked": file.checked,
                 "error": file.error,
                 "fixed": file.fixed,
+                "notes": [{"note": note, "line": line} for note, line in file.notes],
                 "findings": [
                     {
                         "rule": f.rule,
@@ -960,6 +974,9 @@ def github_report(result: LintResult) -> str:
             error = _escape_data(redact(file.error, secrets))
             lines.append(f"::error file={path}{at},title=unreadable cassette::{error}")
             continue
+        for note, line in file.notes:
+            at = f",line={line}" if line else ""
+            lines.append(f"::notice file={path}{at},title=how it was read::{_escape_data(note)}")
         for f in file.findings:
             kind = "error" if f.level == "violation" else "notice"
             at = f",line={f.line}" if f.line else ""

@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 import yaml
 
+from ..contract.excerpts import excerpt
 from ..contract.exchange import (
     CapturedRequest,
     body_bytes,
@@ -382,7 +383,7 @@ class _WrongType(TypeError):
 
 def _typed(value: Any, kinds: type | tuple[type, ...], where: str, expected: str) -> Any:
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _tuple(kinds)):
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+        shown = excerpt(value) if isinstance(value, str | bytes) else excerpt(repr(value), quoted=False)
         raise _WrongType(f"{where} is {shown}, a {type(value).__name__}; expected {expected}")
     return value
 

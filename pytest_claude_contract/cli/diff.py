@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..cassette.formats import document_interactions, read_cassette_document
 from ..cassette.model import CassetteError
 from ..contract.credentials import credentials_in
+from ..contract.excerpts import excerpt
 from ..contract.exchange import lower_headers, media_type, parse_json
 from ..contract.redaction import redact, redact_data, request_secrets
 from ..contract.streams import parse_events
@@ -209,8 +210,9 @@ def change_line(change: Change) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    if isinstance(value, str):
+        return excerpt(value, 77)
+    return excerpt(json.dumps(value, ensure_ascii=False), 77, quoted=False)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Literal, cast
 
 from .credentials import header_token, is_credential_param
+from .excerpts import excerpt
 from .exchange import Exchange, media_type
 from .redaction import redact, request_secrets
 from .streams import stream_problems
@@ -133,8 +134,9 @@ def check_version(ctx: Context) -> Iterator[Violation]:
         yield _violation(
             ctx,
             "version-unknown",
-            f"`anthropic-version: {version}` is not a documented version accepted here (known: {known})",
-            f"Send one of {known}, or add a profile for {version} in configuration.",
+            f"`anthropic-version: {excerpt(version, 60, quoted=False)}` is not a documented version "
+            f"accepted here (known: {known})",
+            f"Send one of {known}, or add a profile for {excerpt(version, 60, quoted=False)} in configuration.",
         )
 
 
@@ -180,7 +182,7 @@ def check_body(ctx: Context) -> Iterator[Violation]:
             yield _violation(
                 ctx,
                 "body-not-json",
-                f"the body of {req.method} {req.path} is not a JSON object (starts {_preview(req.body)})",
+                f"the body of {req.method} {req.path} is not a JSON object (starts {excerpt(req.body, 24)})",
             )
     elif kind == "multipart":
         if sent != ctx.profile.multipart_content_type:
@@ -205,11 +207,6 @@ def _standard_limit(profile: Profile) -> int | None:
         if endpoint.path == "/v1/messages":
             return endpoint.max_body_bytes
     return None
-
-
-def _preview(body: bytes) -> str:
-    text = body[:24].decode("utf-8", "replace")
-    return repr(text + ("..." if len(body) > 24 else ""))
 
 
 def check_response_headers(ctx: Context) -> Iterator[Violation]:
@@ -375,11 +372,12 @@ def check_ratelimit_headers(ctx: Context) -> Iterator[Violation]:
         text = value.strip()
         if match is None or _PLACEHOLDER.fullmatch(text):
             continue  # a limit the docs do not list yet, or a value the recorder filtered out
+        shown = excerpt(value, 60, quoted=False)
         if match.group(1) == "reset":
             if not _is_rfc3339(text):
-                yield _violation(ctx, "ratelimit-headers", f"`{name}: {value}` is not an RFC 3339 time")
+                yield _violation(ctx, "ratelimit-headers", f"`{name}: {shown}` is not an RFC 3339 time")
         elif not text.isascii() or not text.isdigit():
-            yield _violation(ctx, "ratelimit-headers", f"`{name}: {value}` is not a non-negative integer")
+            yield _violation(ctx, "ratelimit-headers", f"`{name}: {shown}` is not a non-negative integer")
     retry_after = response.headers.get("retry-after")
     if retry_after is None:
         if response.status == 429:
@@ -392,7 +390,8 @@ def check_ratelimit_headers(ctx: Context) -> Iterator[Violation]:
         yield _violation(
             ctx,
             "ratelimit-headers",
-            f"`retry-after: {retry_after}` is neither a number of seconds nor an HTTP date",
+            f"`retry-after: {excerpt(retry_after, 60, quoted=False)}` is neither a number of seconds "
+            "nor an HTTP date",
         )
 
 
@@ -426,17 +425,22 @@ def check_beta_header(ctx: Context) -> Iterator[Violation]:
     if value is None:
         return
     entries = value.split(",")
+    shown = excerpt(value, 120, quoted=False)
     for position, entry in enumerate(entries, 1):
         name = entry.strip()
         if not name:
             where = f"entry {position} of {len(entries)}" if len(entries) > 1 else "its only entry"
-            yield _violation(ctx, "beta-header", f"`anthropic-beta: {value}` has an empty entry ({where})")
+            yield _violation(ctx, "beta-header", f"`anthropic-beta: {shown}` has an empty entry ({where})")
         elif not _BETA_NAME.fullmatch(name):
-            what = "is not a beta name" if len(entries) == 1 else f"names {name!r}, which is not a beta name"
+            what = (
+                "is not a beta name"
+                if len(entries) == 1
+                else f"names {excerpt(name)}, which is not a beta name"
+            )
             yield _violation(
                 ctx,
                 "beta-header",
-                f"`anthropic-beta: {value}` {what} (lowercase letters, digits and hyphens, "
+                f"`anthropic-beta: {shown}` {what} (lowercase letters, digits and hyphens, "
                 "e.g. files-api-2025-04-14; several names are separated by commas)",
             )
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ..plugin.options import DOCS_HINT
+from .excerpts import excerpt
 from .redaction import redact, request_secrets
 
 if TYPE_CHECKING:
@@ -137,9 +139,16 @@ def _nearest(
 ROW_MAX = 300  # characters of one row of a miss report's diff
 
 
+# A value a diff row quotes (deepdiff writes strings in double quotes) long enough to cut.
+_LONG_VALUE = re.compile(r'"([^"]{80,})"')
+
+
 def _short(row: str) -> str:
-    """A diff row quotes the values it compares, whole: a long one keeps its start and its end, and
-    says how much was cut (a miss report is read, and the loopback server sends it as its answer)."""
+    """A diff row quotes the values it compares, whole: each long value is cut to its start and its
+    size (`excerpts.excerpt`); a row still too long keeps its start and its end, and says how much was
+    cut (a miss report is read, and the loopback server sends it as its answer)."""
+    if len(row) > 80 and '"' in row:
+        row = _LONG_VALUE.sub(lambda match: excerpt(match.group(1)), row)
     if len(row) <= ROW_MAX:
         return row
     cut = len(row) - ROW_MAX

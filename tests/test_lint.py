@@ -54,6 +54,7 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     # Recorded in April 2024 (its Date header), before the API sent anthropic-organization-id: see
     # RECORDED_BEFORE.
     "traceloop__openllmetry__test_anthropic_message_create_legacy.yaml": (set(), {"auth-missing"}),
+    "traceloop__openllmetry__test_anthropic_message_streaming_legacy.yaml": (set(), {"auth-missing"}),
     "traceloop__openllmetry__test_async_anthropic_beta_message_stream_manager_legacy.yaml": (
         set(),
         {"auth-missing"},
@@ -63,7 +64,8 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
 
 # file name -> findings of level "recorded before" (a header the API did not send yet).
 RECORDED_BEFORE = {
-    "traceloop__openllmetry__test_anthropic_message_create_legacy.yaml": {"response-organization-id"}
+    "traceloop__openllmetry__test_anthropic_message_create_legacy.yaml": {"response-organization-id"},
+    "traceloop__openllmetry__test_anthropic_message_streaming_legacy.yaml": {"response-organization-id"},
 }
 
 
@@ -119,8 +121,8 @@ def test_a_folder_is_walked_and_the_report_explains_not_recorded(capsys: pytest.
     code, out = run(capsys, str(REAL))
     assert code == 0
     assert (
-        "9 cassettes (12 interactions, 11 with a Claude host): 0 violations in 0 files, 14 not recorded, "
-        "1 recorded before the header existed, 0 unreadable"
+        "10 cassettes (13 interactions, 12 with a Claude host): 0 violations in 0 files, 15 not recorded, "
+        "2 recorded before the header existed, 0 unreadable"
     ) in out
     assert (
         "not recorded     [version-missing] no `anthropic-version` header is sent (the recorder removed"
@@ -436,7 +438,7 @@ def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(out)
     assert data["exit_code"] == 0
     assert data["summary"]["violations"] == 0
-    assert data["summary"]["recorded_before"] == 1
+    assert data["summary"]["recorded_before"] == 2
     assert data["summary"]["unreadable"] == 0
     finding = next(f for file in data["files"] for f in file["findings"] if f["level"] == "recorded before")
     assert finding["rule"] == "response-organization-id"

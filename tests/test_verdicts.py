@@ -13,9 +13,12 @@ a real pytest session (pytester) whose test calls the API with httpx.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx  # noqa: F401  (imported before any in-process pytester run)
+# Imported before any in-process pytester run (pytester restores sys.modules after each).
+import anthropic  # noqa: F401
+import httpx  # noqa: F401
 import yaml
 
 from pytest_claude_contract.cli import main
@@ -29,8 +32,6 @@ from pytest_claude_contract.contract.exchange import (
 from pytest_claude_contract.contract.models import DEFAULT_CONTRACT
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     import pytest
 
 API = "https://api.anthropic.com"
@@ -389,3 +390,63 @@ def test_diff_with_no_claude_exchange_says_so(tmp_path: Path, capsys: pytest.Cap
     out = capsys.readouterr().out
     assert code == 1, out
     assert "+ only in NEW     exchange" in out
+
+
+# ------------------------------------------------------------------ a real 2024 recording, replayed
+
+REAL_2024 = (
+    Path(__file__).parent
+    / "data"
+    / "real-cassettes"
+    / "lint"
+    / "traceloop__openllmetry__test_anthropic_message_streaming_legacy.yaml"
+)
+
+STREAMED = """
+import anthropic
+import pytest
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(name, marks=pytest.mark.claude_contract(cassette=name), id=name)
+    for name in ("recorded-2024", "dated-2025")
+])
+def test_joke(name):
+    # The recording's SDK sent anthropic-version 2023-06-01 (part of the match key).
+    client = anthropic.Anthropic(max_retries=0, default_headers={"anthropic-version": "2023-06-01"})
+    stream = client.messages.create(
+        model="claude-3-haiku-20240307",
+        max_tokens=1024,
+        messages=[{"role": "user", "content": "Tell me a joke about OpenTelemetry"}],
+        stream=True,
+    )
+    kinds = [event.type for event in stream]
+    assert kinds[0] == "message_start" and kinds[-1] == "message_stop"
+"""
+
+
+def test_a_real_2024_stream_replays_without_failing(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """traceloop's stream, recorded on 2024-10-20 without anthropic-organization-id, replayed to the
+    anthropic SDK: it passes. The same answer dated 2025-03-01 fails: the header existed then."""
+    monkeypatch.setenv("CI", "1")
+    folder = pytester.path / "cassettes" / "test_streamed"
+    folder.mkdir(parents=True)
+    text = REAL_2024.read_text(encoding="utf-8")
+    assert "Sun, 20 Oct 2024 22:47:56 GMT" in text
+    (folder / "recorded-2024.yaml").write_text(text, encoding="utf-8")
+    dated = text.replace("Sun, 20 Oct 2024 22:47:56 GMT", "Sat, 01 Mar 2025 10:00:00 GMT")
+    (folder / "dated-2025.yaml").write_text(dated, encoding="utf-8")
+    pytester.makepyfile(test_streamed=STREAMED)
+    result = pytester.runpytest("-p", "no:randomly", "-rA", "-W", "ignore::DeprecationWarning")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "PASSED test_streamed.py::test_joke[[]recorded-2024[]]",
+            "FAILED test_streamed.py::test_joke[[]dated-2025[]] - Failed: Claude API contract: 1 violation*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        ["*[[]response-organization-id[]] the 200 response has no `anthropic-organization-id` header"]
+    )

@@ -450,3 +450,11 @@ def test_a_real_2024_stream_replays_without_failing(
     result.stdout.fnmatch_lines(
         ["*[[]response-organization-id[]] the 200 response has no `anthropic-organization-id` header"]
     )
+    # The session's summary counts what it did not fail.
+    result.stdout.fnmatch_lines(
+        [
+            "recorded before the header existed: 1 (replayed answers recorded before the API sent a "
+            "header they lack, as lint reports them; not failing)",
+            "  response-organization-id: 1",
+        ]
+    )

@@ -247,6 +247,23 @@ class ClaudeContractRecorder:
             return self._refuse(401, "authentication_error", self._placeholder_message(request))
         return Live(claude=is_claude)
 
+    def observe(
+        self, request: CapturedRequest, response: CapturedResponse, origin: Origin, *, foreign: bool = False
+    ) -> list[Violation]:
+        """An exchange another tool answered (pytest-recording's vcrpy cassette, see
+        plugin/vcr_bridge.py): checked when its host is a Claude host, counted when not, never
+        decided here. `foreign`: the response was read from a cassette another recorder wrote, whose
+        filters may have removed headers; an absent response header it shows was removed is "not
+        recorded" (as `lint` says), not a violation."""
+        route = self._route(request)
+        if route == "pass":
+            return []
+        if route == "other":
+            with self._lock:
+                self.stats.other_hosts += 1
+            return []
+        return self._complete(request, response, origin, foreign=foreign)
+
     def live(
         self,
         request: CapturedRequest,
@@ -591,6 +608,8 @@ class ClaudeContractRecorder:
         origin: Origin,
         complete: bool = True,
         recorded_at: object = None,
+        *,
+        foreign: bool = False,
     ) -> list[Violation]:
         with self._lock:
             exchange = Exchange(request, response, origin, len(self.exchanges) + 1, recorded_at)
@@ -602,10 +621,16 @@ class ClaudeContractRecorder:
         if self.contract_mode == "off":
             return []
         found = check_exchange(
-            exchange, self.contract, verdicts=self.verdicts if origin == "replayed" else None
+            exchange, self.contract, verdicts=self.verdicts if origin == "replayed" else None, notes=True
         )
         if not complete:  # the client closed the stream: that it stops short is the client's doing
             found = [v for v in found if not _cut_short(v)]
+        if any(v.level != "violation" for v in found):  # recorded before the header existed: counted
+            with self._lock:
+                self.stats.recorded_before.update(v.rule for v in found if v.level != "violation")
+            found = [v for v in found if v.level == "violation"]
+        if foreign:
+            found = self._set_aside_unrecorded(found, response)
         kept: list[Violation] = []
         with self._lock:
             for violation in found:
@@ -615,6 +640,22 @@ class ClaudeContractRecorder:
                     kept.append(violation)
                     self.violations.append(violation)
                     self.stats.violations[violation.rule] += 1
+        return kept
+
+    def _set_aside_unrecorded(self, found: list[Violation], response: CapturedResponse) -> list[Violation]:
+        """The findings on a foreign cassette's response that are "not recorded": counted apart (the
+        summary), not failing. One judgement with `lint`'s (contract.verdicts.unrecorded_reason)."""
+        from ..contract.verdicts import ABSENCE_RULES, unrecorded_reason
+
+        kept: list[Violation] = []
+        names = set(response.headers)
+        for violation in found:
+            side = ABSENCE_RULES.get(violation.rule, ("request",))[0]
+            if side == "response" and unrecorded_reason(violation.rule, set(), names, response.status):
+                with self._lock:
+                    self.stats.not_recorded[violation.rule] += 1
+                continue
+            kept.append(violation)
         return kept
 
 

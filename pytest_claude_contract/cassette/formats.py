@@ -55,6 +55,18 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 
+class _TextLoader(_Loader):
+    """YAML with no timestamps: a date-like scalar stays the text it is. cassetter writes YAML 1.2,
+    where `anthropic-version: 2023-06-01` unquoted is a string; YAML 1.1 would read a date, which no
+    header value or JSON body can hold. `recorded_at` is read as text and parsed where it is used."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+
+
 # What `lint` finds when it walks a folder; `load_cassette` reads any of them by name.
 CASSETTE_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".yaml.gz", ".yml.gz", ".json.gz")
 
@@ -131,12 +143,12 @@ def _document(path: Path, raw: bytes) -> CassetteDocument:
     return CassetteDocument(path, text, _parse_yaml(path, text, raw), "yaml", compressed)
 
 
-def _parse_yaml(path: Path, text: str, raw: bytes, loader: _Loader | None = None) -> Any:
+def _parse_yaml(path: Path, text: str, raw: bytes, loader: _TextLoader | None = None) -> Any:
     if loader is None:
         fast = yaml_fast.load(text, raw)  # the plugin's own shape, at string speed; None: PyYAML's to read
         if fast is not None:
             return fast  # it reads no anchors or aliases
-        loader = _Loader(text)
+        loader = _TextLoader(text)
     try:
         if "&" in text and _ANCHOR.search(text):  # an alias needs an anchor: most files have none
             return _load_guarded(path, loader)
@@ -160,7 +172,7 @@ def _parse_yaml(path: Path, text: str, raw: bytes, loader: _Loader | None = None
 _PYTHON_TAG = re.compile(r"!!python/\S*|!<tag:yaml\.org,2002:python/[^>\s]*>?")
 
 
-class _PythonTagLoader(_Loader):
+class _PythonTagLoader(_TextLoader):
     """The safe loader, reading Python-tagged values as plain data instead of refusing them. vcrpy
     cassettes recorded through aiohttp write header names as `!!python/object/apply:multidict.
     _multidict.istr [Content-Type]` (or `object/new`): a full YAML loader would import multidict and
@@ -197,7 +209,7 @@ _ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]")
 _STRING_WEIGHT = 1_000  # a repeated string counts one node more per this many characters
 
 
-def _load_guarded(path: Path, loader: _Loader) -> Any:
+def _load_guarded(path: Path, loader: _TextLoader) -> Any:
     """PyYAML's load, with what the aliases repeat bounded before anything is built from them. PyYAML
     builds an alias as a second reference to the same object, so a "billion laughs" loads quickly
     and small, but every later walk (json.dumps of a body, joining header values, a report) expands
@@ -320,18 +332,21 @@ def _parse_toml(path: Path, text: str) -> Any:
     JSON string, binary as hex) become `body: {type, content}`."""
     import tomllib
 
+    limits = current()
+    too_deep = CassetteError(
+        path,
+        f"is nested deeper than the limit of {limits.json_depth} levels ({limits.setting('json_depth')})",
+    )
     try:
         data = tomllib.loads(text)
     except RecursionError:  # tomllib reads nested arrays and tables by recursion
-        limits = current()
-        raise CassetteError(
-            path,
-            f"is nested deeper than the limit of {limits.json_depth} levels ({limits.setting('json_depth')})",
-        ) from None
+        raise too_deep from None
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"\(at line (\d+)", str(exc))
         line = int(found.group(1)) if found else None
         raise CassetteError(path, f"is not valid TOML: {exc}", line) from exc
+    if _nesting_over(data, limits.json_depth):  # what tomllib's recursion let through
+        raise too_deep
     interactions = data.get("interactions")
     for interaction in interactions if isinstance(interactions, list) else []:
         if not isinstance(interaction, dict):
@@ -340,6 +355,18 @@ def _parse_toml(path: Path, text: str) -> Any:
             if isinstance(side, dict) and "body_type" in side:
                 side["body"] = {"type": side.pop("body_type"), "content": side.pop("body_content", None)}
     return data
+
+
+def _nesting_over(data: Any, limit: int) -> bool:
+    """Whether lists and dicts in `data` nest deeper than `limit` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def raw_interactions(document: CassetteDocument) -> list[Any]:

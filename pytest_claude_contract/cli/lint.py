@@ -56,6 +56,7 @@ from ..contract.exchange import (
 )
 from ..contract.limits import LimitExceeded, decoded_limit, inflate
 from ..contract.redaction import redact, redact_data, shown_secret
+from ..contract.verdicts import ABSENCE_RULES, unrecorded_reason
 from ..plugin.options import DEFAULT_HOSTS
 
 if TYPE_CHECKING:
@@ -110,16 +111,6 @@ RECORDED_BEFORE_LEGEND = (
     "re-record the cassette to check the header."
 )
 LEGENDS: dict[str, str] = {"not recorded": NOT_RECORDED_LEGEND, "recorded before": RECORDED_BEFORE_LEGEND}
-
-# Rules about an absent header, with the side and the header they are about.
-_ABSENCE_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "auth-missing": ("request", ("x-api-key", "authorization", "api-key")),
-    "version-missing": ("request", ("anthropic-version",)),
-    "content-type": ("request", ("content-type",)),
-    "response-request-id": ("response", ("request-id", "x-request-id")),
-    "response-organization-id": ("response", ("anthropic-organization-id",)),
-    "response-content-type": ("response", ("content-type",)),
-}
 
 # Placeholders recorders write instead of a credential (crewAI `X-API-KEY-XXX`, vcrpy filters, ours).
 _PLACEHOLDER_MARKS = (
@@ -411,33 +402,6 @@ def _names(headers: Any) -> set[str]:
     return {name.lower() for name, _ in _header_items(headers)}
 
 
-def _unrecorded_reason(
-    rule: str, request_names: set[str], response_names: set[str], status: int
-) -> str | None:
-    """Why an absent-header finding is "not recorded" rather than a violation; None: it is one."""
-    side, headers = _ABSENCE_RULES[rule]
-    names = request_names if side == "request" else response_names
-    if any(h in names for h in headers):
-        return None  # the header was recorded: whatever the finding says is about its value
-    if rule == "auth-missing" and status != 401:
-        return f"the API answered {status}, not 401, so credentials were sent"
-    if rule == "version-missing" and 200 <= status < 300:
-        return f"the API answered {status}; it refuses requests without `anthropic-version`"
-    if side == "request":
-        if not request_names:
-            return "the recorder kept no request headers"
-        if "user-agent" not in request_names:
-            return "the recorder removed request headers (no `user-agent`, which every client sends)"
-        return None
-    if not response_names:
-        return "the recorder kept no response headers"
-    if response_names.isdisjoint(("request-id", "x-request-id")) and not any(
-        n.startswith("anthropic-") for n in response_names
-    ):
-        return "the recorder removed response headers (no `request-id` and no `anthropic-*` header)"
-    return None
-
-
 def _check(
     interaction: Interaction,
     raw: Any,
@@ -466,10 +430,10 @@ def _check(
             )
             continue
         reason = None
-        if not assume_recorded and violation.rule in _ABSENCE_RULES:
+        if not assume_recorded and violation.rule in ABSENCE_RULES:
             request_names = _names(raw["request"].get("headers"))
             response_names = _names(raw["response"].get("headers"))
-            reason = _unrecorded_reason(violation.rule, request_names, response_names, status)
+            reason = unrecorded_reason(violation.rule, request_names, response_names, status)
         if reason is None:
             yield Finding(
                 violation.rule, "violation", violation.message, violation.hint, position, target, line

@@ -85,7 +85,14 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             print(line, flush=True)
 
     map_large_allocations()  # large bodies are given back to the system when freed (Linux, glibc)
-    server = ContractServer(recorder, upstream=upstream, port=args.port, on_exchange=log)
+    from . import SERVER_LIMIT_FLAGS
+
+    bounds = {
+        name: value
+        for flag, _, _ in SERVER_LIMIT_FLAGS
+        if (value := getattr(args, name := flag.removeprefix("--").replace("-", "_"))) is not None
+    }
+    server = ContractServer(recorder, upstream=upstream, port=args.port, on_exchange=log, **bounds)
     try:
         server.open()
     except OSError as exc:

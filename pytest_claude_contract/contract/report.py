@@ -183,6 +183,14 @@ class SessionStats:
     verified: int = 0
     drifted: int = 0
     drift: list[str] = field(default_factory=list)
+    # claude_contract_vcr (plugin/vcr_bridge.py): tests whose pytest-recording cassette answered and
+    # were checked; findings on another recorder's cassette set aside as "not recorded", by rule; and
+    # tests with both markers, by the one that owned the cassette.
+    bridged: int = 0
+    not_recorded: Counter[str] = field(default_factory=Counter)
+    # Replayed answers recorded before the API sent a header they lack: not failing (checks.Level).
+    recorded_before: Counter[str] = field(default_factory=Counter)
+    both_markers: Counter[str] = field(default_factory=Counter)
     # Named cassettes replayed by several tests are judged once per session:
     # path -> {"total": n, "played": [positions], "users": [node ids], "failed": bool}
     shared: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -234,11 +242,32 @@ class SessionStats:
             lines += [f"  {rule}: {count}" for rule, count in sorted(self.violations.items())]
         else:
             lines.append("violations: 0")
+        if self.not_recorded:
+            lines.append(
+                f"not recorded: {sum(self.not_recorded.values())} (response headers the cassette's recorder "
+                "removed, as lint reports them; not failing)"
+            )
+            lines += [f"  {rule}: {count}" for rule, count in sorted(self.not_recorded.items())]
+        if self.recorded_before:
+            lines.append(
+                f"recorded before the header existed: {sum(self.recorded_before.values())} (replayed "
+                "answers recorded before the API sent a header they lack, as lint reports them; not failing)"
+            )
+            lines += [f"  {rule}: {count}" for rule, count in sorted(self.recorded_before.items())]
         if self.allowed:
             lines.append(
                 "allowed by marker: " + ", ".join(f"{r} {c}" for r, c in sorted(self.allowed.items()))
             )
         lines.append(f"cassettes: {len(self.recorded)} recorded, {len(self.replayed_from)} replayed")
+        if self.bridged:
+            lines.append(
+                f"pytest-recording tests checked (claude_contract_vcr): {self.bridged}; their cassettes "
+                "are pytest-recording's"
+            )
+        lines += [
+            f"tests with both @pytest.mark.vcr and @pytest.mark.claude_contract: {count}, {owner}"
+            for owner, count in sorted(self.both_markers.items())
+        ]
         lines += [f"  not saved: {reason}" for reason in self.refused]
         lines += [f"  saved although the test failed (keep_failed): {path}" for path in self.kept]
         if self.expired:

@@ -26,10 +26,20 @@ from .options import (
     settings_for,
     validate_overrides,
 )
-from .state import FAILED, MARKER, RECORDER, STATE, STATIC_CASSETTE, SessionState, uses_plugin
+from .state import (
+    BOTH_MARKERS,
+    BRIDGED,
+    FAILED,
+    MARKER,
+    RECORDER,
+    STATE,
+    STATIC_CASSETTE,
+    SessionState,
+    uses_plugin,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
     from pathlib import Path
 
     from ..capture.core import ClaudeContractRecorder
@@ -87,6 +97,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         default=[],
     )
+    group.addoption(
+        "--claude-contract-vcr",
+        dest="claude_contract_vcr",
+        action="store_true",
+        default=None,
+        help="check the Claude exchanges of pytest-recording's @pytest.mark.vcr tests, which it keeps "
+        "answering from its own cassettes (needs pytest-recording)",
+    )
+    parser.addini(
+        "claude_contract_vcr",
+        "Check @pytest.mark.vcr tests, answered by pytest-recording (see --claude-contract-vcr).",
+        type="bool",
+        default=False,
+    )
     _add_recording_options(group, parser)
     _add_limit_options(group, parser)
 
@@ -119,6 +143,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
     limits.configure(state.options.limits)
     check_cassettes_json(config)
+    if state.options.vcr:
+        from .vcr_bridge import require_pytest_recording
+
+        require_pytest_recording(config)
     xdist.configure(config)
     config.pluginmanager.register(RecorderFixture(state), "claude_contract-recorder-fixture")
 
@@ -153,6 +181,7 @@ def pytest_report_header(config: pytest.Config) -> str:
         f"cassettes={options.cassette_dir}, profiles={', '.join(DOCUMENTED_VERSIONS)}"
         + (", autouse" if options.autouse else "")
         + ("" if options.share_ssl_context else ", SSL contexts not shared")
+        + (", pytest-recording's @pytest.mark.vcr tests checked (claude_contract_vcr)" if options.vcr else "")
     )
 
 
@@ -171,6 +200,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 if key is not None:
                     valid.add(key)
         _request_directly(item, marked or state.options.autouse)
+        if (state.options.vcr or marked) and item.get_closest_marker("vcr") is not None:
+            from .vcr_bridge import collect
+
+            collect(item, state)  # pytest-recording answers it, or the plugin's marker does
     if state.used or state.options.autouse:
         _provide_placeholder_key(state)
 
@@ -202,7 +235,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if state is None:
         return
     state.item = item  # the test whose fixtures are set up now (see RecorderFixture)
-    if not state.patched and "claude_contract" in getattr(item, "fixturenames", ()):
+    if (
+        not state.patched
+        and "claude_contract" in getattr(item, "fixturenames", ())
+        and not item.stash.get(BRIDGED, False)
+    ):
         _engage_patches(state)
 
 
@@ -279,16 +316,18 @@ def _recorder_for(
 
     if state.stats is None:
         state.stats = SessionStats()
-    _provide_placeholder_key(state)  # also for a test that asks for the fixture without the marker
+    bridged = _bridged(item, state)
     try:
         configured = config_arguments(claude_contract_config)
         marker = marker_overrides(item)
-        memo_key = _frozen(configured, marker)
+        memo_key = _frozen(configured, marker, *([{"bridged": True}] if bridged else []))
         held = state.settings_memo.get(memo_key) if memo_key is not None else None
         if held is None:
             validate_overrides(configured, "claude_contract_config")
             merged = {**configured, **marker}
             validate_overrides(merged, f"{item.nodeid}: @pytest.mark.claude_contract")
+            if bridged:
+                merged["cassette"] = False  # pytest-recording's cassette answers
             settings = settings_for(state.options, merged)
             held = (settings, _contract_for(settings))
             if memo_key is not None:
@@ -322,19 +361,47 @@ def _recorder_for(
             _redacted(f"Claude contract: cannot use the cassette\n  {exc}"), pytrace=False
         ) from None
     item.stash[RECORDER] = recorder
-    if not state.patched:  # a test the set-up hook did not know was covered
-        _engage_patches(state)
-    recorder.activate()
+    undo = _answer_through(recorder, state, bridged)
     try:
         yield recorder
     finally:
-        recorder.deactivate()
+        undo()
     try:
         _finish(item, recorder, state)
     finally:
         # The recorder (its exchanges, parsed bodies, cassette) is done with: left on the item it would
         # live to the end of the session, and every full garbage collection would walk it again.
         del item.stash[RECORDER]
+
+
+def _bridged(item: pytest.Item, state: SessionState) -> bool:
+    """Whether pytest-recording answers the test, and its recorder only checks (vcr_bridge.py). Else
+    SDK clients get the replay key (also for a test that asks for the fixture without the marker)."""
+    bridged = item.stash.get(BRIDGED, False)
+    if not bridged:
+        _provide_placeholder_key(state)
+    if BOTH_MARKERS in item.stash:
+        from .vcr_bridge import note_both_markers
+
+        note_both_markers(item, state)
+    return bridged
+
+
+def _answer_through(
+    recorder: ClaudeContractRecorder, state: SessionState, bridged: bool
+) -> Callable[[], None]:
+    """Route the test's requests to its recorder (the plugin's patches), or, bridged, have it watch
+    vcrpy's cassette (vcr_bridge.Observer). Returns what undoes it."""
+    if bridged:
+        from .vcr_bridge import Observer
+
+        observer = Observer(recorder, state)
+        observer.start()
+        return observer.stop
+    if not state.patched:  # a test the set-up hook did not know was covered
+        _engage_patches(state)
+    recorder.activate()
+    return recorder.deactivate
 
 
 def _redacted(text: str) -> str:

@@ -66,6 +66,7 @@ class SessionOptions:
     share_ssl_context: bool = True
     allowed_hosts: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    vcr: bool = False  # claude_contract_vcr: pytest-recording's @pytest.mark.vcr tests checked
 
 
 # The limits on reading hostile input: (Limits field, kind). Each is --claude-max-<name> and the ini
@@ -154,6 +155,7 @@ def session_options(config: pytest.Config) -> SessionOptions:
         share_ssl_context=bool(config.getini("claude_share_ssl_context")),
         allowed_hosts=_allowed_hosts(config),
         limits=_limits(config),
+        vcr=_flag(config, "claude_contract_vcr", "claude_contract_vcr"),
     )
 
 

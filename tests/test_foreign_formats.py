@@ -263,3 +263,37 @@ def test_replay_of_a_datadog_cassette(tmp_path: Path) -> None:
         assert answer.status_code == 200
         assert recorder.violations == []
         assert recorder.play_count == 1
+
+
+def test_migrate_reads_both_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`migrate` reads them with the same reader, says what they are, and writes copies that hold
+    the same traffic in the plugin's form."""
+    shutil.copy(TAGGED, tmp_path / "aiohttp_python_tags.yaml")
+    shutil.copytree(DATADOG, tmp_path / "datadog")
+    target = tmp_path / "ours"
+    code = main(
+        ["migrate", "--brief", "--write", "--to", str(target), "--rootdir", str(tmp_path), str(tmp_path)]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "  vcrpy YAML, with Python tags (read as plain strings), 1 interaction" in out
+    assert (
+        out.count("  the Datadog test agent's JSON cassette (dd-apm-test-agent's VCR proxy: one interaction)")
+        == 2
+    )
+    written = sorted(target.rglob("*.yaml"))
+    assert [p.name for p in written] == [
+        "aiohttp_python_tags.yaml",
+        "anthropic_v1_files_file_011CNha8iCJcU1wXNR6q4V8w_content_get_7b01d2e4.yaml",
+        "anthropic_v1_messages_post_3f2a9c1e.yaml",
+    ]
+    for copy, original in zip(written, (TAGGED, DATADOG_FILE, DATADOG_MESSAGE), strict=True):
+        (before,) = load_cassette(original) or []
+        (after,) = load_cassette(copy) or []
+        assert after.key == before.key
+        body = before.response["body"]["string"]
+        if body.startswith(b"{"):  # JSON is written pretty-printed: the same value
+            assert json.loads(after.response["body"]["string"]) == json.loads(body)
+        else:
+            assert after.response["body"]["string"] == body
+        assert "python/" not in copy.read_text(encoding="utf-8")

@@ -396,9 +396,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _start_response(self, status: int, headers: dict[str, str]) -> None:
         misbehave = self.fake.misbehave
         self.send_response(status, "Overloaded" if status == 529 else None)  # 529 has no stdlib phrase
+        # The OpenAI-compatible endpoint answers with `x-request-id` and no organization (observed in
+        # real recordings, shared/CONTRACT.md).
+        openai = self.path.split("?", 1)[0].rstrip("/") == "/v1/chat/completions"
         if "no-request-id" not in misbehave:
-            self.send_header("request-id", self.request_id)
-        if "no-organization-id" not in misbehave:
+            self.send_header("x-request-id" if openai else "request-id", self.request_id)
+        if "no-organization-id" not in misbehave and not openai:
             self.send_header("anthropic-organization-id", ORGANIZATION_ID)
         self.send_header("anthropic-ratelimit-requests-limit", "50")
         self.send_header("anthropic-ratelimit-requests-remaining", "49")

@@ -351,7 +351,10 @@ def test_openai_compatible_endpoint_needs_no_version(key: str) -> None:
     """POST /v1/chat/completions takes no anthropic-version; /v1/messages without one is flagged."""
     headers = request_headers(key, x_api_key=None, anthropic_version=None, authorization=f"Bearer {key}")
     chat = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "Hi"}]})
-    completions = exchange(headers, chat, url=f"{API}/v1/chat/completions", response_body="{}")
+    openai_headers = {"content-type": "application/json", "x-request-id": "req_011CSHoEeqs5C35K2UUqR7Fy"}
+    completions = exchange(
+        headers, chat, url=f"{API}/v1/chat/completions", response_headers=openai_headers, response_body="{}"
+    )
     assert check_exchange(completions, DEFAULT_CONTRACT) == []
     found = check_exchange(exchange(headers), DEFAULT_CONTRACT)
     assert rules(found) == ["version-missing"]
@@ -398,7 +401,7 @@ def test_body_not_json_object(key: str, body: str) -> None:
 def test_body_not_json_preview_is_short(key: str) -> None:
     """The message quotes the start of a body, never the whole (possibly huge) body."""
     found = check_exchange(exchange(request_headers(key), "x" * 10_000), DEFAULT_CONTRACT)
-    assert found[0].message.endswith(f"(starts {'x' * 24 + '...'!r})")
+    assert found[0].message.endswith("(starts '" + "x" * 24 + "…' (10.0 kB))")
 
 
 def test_bodiless_get_needs_no_content_type(key: str) -> None:
@@ -826,7 +829,12 @@ def family_exchange(family: str, credential: dict[str, str]) -> Exchange:
         headers["content-type"] = "application/json"
     if family == "Agents (beta)":
         headers["anthropic-beta"] = "managed-agents-2026-04-01"
-    return exchange(headers, body, method=method, url=f"{API}{path}", response_body=answer)
+    answered = None
+    if family == "OpenAI SDK compatibility":  # answers with x-request-id, and no organization
+        answered = {"content-type": "application/json", "x-request-id": "req_01"}
+    return exchange(
+        headers, body, method=method, url=f"{API}{path}", response_headers=answered, response_body=answer
+    )
 
 
 @pytest.mark.parametrize("family", FAMILIES)

@@ -28,7 +28,13 @@ from pytest_claude_contract.cassette.scrub import REDACTED
 from pytest_claude_contract.cassette.store import load_cassette
 from pytest_claude_contract.cli import lint as _lint
 from pytest_claude_contract.cli import main
-from pytest_claude_contract.cli.lint import NOT_RECORDED_LEGEND, SECRET_RULE, is_placeholder, lint_paths
+from pytest_claude_contract.cli.lint import (
+    NOT_RECORDED_LEGEND,
+    RECORDED_BEFORE_LEGEND,
+    SECRET_RULE,
+    is_placeholder,
+    lint_paths,
+)
 
 REAL = Path(__file__).parent / "data" / "real-cassettes"
 LINT_REAL = REAL / "lint"
@@ -48,16 +54,24 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "pydantic__pydantic-ai__test_anthropic_model_thinking_part_stream.yaml": ({"model-retired"}, FILTERED),
     "simonw__llm-anthropic__test_schema_prompt.yaml": ({"model-retired"}, {"auth-missing"}),
     "simonw__llm-anthropic__test_stream_events_thinking.yaml": (set(), {"auth-missing"}),
-    # Recorded in April 2024, before the API sent anthropic-organization-id; request-id was kept, so
-    # nothing says the recorder removed it: a true finding against today's contract.
+    # Recorded in April 2024 (its Date header), before the API sent anthropic-organization-id: see
+    # RECORDED_BEFORE. Its model has retired since: a true finding against today's API.
     "traceloop__openllmetry__test_anthropic_message_create_legacy.yaml": (
-        {"response-organization-id", "model-retired"},
+        {"model-retired"},
         {"auth-missing"},
     ),
+    "traceloop__openllmetry__test_anthropic_message_streaming_legacy.yaml": (set(), {"auth-missing"}),
     "traceloop__openllmetry__test_async_anthropic_beta_message_stream_manager_legacy.yaml": (
         set(),
         {"auth-missing"},
     ),
+}
+
+
+# file name -> findings of level "recorded before" (a header the API did not send yet).
+RECORDED_BEFORE = {
+    "traceloop__openllmetry__test_anthropic_message_create_legacy.yaml": {"response-organization-id"},
+    "traceloop__openllmetry__test_anthropic_message_streaming_legacy.yaml": {"response-organization-id"},
 }
 
 
@@ -95,6 +109,7 @@ def test_real_cassettes_get_honest_verdicts(name: str) -> None:
     violations, not_recorded = EXPECTED[name]
     assert {f.rule for f in file.violations} == violations
     assert {f.rule for f in file.not_recorded} == not_recorded
+    assert {f.rule for f in file.recorded_before} == RECORDED_BEFORE.get(name, set())
     assert result.exit_code == (1 if violations else 0)
 
 
@@ -104,23 +119,33 @@ def test_assume_recorded_makes_absent_headers_violations(name: str) -> None:
     (file,) = lint_paths([real(name)], assume_recorded=True).files
     assert {f.rule for f in file.violations} == violations | not_recorded
     assert file.not_recorded == []
+    # The recording's date is not a header a recorder could have removed: still not a failure.
+    assert {f.rule for f in file.recorded_before} == RECORDED_BEFORE.get(name, set())
 
 
 def test_a_folder_is_walked_and_the_report_explains_not_recorded(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, str(REAL))
-    assert code == 1  # the 2024 recording without anthropic-organization-id, and retired models
-    assert "9 cassettes (12 interactions, 11 with a Claude host): 4 violations in 3 files" in out
+    assert code == 1  # retired models; the 2024 recordings without the organization do not fail
     assert (
-        "not recorded  [version-missing] no `anthropic-version` header is sent (the recorder removed" in out
-    )
-    assert (
-        "not recorded  [auth-missing] no `x-api-key` or `Authorization: Bearer` header is sent "
-        "(the API answered 200, not 401, so credentials were sent)"
+        "10 cassettes (13 interactions, 12 with a Claude host): 3 violations in 3 files, 15 not recorded, "
+        "2 recorded before the header existed, 0 unreadable"
     ) in out
     assert (
-        "FAIL          [response-organization-id] the 200 response has no `anthropic-organization-id`" in out
+        "not recorded     [version-missing] no `anthropic-version` header is sent (the recorder removed"
+        in out
     )
+    assert (
+        "not recorded     [auth-missing] no `x-api-key` or `Authorization: Bearer` header is sent "
+        "(the API answered 200, not 401, so credentials were sent)"
+    ) in out
+    # The 2024 recording without anthropic-organization-id (its Date header: 07 Apr 2024).
+    assert (
+        "recorded before  [response-organization-id] the 200 response has no `anthropic-organization-id` "
+        "header (recorded before the header existed: recorded 2024-04-07; the API sends it since "
+        "2025-02-10, per the API release notes)"
+    ) in out
     assert NOT_RECORDED_LEGEND in out
+    assert RECORDED_BEFORE_LEGEND in out
     # The crewAI tracing call is not a Claude host: read, counted, not checked.
     assert (
         "crewAI__test_anthropic_stop_sequences_sent_to_api.yaml: 3 interactions, 2 with a Claude host" in out
@@ -418,19 +443,16 @@ def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1
     data = json.loads(out)
     assert data["exit_code"] == 1
-    assert data["summary"]["violations"] == 4  # the one below, and three retired models
+    assert data["summary"]["violations"] == 3  # three retired models
+    assert data["summary"]["recorded_before"] == 2
     assert data["summary"]["unreadable"] == 0
-    finding = next(
-        f
-        for file in data["files"]
-        for f in file["findings"]
-        if f["level"] == "violation" and f["rule"] != "model-retired"
-    )
+    finding = next(f for file in data["files"] for f in file["findings"] if f["level"] == "recorded before")
     assert finding["rule"] == "response-organization-id"
     assert finding["interaction"] == 1
     assert finding["line"] == 2
     assert finding["target"] == "POST https://api.anthropic.com/v1/messages"
     assert data["legend"]["not recorded"] == NOT_RECORDED_LEGEND
+    assert data["legend"]["recorded before"] == RECORDED_BEFORE_LEGEND
 
 
 def test_github_format_annotates_the_line_of_the_interaction(
@@ -863,7 +885,13 @@ def test_openai_shaped_errors_pass_only_on_the_openai_compatible_endpoint(
         headers={"anthropic-version": None, "x-api-key": None, "authorization": [f"Bearer {REDACTED}"]},
         body='{"model": "claude-sonnet-4-6", "messages": [{"role": "user", "content": "Hi"}]}',
     )
-    limited = response(openai_error, status=429, headers={"retry-after": ["1"]})
+    # What that endpoint sends: `x-request-id`, no organization (observed).
+    limited = response(openai_error, status=429)
+    limited["headers"] = {
+        "Content-Type": ["application/json"],
+        "x-request-id": ["req_011CSHoEeqs5C35K2UUqR7Fy"],
+        "retry-after": ["1"],
+    }
     code, out = run(capsys, str(write_yaml(tmp_path / "chat.yaml", {"request": chat, "response": limited})))
     assert code == 0, out
     code, out = run(

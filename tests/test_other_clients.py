@@ -207,7 +207,7 @@ def test_openai_sdk_traffic_under_the_checks(
     """What the rules say about the openai SDK's traffic: nothing when all is well (no
     anthropic-version needed on this endpoint, Bearer accepted), while the same request without a
     version on /v1/messages is version-missing; a test that accepts only x-api-key flags its Bearer
-    (auth-scheme); and an answer without `request-id` is flagged on this endpoint too."""
+    (auth-scheme); and an answer without `x-request-id` (its request id) is flagged on this endpoint."""
     suite.makepyfile(test_oai_checks=OPENAI_CHECKS)
     api.misbehave = {"no-request-id"}
     result = suite.runpytest("-k", "needs_no_version")
@@ -216,7 +216,7 @@ def test_openai_sdk_traffic_under_the_checks(
         [
             "Claude API contract: 1 violation in 1 of 1 exchange",
             f"POST {api.url}/v1/chat/completions -> 200 (live), exchange 1",
-            "  [[]response-request-id] the 200 response has no `request-id` header",
+            "  [[]response-request-id] the 200 response has no `x-request-id` header",
         ]
     )
 

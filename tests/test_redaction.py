@@ -219,6 +219,21 @@ def test_readable_text_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     assert redact(text, secrets=["short", "", "   "]) == text
 
 
+def test_the_replay_placeholder_is_not_a_secret_of_the_request() -> None:
+    """A raw client replaying with the placeholder key the plugin lends: the docs hint in its report
+    kept `pytest-claude-con...`, the placeholder's start taken for an excerpt of a secret."""
+    from pytest_claude_contract.contract.redaction import request_secrets
+    from pytest_claude_contract.plugin.options import DOCS_HINT, PLACEHOLDER_KEY
+
+    lent = CapturedRequest(
+        "POST", "https://api.anthropic.com/v1/messages", {"x-api-key": PLACEHOLDER_KEY}, b""
+    )
+    assert request_secrets(lent) == []
+    assert redact(DOCS_HINT, request_secrets(lent)) == DOCS_HINT
+    real = CapturedRequest("POST", "https://api.anthropic.com/v1/messages", {"x-api-key": "s3cr3t-" * 5}, b"")
+    assert request_secrets(real) == ["s3cr3t-" * 5]
+
+
 @pytest.mark.parametrize(
     ("template", "shown"),
     [

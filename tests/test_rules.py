@@ -164,7 +164,7 @@ REQUEST_CASES = (
         "body-not-json",
         'body="model=claude-sonnet-4-6&max_tokens=16"',
         400,  # the stand-in's (conformant) invalid_request_error
-        "the body of POST /v1/messages is not a JSON object (starts 'model=claude-sonnet-4-6&...')",
+        "the body of POST /v1/messages is not a JSON object (starts 'model=claude-sonnet-4-6&…' (37 bytes))",
         "Serialise the request body with a JSON encoder (e.g. `json.dumps(payload)`).",
     ),
 )

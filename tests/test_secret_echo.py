@@ -17,6 +17,7 @@ import pytest
 from secret_encodings import b64, entities, json_u, percent, sse, views
 
 from pytest_claude_contract.cli import main
+from pytest_claude_contract.cli.lint import lint_paths
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -127,7 +128,11 @@ def test_a_key_echoed_in_any_encoding_never_reaches_disk(
     for view in views(text):
         assert key not in view
         assert key[-16:] not in view
-    assert main(["lint", str(cassette)]) == 0
+    # No secret found; the echo server is no Claude host, so the contract had nothing to check (exit 2).
+    verdict = lint_paths([cassette])
+    assert verdict.files[0].findings == []
+    assert verdict.no_claude_exchange
+    assert main(["lint", str(cassette)]) == 2
 
     # and what was written replays, offline
     pytester.runpytest("--claude-record-mode", "none", "-k", "not gzip").assert_outcomes(passed=1)

@@ -323,7 +323,9 @@ def test_lint_flags_each_of_the_nine_and_passes_a_clean_cassette(
     out = capsys.readouterr().out
     assert "secret-in-cassette" not in out, out
     assert "0 violations" in out, out
-    assert code == 0, out
+    # None of them goes to a Claude host: searched for secrets, nothing for the contract (exit 2).
+    assert "no Claude exchange found in 9 cassettes" in out, out
+    assert code == 2, out
 
 
 def test_lint_says_how_the_key_was_written(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

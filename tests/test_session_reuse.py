@@ -470,14 +470,14 @@ def test_verdict_files_merge_concurrent_writers_and_replace_older_rules(tmp_path
     older.write_bytes(b"")
     first, second = VerdictStore(tmp_path), VerdictStore(tmp_path)
     first.put(b"a" * 16, ())
-    second.put(b"b" * 16, (("stream-order", "event 2 is ...", "Re-record it."),))
+    second.put(b"b" * 16, (("stream-order", "event 2 is ...", "Re-record it.", "violation"),))
     first.save()
     second.save()
     assert not older.exists()
     assert [p.name for p in tmp_path.iterdir()] == [f"verdicts-{rules_fingerprint()}.marshal"]
     later = VerdictStore(tmp_path)
     assert later.get(b"a" * 16) == ()
-    assert later.get(b"b" * 16) == (("stream-order", "event 2 is ...", "Re-record it."),)
+    assert later.get(b"b" * 16) == (("stream-order", "event 2 is ...", "Re-record it.", "violation"),)
     assert later.get(b"c" * 16) is None
     # Nothing new: nothing written.
     assert later.path is not None

@@ -263,6 +263,7 @@ class ClaudeContractRecorder:
                     interaction.captured_response,
                     "replayed",
                     complete,
+                    interaction.recorded_at,
                     foreign=interaction.recorded_at is None,
                 )
             else:
@@ -665,12 +666,13 @@ class ClaudeContractRecorder:
         response: CapturedResponse,
         origin: Origin,
         complete: bool = True,
+        recorded_at: object = None,
         *,
         foreign: bool = False,
     ) -> list[Violation]:
         """Check and count one exchange. `foreign`: replayed from a recording another tool wrote."""
         with self._lock:
-            exchange = Exchange(request, response, origin, len(self.exchanges) + 1)
+            exchange = Exchange(request, response, origin, len(self.exchanges) + 1, recorded_at)
             self.exchanges.append(exchange)
             if origin == "live":
                 self.stats.live += 1
@@ -679,10 +681,14 @@ class ClaudeContractRecorder:
         if self.contract_mode == "off":
             return []
         found = check_exchange(
-            exchange, self.contract, verdicts=self.verdicts if origin == "replayed" else None
+            exchange, self.contract, verdicts=self.verdicts if origin == "replayed" else None, notes=True
         )
         if not complete:  # the client closed the stream: that it stops short is the client's doing
             found = [v for v in found if not _cut_short(v)]
+        if any(v.level != "violation" for v in found):  # recorded before the header existed: counted
+            with self._lock:
+                self.stats.recorded_before.update(v.rule for v in found if v.level != "violation")
+            found = [v for v in found if v.level == "violation"]
         # A response header the recorder may have filtered out (another tool's recording, or this
         # suite's before_record_response) is "not recorded", not the API's fault.
         filters = self.filters

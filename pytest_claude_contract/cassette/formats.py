@@ -8,6 +8,8 @@ interaction.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import re
 import zlib
@@ -17,6 +19,7 @@ from urllib.parse import urlencode
 
 import yaml
 
+from ..contract.excerpts import excerpt
 from ..contract.exchange import (
     CapturedRequest,
     body_bytes,
@@ -77,6 +80,11 @@ class CassetteDocument:
     data: Any
     serializer: str  # "yaml" or "json"
     compressed: bool
+    # YAML with Python tags (`!!python/object/apply:...`), read as plain values: the first one's
+    # tag and line.
+    python_tag: tuple[str, int] | None = None
+    # Another tool's format, read as vcrpy's (None: vcrpy's own, or cassetter's).
+    source_format: str | None = None
 
 
 def read_cassette_document(path: Path) -> CassetteDocument | None:
@@ -120,20 +128,31 @@ def _document(path: Path, raw: bytes) -> CassetteDocument:
             raise CassetteError(path, str(exc), exc.line) from None
         except json.JSONDecodeError as exc:
             raise CassetteError(path, f"is not valid JSON: {exc.msg}", exc.lineno) from exc
+        if _is_datadog(data):
+            return CassetteDocument(
+                path, text, _from_datadog(path, data), "json", compressed, source_format=DATADOG_FORMAT
+            )
         return CassetteDocument(path, text, data, "json", compressed)
     if name.endswith(".toml"):
         return CassetteDocument(path, text, _parse_toml(path, text), "toml", compressed)
+    # Python tags are rare: the loader that reads them only when the text may hold one.
+    if "python/" in text and _PYTHON_TAG.search(text):
+        loader = _PythonTagLoader(text)
+        data = _parse_yaml(path, text, raw, loader)
+        return CassetteDocument(path, text, data, "yaml", compressed, loader.first_tag)
     return CassetteDocument(path, text, _parse_yaml(path, text, raw), "yaml", compressed)
 
 
-def _parse_yaml(path: Path, text: str, raw: bytes) -> Any:
-    fast = yaml_fast.load(text, raw)  # the plugin's own shape, at string speed; None: PyYAML's to read
-    if fast is not None:
-        return fast  # it reads no anchors or aliases
+def _parse_yaml(path: Path, text: str, raw: bytes, loader: _TextLoader | None = None) -> Any:
+    if loader is None:
+        fast = yaml_fast.load(text, raw)  # the plugin's own shape, at string speed; None: PyYAML's to read
+        if fast is not None:
+            return fast  # it reads no anchors or aliases
+        loader = _TextLoader(text)
     try:
         if "&" in text and _ANCHOR.search(text):  # an alias needs an anchor: most files have none
-            return _load_guarded(path, text)
-        return yaml.load(text, Loader=_TextLoader)
+            return _load_guarded(path, loader)
+        return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -145,6 +164,43 @@ def _parse_yaml(path: Path, text: str, raw: bytes) -> Any:
         raise CassetteError(path, f"is not valid YAML: {problem}", line) from exc
     except yaml.YAMLError as exc:
         raise CassetteError(path, f"is not valid YAML: {exc}") from exc
+    finally:
+        loader.dispose()
+
+
+# A Python tag, short (`!!python/...`) or verbatim (`!<tag:yaml.org,2002:python/...>`).
+_PYTHON_TAG = re.compile(r"!!python/\S*|!<tag:yaml\.org,2002:python/[^>\s]*>?")
+
+
+class _PythonTagLoader(_TextLoader):
+    """The safe loader, reading Python-tagged values as plain data instead of refusing them. vcrpy
+    cassettes recorded through aiohttp write header names as `!!python/object/apply:multidict.
+    _multidict.istr [Content-Type]` (or `object/new`): a full YAML loader would import multidict and
+    call it to build them; this one runs no code and keeps the text."""
+
+    first_tag: tuple[str, int] | None = None  # the first Python tag read, and its line
+
+
+def _python_tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    """A value tagged `tag:yaml.org,2002:python/<suffix>` as plain data: a scalar as its text; the
+    arguments of `apply` or `new` (a sequence, or `args:` in a mapping) as their one value, or a list
+    when there are several; any other mapping as a mapping."""
+    if isinstance(loader, _PythonTagLoader) and loader.first_tag is None:
+        loader.first_tag = ("!!python/" + suffix, int(node.start_mark.line) + 1)
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        items = loader.construct_sequence(node, deep=True)
+        return items[0] if len(items) == 1 else items
+    assert isinstance(node, yaml.MappingNode)
+    mapping = loader.construct_mapping(node, deep=True)
+    args = mapping.get("args")
+    if isinstance(args, list) and len(args) == 1 and set(mapping) <= {"args", "kwds", "state"}:
+        return args[0]
+    return mapping
+
+
+_PythonTagLoader.add_multi_constructor("tag:yaml.org,2002:python/", _python_tagged)
 
 
 # Where an anchor can stand: after a space, a line start, or a flow indicator ("a=1&b=2" in a URL is
@@ -153,20 +209,16 @@ _ANCHOR = re.compile(r"(?:^|[\s\[{,])&[^\s\[\]{},]")
 _STRING_WEIGHT = 1_000  # a repeated string counts one node more per this many characters
 
 
-def _load_guarded(path: Path, text: str) -> Any:
+def _load_guarded(path: Path, loader: _TextLoader) -> Any:
     """PyYAML's load, with what the aliases repeat bounded before anything is built from them. PyYAML
     builds an alias as a second reference to the same object, so a "billion laughs" loads quickly
     and small, but every later walk (json.dumps of a body, joining header values, a report) expands
     it: composed, the node graph says how large it is as if every alias were copied out."""
-    loader = _TextLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        _check_aliases(path, node, current().yaml_aliases)
-        return loader.construct_document(node)
-    finally:
-        loader.dispose()
+    node = loader.get_single_node()
+    if node is None:
+        return None
+    _check_aliases(path, node, current().yaml_aliases)
+    return loader.construct_document(node)
 
 
 def _check_aliases(path: Path, root: yaml.Node, limit: int) -> None:
@@ -222,6 +274,57 @@ def _pairs(node: yaml.Node) -> list[yaml.Node]:
 
 def _line(node: yaml.Node | None) -> int | None:
     return None if node is None else int(node.start_mark.line) + 1
+
+
+DATADOG_FORMAT = "the Datadog test agent's JSON cassette (dd-apm-test-agent's VCR proxy: one interaction)"
+
+
+def _is_datadog(data: Any) -> bool:
+    """The Datadog test agent's format: one interaction per file, `{request: {method, url, headers,
+    body}, response: {status: {code, message}, headers, body}}`, header values as strings, bodies as
+    text or `base64:...` (ddapm_test_agent/vcr_proxy.py, CassetteData)."""
+    if not isinstance(data, dict) or "interactions" in data:
+        return False
+    request, response = data.get("request"), data.get("response")
+    return (
+        isinstance(request, dict)
+        and isinstance(response, dict)
+        and "url" in request
+        and "method" in request
+        and "status" in response
+    )
+
+
+def _datadog_body(path: Path, body: Any, where: str) -> Any:
+    if isinstance(body, str) and body.startswith("base64:"):
+        try:
+            return base64.b64decode(body[len("base64:") :], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise CassetteError(path, f"{where} is `base64:` but not base64 ({exc})", 1) from None
+    return body or None
+
+
+def _from_datadog(path: Path, data: dict[str, Any]) -> dict[str, Any]:
+    """The Datadog test agent's cassette in vcrpy's shape (what every reader here takes)."""
+    request, response = data["request"], data["response"]
+    return {
+        "interactions": [
+            {
+                "request": {
+                    "method": request.get("method"),
+                    "uri": request.get("url"),
+                    "headers": request.get("headers") or {},
+                    "body": _datadog_body(path, request.get("body"), "request.body"),
+                },
+                "response": {
+                    "status": response.get("status"),
+                    "headers": response.get("headers") or {},
+                    "body": {"string": _datadog_body(path, response.get("body"), "response.body")},
+                },
+            }
+        ],
+        "version": 1,
+    }
 
 
 def _parse_toml(path: Path, text: str) -> Any:
@@ -307,7 +410,7 @@ class _WrongType(TypeError):
 
 def _typed(value: Any, kinds: type | tuple[type, ...], where: str, expected: str) -> Any:
     if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in _tuple(kinds)):
-        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "..."
+        shown = excerpt(value) if isinstance(value, str | bytes) else excerpt(repr(value), quoted=False)
         raise _WrongType(f"{where} is {shown}, a {type(value).__name__}; expected {expected}")
     return value
 
@@ -475,6 +578,9 @@ def interaction_lines(text: str, count: int) -> list[int | None]:
     except yaml.YAMLError:
         return lines
     if not isinstance(node, yaml.MappingNode):
+        return lines
+    if count and {getattr(key, "value", None) for key, _ in node.value} >= {"request", "response"}:
+        lines[0] = int(node.start_mark.line) + 1  # one interaction, the whole file (Datadog's format)
         return lines
     for key, value in node.value:
         if getattr(key, "value", None) == "interactions" and isinstance(value, yaml.SequenceNode):

@@ -201,7 +201,7 @@ def _add_lint(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         description="Read vcrpy cassettes (YAML or JSON, .gz too; folders are walked for *.yaml, *.yml, "
         "*.json, *.yaml.gz) and run the plugin's contract rules on every exchange with a Claude host, "
         "plus rule secret-in-cassette on every interaction. Exit 0 clean, 1 violations, 2 unreadable "
-        "input or usage error.",
+        "input, no Claude exchange in any cassette (see --host), or a usage error.",
     )
     lint.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="cassette files or folders")
     lint.add_argument(
@@ -277,7 +277,8 @@ def _add_diff(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         description="Compare two cassettes of the same test: statuses, headers and the shape of the "
         "response bodies (fields added or removed, changed types, changed enum-like values). Volatile "
         "values (ids, request-id, dates, recorded_at, usage numbers, rate-limit values, content-length, "
-        "free text) are ignored. Exit 0 when nothing else changed, 1 otherwise, 2 unreadable input.",
+        "free text) are ignored. Exit 0 when nothing else changed, 1 otherwise, 2 unreadable input or "
+        "no Claude exchange in either file (see --host).",
     )
     diff.add_argument("old", type=Path, metavar="OLD", help="the earlier recording")
     diff.add_argument("new", type=Path, metavar="NEW", help="the later recording")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ..cassette.formats import document_interactions, read_cassette_document
 from ..cassette.model import CassetteError
 from ..contract.credentials import credentials_in
+from ..contract.excerpts import excerpt
 from ..contract.exchange import lower_headers, media_type, parse_json
 from ..contract.redaction import redact, redact_data, request_secrets
 from ..contract.streams import parse_events
@@ -209,8 +210,9 @@ def change_line(change: Change) -> str:
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    if isinstance(value, str):
+        return excerpt(value, 77)
+    return excerpt(json.dumps(value, ensure_ascii=False), 77, quoted=False)
 
 
 @dataclass
@@ -224,11 +226,27 @@ class DiffResult:
     # The credentials both files hold: a header value or a body the report quotes may repeat one.
     secrets: list[str] = field(default_factory=list, repr=False)
 
+    # Every interaction each file holds, and the Claude hosts compared.
+    old_total: int = 0
+    new_total: int = 0
+    hosts: frozenset[str] = frozenset()
+
     @property
     def exit_code(self) -> int:
-        if self.error:
+        if self.error or self.no_claude_exchange:
             return 2
         return 1 if self.changes else 0
+
+    @property
+    def no_claude_exchange(self) -> bool:
+        """Neither file holds a Claude exchange: nothing was compared."""
+        return not self.error and not self.old_count and not self.new_count
+
+    def _no_claude_exchange(self) -> str:
+        from ..contract.report import no_claude_exchange
+
+        where = f"either cassette (OLD: {self.old_total}, NEW: {self.new_total} interactions)"
+        return no_claude_exchange(where, self.hosts)
 
     def text_report(self) -> str:
         return redact(self._text(), self.secrets) + "\n"
@@ -236,6 +254,8 @@ class DiffResult:
     def _text(self) -> str:
         if self.error:
             return f"diff: {self.error}"
+        if self.no_claude_exchange:
+            return f"diff: {self._no_claude_exchange()}"
         lines = [
             f"OLD {self.old} ({self.old_count} exchanges with a Claude host)",
             f"NEW {self.new} ({self.new_count} exchanges with a Claude host)",
@@ -262,7 +282,7 @@ class DiffResult:
         data = {
             "old": str(self.old),
             "new": str(self.new),
-            "error": self.error,
+            "error": self._no_claude_exchange() if self.no_claude_exchange else self.error,
             "exchanges": {"old": self.old_count, "new": self.new_count},
             "changes": [
                 {
@@ -378,9 +398,10 @@ def _claude(interactions: list[Interaction], hosts: frozenset[str]) -> list[Inte
 
 
 def diff_files(old: Path, new: Path, *, hosts: Iterable[str] = ()) -> DiffResult:
-    result = DiffResult(old, new)
     host_set = frozenset(h.lower() for h in (*DEFAULT_HOSTS, *hosts))
+    result = DiffResult(old, new, hosts=host_set)
     loaded: list[list[Interaction]] = []
+    totals: list[int] = []
     for path in (old, new):
         try:
             document = read_cassette_document(path)
@@ -391,8 +412,10 @@ def diff_files(old: Path, new: Path, *, hosts: Iterable[str] = ()) -> DiffResult
             result.error = str(exc)
             return result
         result.secrets += _secrets_of(interactions)
+        totals.append(len(interactions))
         loaded.append(_claude(interactions, host_set))
     result.old_count, result.new_count = len(loaded[0]), len(loaded[1])
+    result.old_total, result.new_total = totals
     result.changes = compare(loaded[0], loaded[1])
     return result
 

@@ -24,7 +24,6 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from email.utils import parsedate_to_datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
@@ -42,7 +41,7 @@ from ..cassette.formats import (
     raw_interactions,
     read_cassette_document,
 )
-from ..cassette.model import CassetteError, recorded_time
+from ..cassette.model import CassetteError
 from ..cassette.scrub import REDACTED
 from ..cassette.secret_search import search
 from ..contract.credentials import KEY_PATTERN, SECRET_HEADERS, is_credential_param, secret_of
@@ -67,8 +66,10 @@ if TYPE_CHECKING:
     from ..cassette.model import Interaction
     from ..contract.models import Contract
 
-# warning: a rule of severity warning (model-deprecated): shown, but lint exits 0 on warnings alone.
-Level = Literal["violation", "warning", "not recorded"]
+# How a finding counts: the checks' levels (contract.checks.Level: "violation", "recorded before",
+# "not recorded"), and "warning": a rule of severity warning (model-deprecated), shown, but lint exits
+# 0 on warnings alone.
+Level = Literal["violation", "warning", "recorded before", "not recorded"]
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,13 @@ NOT_RECORDED_LEGEND = (
     "`request-id` on every answer). These findings do not fail; --assume-recorded says the cassette "
     "holds every header sent and makes them violations."
 )
+RECORDED_BEFORE_LEGEND = (
+    "recorded before: the answer lacks a header the API did not send yet on the day it was recorded "
+    "(the cassette's `recorded_at`, else the answer's `Date` header); the contract gives each such "
+    "header the day the API started sending it, with its source. These findings do not fail; "
+    "re-record the cassette to check the header."
+)
+LEGENDS: dict[str, str] = {"not recorded": NOT_RECORDED_LEGEND, "recorded before": RECORDED_BEFORE_LEGEND}
 
 # Placeholders recorders write instead of a credential (crewAI `X-API-KEY-XXX`, vcrpy filters, ours).
 _PLACEHOLDER_MARKS = (
@@ -172,6 +180,7 @@ class FileResult:
     error_line: int | None = None
     fixed: int = 0  # secrets replaced by --fix-secrets
     unfixed: int = 0
+    notes: list[tuple[str, int | None]] = field(default_factory=list)  # (how the file was read, line)
     # The credentials found in the file: every report cuts them wherever they are quoted.
     secrets: list[str] = field(default_factory=list, repr=False)
 
@@ -187,17 +196,29 @@ class FileResult:
     def warnings(self) -> list[Finding]:
         return [f for f in self.findings if f.level == "warning"]
 
+    @property
+    def recorded_before(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "recorded before"]
+
 
 @dataclass
 class LintResult:
     files: list[FileResult]
     skipped: list[Path]  # files found by walking a folder that are not cassettes
+    hosts: frozenset[str] = frozenset()  # the Claude hosts checked
 
     @property
     def exit_code(self) -> int:
         if any(f.error for f in self.files):
             return 2
-        return 1 if any(f.violations for f in self.files) else 0
+        if any(f.violations for f in self.files):
+            return 1
+        return 2 if self.no_claude_exchange else 0
+
+    @property
+    def no_claude_exchange(self) -> bool:
+        """Nothing was checked against the contract: every cassette read, none with a Claude host."""
+        return bool(self.files) and not any(f.error or f.checked for f in self.files)
 
 
 @dataclass(frozen=True)
@@ -390,17 +411,6 @@ def _names(headers: Any) -> set[str]:
     return {name.lower() for name, _ in _header_items(headers)}
 
 
-def recording_day(recorded_at: object, date_header: str | None) -> date | None:
-    """The day an interaction was recorded: its `recorded_at`, else the response's `Date` header."""
-    when = recorded_time(recorded_at)
-    if when is None and date_header:
-        try:
-            when = parsedate_to_datetime(date_header)
-        except (TypeError, ValueError, IndexError):
-            return None
-    return when.date() if when is not None else None
-
-
 def _check(
     interaction: Interaction,
     raw: Any,
@@ -411,21 +421,27 @@ def _check(
     assume_recorded: bool,
     today: date,
 ) -> Iterator[Finding]:
-    from ..contract.checks import check_exchange
+    from ..contract.checks import check_exchange, recording_day
 
     recorded = interaction.response
     status = int(recorded["status"]["code"])
     response = CapturedResponse(status, lower_headers(recorded["headers"]), recorded["body"]["string"])
-    exchange = Exchange(interaction.request, response, "replayed", position)
+    exchange = Exchange(interaction.request, response, "replayed", position, interaction.recorded_at)
     target = interaction.request.target
     # Still br-encoded when loaded: brotli is missing (reported as body-not-decodable by lint_document).
     encoded = response.headers.get("content-encoding", "").strip().lower() == "br"
     # Model lifecycle: judged as of today, saying what the status was when the cassette was recorded.
-    recorded_on = recording_day(interaction.recorded_at, response.headers.get("date"))
-    for violation in check_exchange(exchange, contract, today=today, recorded_on=recorded_on):
+    for violation in check_exchange(
+        exchange, contract, today=today, recorded_on=recording_day(exchange), notes=True
+    ):
         if encoded and violation.rule in _BODY_RULES:
             continue
         line = lines[position - 1]  # only for a finding: finding the lines costs a second parse
+        if violation.level != "violation":  # the checks' own verdict on the recording (its date)
+            yield Finding(
+                violation.rule, violation.level, violation.message, violation.hint, position, target, line
+            )
+            continue
         reason = None
         if not assume_recorded and violation.rule in ABSENCE_RULES:
             request_names = _names(raw["request"].get("headers"))
@@ -450,6 +466,17 @@ def lint_document(
     """Every finding in one read cassette. Raises CassetteError when it is not one. `today`: the day
     the model lifecycle rules judge by (default: today)."""
     result = FileResult(document.path)
+    if document.source_format is not None:
+        result.notes.append((f"read as {document.source_format}", 1))
+    if document.python_tag is not None:
+        tag, tag_line = document.python_tag
+        result.notes.append(
+            (
+                f"valid YAML with a Python tag (`{tag}`, line {tag_line}): read without running code, "
+                "the tagged values as plain strings",
+                tag_line,
+            )
+        )
     raws = raw_interactions(document)
     interactions = document_interactions(document)
     lines = InteractionLines(document.text, len(raws))
@@ -741,7 +768,7 @@ def lint_paths(
     host_set = frozenset((*DEFAULT_HOSTS, *(host for host, _, _ in given)))
     contract = DEFAULT_CONTRACT.with_host_platforms({host: name for host, _, name in given if name})
     files, missing = cassette_files(paths)
-    result = LintResult([], [])
+    result = LintResult([], [], host_set)
     for path in missing:
         result.files.append(FileResult(path, error=f"{path}: no such file or folder"))
     for path, named in files:
@@ -812,6 +839,7 @@ def _counts(result: LintResult) -> dict[str, int]:
         "warnings": sum(len(f.warnings) for f in files),
         "files_with_violations": sum(1 for f in files if f.violations),
         "not_recorded": sum(len(f.not_recorded) for f in files),
+        "recorded_before": sum(len(f.recorded_before) for f in files),
         "unreadable": sum(1 for f in files if f.error),
         "fixed": sum(f.fixed for f in files),
         "skipped": len(result.skipped),
@@ -824,7 +852,9 @@ def summary_line(result: LintResult) -> str:
         f"{c['files']} cassette{'s' if c['files'] != 1 else ''} ({c['interactions']} interactions, "
         f"{c['checked']} with a Claude host): {c['violations']} violation{'s' if c['violations'] != 1 else ''} "
         f"in {c['files_with_violations']} file{'s' if c['files_with_violations'] != 1 else ''}, "
-        f"{c['not_recorded']} not recorded, {c['unreadable']} unreadable"
+        f"{c['not_recorded']} not recorded, "
+        + (f"{c['recorded_before']} recorded before the header existed, " if c["recorded_before"] else "")
+        + f"{c['unreadable']} unreadable"
     )
     if c["warnings"]:
         text += f", {c['warnings']} warning{'s' if c['warnings'] != 1 else ''} (not failing)"
@@ -835,8 +865,18 @@ def summary_line(result: LintResult) -> str:
     return text
 
 
+def _no_claude_exchange(result: LintResult) -> str:
+    from ..contract.report import no_claude_exchange
+
+    files, interactions = len(result.files), sum(f.interactions for f in result.files)
+    where = f"{files} cassette{'s' if files != 1 else ''} ({interactions} interaction{'s' if interactions != 1 else ''})"
+    return no_claude_exchange(where, result.hosts)
+
+
 def text_report(result: LintResult) -> str:
     lines: list[str] = []
+    levels = {f.level for file in result.files for f in file.findings}
+    width = max([len("not recorded"), *(len(level) for level in levels if level != "violation")])
     for file in result.files:
         if file.error:
             lines += [f"{file.path}: unreadable", f"  {file.error}", ""]
@@ -844,10 +884,11 @@ def text_report(result: LintResult) -> str:
         head = f"{file.path}: {file.interactions} interactions, {file.checked} with a Claude host"
         if file.fixed:
             head += f"; {file.fixed} secret{'s' if file.fixed != 1 else ''} replaced by {REDACTED}"
+        notes = [f"  note: {note}" for note, _ in file.notes]
         if not file.findings:
-            lines += [f"{head}: ok", ""]
+            lines += [f"{head}: {'ok' if file.checked else 'nothing checked'}", *notes, ""]
             continue
-        lines.append(head)
+        lines += [head, *notes]
         current: int | None = -1
         for finding in file.findings:
             if finding.interaction != current:
@@ -858,13 +899,14 @@ def text_report(result: LintResult) -> str:
                     at = f" (line {finding.line})" if finding.line else ""
                     lines.append(f"  #{current} {finding.target}{at}")
             label = {"violation": "FAIL", "warning": "WARN"}.get(finding.level, finding.level)
-            lines.append(f"    {label:<12}  [{finding.rule}] {finding.message}")
-            if finding.level != "not recorded":
-                lines.append(f"    {'':<12}  fix: {finding.hint}")
+            lines.append(f"    {label:<{width}}  [{finding.rule}] {finding.message}")
+            if finding.level in ("violation", "warning"):
+                lines.append(f"    {'':<{width}}  fix: {finding.hint}")
         lines.append("")
     lines.append(summary_line(result))
-    if any(f.not_recorded for f in result.files):
-        lines += ["", NOT_RECORDED_LEGEND]
+    if result.no_claude_exchange:
+        lines.append(_no_claude_exchange(result))
+    lines += [part for level, legend in LEGENDS.items() if level in levels for part in ("", legend)]
     return redact("\n".join(lines), _secrets(result)) + "\n"
 
 
@@ -882,6 +924,7 @@ def json_report(result: LintResult) -> str:
                 "checked": file.checked,
                 "error": file.error,
                 "fixed": file.fixed,
+                "notes": [{"note": note, "line": line} for note, line in file.notes],
                 "findings": [
                     {
                         "rule": f.rule,
@@ -901,8 +944,10 @@ def json_report(result: LintResult) -> str:
         "skipped": [str(p) for p in result.skipped],
         "summary": _counts(result),
         "exit_code": result.exit_code,
-        "legend": {"not recorded": NOT_RECORDED_LEGEND},
+        "legend": LEGENDS,
     }
+    if result.no_claude_exchange:
+        data["error"] = _no_claude_exchange(result)
     # Cut before dumping: a secret with a character JSON escapes would not be found in the dump.
     return json.dumps(redact_data(data, _secrets(result)), indent=2) + "\n"
 
@@ -928,13 +973,21 @@ def github_report(result: LintResult) -> str:
             error = _escape_data(redact(file.error, secrets))
             lines.append(f"::error file={path}{at},title=unreadable cassette::{error}")
             continue
+        for note, line in file.notes:
+            at = f",line={line}" if line else ""
+            lines.append(f"::notice file={path}{at},title=how it was read::{_escape_data(note)}")
         for f in file.findings:
             kind = {"violation": "error", "warning": "warning"}.get(f.level, "notice")
             at = f",line={f.line}" if f.line else ""
             where = f"interaction {f.interaction}: {f.target}: " if f.interaction else ""
-            title = _escape_property(f"{f.rule}" + (" (not recorded)" if f.level == "not recorded" else ""))
+            title = _escape_property(
+                f"{f.rule}" + (f" ({f.level})" if f.level not in ("violation", "warning") else "")
+            )
             message = _escape_data(redact(where + f.message, secrets))
             lines.append(f"::{kind} file={path}{at},title={title}::{message}")
+    if result.no_claude_exchange:
+        message = _escape_data(_no_claude_exchange(result))
+        lines.append(f"::error title=no Claude exchange::{message}")
     lines.append(redact(summary_line(result), secrets))
     return "\n".join(lines) + "\n"
 

@@ -290,7 +290,9 @@ def _target(source: Path, base: Path | None, cassette_dir: Path, rootdir: Path, 
 
 
 def _form(document: CassetteDocument) -> str:
-    if document.serializer == "toml":
+    if document.source_format is not None:  # another tool's format (the Datadog test agent's)
+        form = document.source_format
+    elif document.serializer == "toml":
         form = "cassetter TOML"
     else:
         typed = any(
@@ -302,6 +304,8 @@ def _form(document: CassetteDocument) -> str:
             for raw in raw_interactions(document)
         )
         form = f"{'cassetter' if typed else 'vcrpy'} {document.serializer.upper()}"
+    if document.python_tag is not None:
+        form += ", with Python tags (read as plain strings)"
     return f"{form}, gzip-compressed" if document.compressed else form
 
 

@@ -18,6 +18,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter, ValidationError
 
+from .excerpts import excerpt
+
 __all__ = ["BODY_MODELS", "BodyError", "validate_body"]
 
 
@@ -408,10 +410,10 @@ def _shown(value: object) -> str:
         text = "an object"
     elif isinstance(value, list):
         text = f"a list of {len(value)}"
+    elif isinstance(value, str | bytes):
+        text = excerpt(value, _VALUE_WIDTH)
     else:
-        text = repr(value)
-        if len(text) > _VALUE_WIDTH:
-            text = text[: _VALUE_WIDTH - 3] + "..."
+        text = excerpt(repr(value), _VALUE_WIDTH, quoted=False)
     return text
 
 

@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
 from .credentials import header_token, is_credential_param, looks_like_key, secret_of
+from .excerpts import excerpt
 from .exchange import Exchange, media_type
 from .redaction import redact, request_secrets, shown_secret
 from .streams import stream_problems
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
     from .verdicts import VerdictStore
 
 
+# How a finding counts. "violation" fails; the others are findings about a recording that do not
+# blame the client: "recorded before" (a header the API did not send yet when it was recorded, found
+# by the checks) and "not recorded" (a header its recorder filtered out, found by `lint`).
+Level = Literal["violation", "recorded before", "not recorded"]
+
+
 @dataclass(frozen=True, slots=True)
 class Violation:
     rule: str
@@ -34,6 +41,7 @@ class Violation:
     hint: str
     exchange: Exchange | None = None
     platform: str = ""  # the name of the platform whose contract judged the exchange
+    level: Level = "violation"
 
     def __str__(self) -> str:
         return f"[{self.rule}] {self.message}"
@@ -74,14 +82,18 @@ class Context:
 Check = Callable[[Context], Iterator[Violation]]
 
 
-def _violation(ctx: Context, rule: str, message: str, hint: str | None = None) -> Violation:
+def _violation(
+    ctx: Context, rule: str, message: str, hint: str | None = None, level: Level = "violation"
+) -> Violation:
     if hint is None:
         from .rules import RULES_BY_ID  # the catalogue costs milliseconds: only once a rule fires
 
         hint = RULES_BY_ID[rule].hint
     # Every rule's message passes here: a value it quotes (a header, a body excerpt) may hold a key.
     secrets = request_secrets(ctx.exchange.request)
-    return Violation(rule, redact(message, secrets), redact(hint, secrets), ctx.exchange, ctx.platform.name)
+    return Violation(
+        rule, redact(message, secrets), redact(hint, secrets), ctx.exchange, ctx.platform.name, level
+    )
 
 
 # The `Authorization` schemes and the auth value (models.AuthScheme) each one is.
@@ -198,8 +210,9 @@ def check_version(ctx: Context) -> Iterator[Violation]:
         yield _violation(
             ctx,
             "version-unknown",
-            f"`anthropic-version: {version}` is not a documented version accepted here (known: {known})",
-            f"Send one of {known}, or add a profile for {version} in configuration.",
+            f"`anthropic-version: {excerpt(version, 60, quoted=False)}` is not a documented version "
+            f"accepted here (known: {known})",
+            f"Send one of {known}, or add a profile for {excerpt(version, 60, quoted=False)} in configuration.",
         )
 
 
@@ -289,7 +302,7 @@ def check_body(ctx: Context) -> Iterator[Violation]:
             yield _violation(
                 ctx,
                 "body-not-json",
-                f"the body of {req.method} {req.path} is not a JSON object (starts {_preview(req.body)})",
+                f"the body of {req.method} {req.path} is not a JSON object (starts {excerpt(req.body, 24)})",
             )
     elif kind == "multipart":
         if sent != ctx.profile.multipart_content_type:
@@ -316,26 +329,69 @@ def _standard_limit(profile: Profile) -> int | None:
     return None
 
 
-def _preview(body: bytes) -> str:
-    text = body[:24].decode("utf-8", "replace")
-    return repr(text + ("..." if len(body) > 24 else ""))
-
-
 def check_response_headers(ctx: Context) -> Iterator[Violation]:
     response = ctx.exchange.response
     if response is None:
         return
-    for name in ctx.profile.required_response_headers:
-        if name not in response.headers:
-            yield _violation(
-                ctx, _RESPONSE_HEADER_RULES[name], f"the {response.status} response has no `{name}` header"
+    profile, endpoint = ctx.profile, ctx.endpoint
+    required = profile.required_response_headers
+    if endpoint is not None and endpoint.response_headers is not None:
+        required = endpoint.response_headers
+    for name in required:
+        if name in response.headers:
+            continue
+        absent_on = profile.response_headers_absent_on_error.get(name)
+        if absent_on and response.status >= 400 and _error_type(ctx) in absent_on:
+            continue
+        rule = _RESPONSE_HEADER_RULES[name]
+        message = f"the {response.status} response has no `{name}` header"
+        introduced = profile.response_headers_since.get(name)
+        recorded = recording_day(ctx.exchange) if introduced is not None else None
+        if introduced is not None and recorded is not None and recorded < introduced.since:
+            message += (
+                f" (recorded before the header existed: recorded {recorded.isoformat()}; the API sends "
+                f"it since {introduced.since.isoformat()}, per {introduced.source})"
             )
+            yield _violation(ctx, rule, message, level="recorded before")
+        else:
+            yield _violation(ctx, rule, message)
 
 
 _RESPONSE_HEADER_RULES = {
     "request-id": "response-request-id",
+    "x-request-id": "response-request-id",
     "anthropic-organization-id": "response-organization-id",
 }
+
+
+def _error_type(ctx: Context) -> str | None:
+    """The error type of an error answer: its body's, else the one the docs pair with its status."""
+    response = ctx.exchange.response
+    assert response is not None
+    body = response.json
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict) and isinstance(error.get("type"), str):
+        found: str = error["type"]
+        return found
+    expected = ctx.profile.expected_error_types(response.status)
+    return expected[0] if expected else None
+
+
+def recording_day(exchange: Exchange) -> date | None:
+    """The day a replayed answer was recorded: the cassette's `recorded_at`, else the answer's `Date`
+    header (vcrpy stores no time); None for a live answer, or when neither tells."""
+    if exchange.origin != "replayed" or exchange.response is None:
+        return None
+    from ..cassette.model import recorded_time  # only for an absent header that has a start date
+
+    when = recorded_time(exchange.recorded_at)
+    if when is None:
+        sent = exchange.response.headers.get("date")
+        try:
+            when = parsedate_to_datetime(sent) if sent else None
+        except (TypeError, ValueError, IndexError):
+            when = None
+    return None if when is None else when.date()
 
 
 def check_response_body(ctx: Context) -> Iterator[Violation]:
@@ -454,11 +510,12 @@ def check_ratelimit_headers(ctx: Context) -> Iterator[Violation]:
         text = value.strip()
         if match is None or _PLACEHOLDER.fullmatch(text):
             continue  # a limit the docs do not list yet, or a value the recorder filtered out
+        shown = excerpt(value, 60, quoted=False)
         if match.group(1) == "reset":
             if not _is_rfc3339(text):
-                yield _violation(ctx, "ratelimit-headers", f"`{name}: {value}` is not an RFC 3339 time")
+                yield _violation(ctx, "ratelimit-headers", f"`{name}: {shown}` is not an RFC 3339 time")
         elif not text.isascii() or not text.isdigit():
-            yield _violation(ctx, "ratelimit-headers", f"`{name}: {value}` is not a non-negative integer")
+            yield _violation(ctx, "ratelimit-headers", f"`{name}: {shown}` is not a non-negative integer")
     retry_after = response.headers.get("retry-after")
     if retry_after is None:
         if response.status == 429:
@@ -471,7 +528,8 @@ def check_ratelimit_headers(ctx: Context) -> Iterator[Violation]:
         yield _violation(
             ctx,
             "ratelimit-headers",
-            f"`retry-after: {retry_after}` is neither a number of seconds nor an HTTP date",
+            f"`retry-after: {excerpt(retry_after, 60, quoted=False)}` is neither a number of seconds "
+            "nor an HTTP date",
         )
 
 
@@ -505,17 +563,22 @@ def check_beta_header(ctx: Context) -> Iterator[Violation]:
     if value is None:
         return
     entries = value.split(",")
+    shown = excerpt(value, 120, quoted=False)
     for position, entry in enumerate(entries, 1):
         name = entry.strip()
         if not name:
             where = f"entry {position} of {len(entries)}" if len(entries) > 1 else "its only entry"
-            yield _violation(ctx, "beta-header", f"`anthropic-beta: {value}` has an empty entry ({where})")
+            yield _violation(ctx, "beta-header", f"`anthropic-beta: {shown}` has an empty entry ({where})")
         elif not _BETA_NAME.fullmatch(name):
-            what = "is not a beta name" if len(entries) == 1 else f"names {name!r}, which is not a beta name"
+            what = (
+                "is not a beta name"
+                if len(entries) == 1
+                else f"names {excerpt(name)}, which is not a beta name"
+            )
             yield _violation(
                 ctx,
                 "beta-header",
-                f"`anthropic-beta: {value}` {what} (lowercase letters, digits and hyphens, "
+                f"`anthropic-beta: {shown}` {what} (lowercase letters, digits and hyphens, "
                 "e.g. files-api-2025-04-14; several names are separated by commas)",
             )
 
@@ -803,11 +866,14 @@ def check_exchange(
     *,
     today: date | None = None,
     recorded_on: date | None = None,
+    notes: bool = False,
 ) -> list[Violation]:
     """Every violation in one exchange, less the allowed rules. With `verdicts` (a replayed exchange:
     its response is a recorded one), the verdicts of the response rules and of the body rules are
     looked up there first; the header rules always run. `today`: the day the model lifecycle rules
-    judge by (default: today); `recorded_on`: when the exchange was recorded (lint)."""
+    judge by (default: today); `recorded_on`: when the exchange was recorded (lint). With `notes`
+    (`lint`), the findings that do not fail (level "recorded before") are in the list too; without,
+    they are left out."""
     ctx = context_for(exchange, contract, today=today, recorded_on=recorded_on)
     if verdicts is None:
         found = [v for check in REQUEST_CHECKS for v in check(ctx)]
@@ -820,6 +886,8 @@ def check_exchange(
             found.extend(_remembered(ctx, RESPONSE_CHECKS, verdicts, verdicts.key_for(ctx)))
     if allow:
         found = [v for v in found if v.rule not in allow]
+    if not notes:
+        found = [v for v in found if v.level == "violation"]
     return found
 
 
@@ -833,11 +901,18 @@ def _remembered(
         # Judged on another exchange with the same body: cut this one's credentials too.
         secrets = request_secrets(ctx.exchange.request)
         return [
-            Violation(rule, redact(message, secrets), redact(hint, secrets), ctx.exchange)
-            for rule, message, hint in remembered
+            Violation(
+                rule,
+                redact(message, secrets),
+                redact(hint, secrets),
+                ctx.exchange,
+                ctx.platform.name,
+                cast("Level", level),
+            )
+            for rule, message, hint, level in remembered
         ]
     found = [v for check in checks for v in check(ctx)]
-    verdicts.put(key, tuple((v.rule, v.message, v.hint) for v in found))
+    verdicts.put(key, tuple((v.rule, v.message, v.hint, v.level) for v in found))
     return found
 
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 import textwrap
 from datetime import date
 from http import HTTPStatus
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from .checks import SCHEME_NAMES, Violation, check_exchange
 from .exchange import CapturedRequest, CapturedResponse, Exchange, lower_headers
 from .models import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Contract, Endpoint, Profile
 from .rules import RULES, Rule
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 REGENERATE = "python -m pytest_claude_contract rules --markdown > docs/rules.md"
 _BODY_KIND = {"json": "JSON", "multipart": "multipart/form-data", "none": "none"}
@@ -194,6 +198,43 @@ def _endpoint_rows(endpoints: tuple[Endpoint, ...]) -> list[list[str]]:
         ]
         for e in endpoints
     ]
+
+
+def _response_headers_text(contract: Contract) -> str:
+    """The response headers the rules ask for, from the fallback profile and the endpoints' own."""
+    profile = contract.profile_for(None)
+
+    def names(headers: Iterable[str]) -> str:
+        return ", ".join(f"`{h}`" for h in headers)
+
+    text = (
+        f"Every answer carries {names(profile.required_response_headers)} (`response-request-id`, "
+        "`response-organization-id`)"
+    )
+    own = [
+        f"{e.name} (`{e.method} {e.path}`): {names(e.response_headers)}"
+        for e in profile.endpoints
+        if e.response_headers is not None
+    ]
+    if own:
+        text += "; these endpoints' answers carry their own instead: " + "; ".join(own)
+    absent = [
+        f"{names([header])} of {' or '.join(f'`{t}`' for t in types)} answers"
+        for header, types in profile.response_headers_absent_on_error.items()
+    ]
+    if absent:
+        text += ". Not asked: " + "; ".join(absent)
+    since = [
+        f"{names([header])} since {start.since.isoformat()} ({start.source})"
+        for header, start in profile.response_headers_since.items()
+    ]
+    if since:
+        text += (
+            ". The API sends " + ", ".join(since) + ": a replayed answer recorded before that day (its "
+            "`recorded_at`, else its `Date` header) that lacks it is reported as recorded before the "
+            "header existed, and does not fail"
+        )
+    return text + "."
 
 
 def _body_model_rows() -> list[list[str]]:
@@ -389,6 +430,8 @@ def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
         "their betas had, `files-api-2025-04-14` and `skills-2025-10-02`, are still accepted.",
         "",
         *_lifecycle_lines(contract),
+        "",
+        _response_headers_text(contract),
         "",
         "## Body models",
         "",

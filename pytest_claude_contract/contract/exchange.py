@@ -163,6 +163,7 @@ class Exchange:
     response: CapturedResponse | None
     origin: Origin
     index: int = 0  # position among the test's exchanges, from 1
+    recorded_at: object = None  # a replayed answer: its cassette's `recorded_at`, as stored
 
     def describe(self) -> str:
         status = f" -> {self.response.status}" if self.response else ""

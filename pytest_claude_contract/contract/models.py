@@ -28,7 +28,8 @@ BodyKind = Literal["json", "multipart", "none"]
 # The error bodies a platform answers with: the API's {"type": "error", "error": {type, message}};
 # Google's {"error": {"code", "message", "status"}} (Vertex AI's own front end: a bad token, a quota).
 ErrorShape = Literal["anthropic", "google"]
-ResponseHeader = Literal["request-id", "anthropic-organization-id"]
+# The response headers a rule asks for (each has its rule: checks._RESPONSE_HEADER_RULES).
+ResponseHeader = Literal["request-id", "anthropic-organization-id", "x-request-id"]
 # Which kind of key an endpoint takes (rule auth-key-kind): the Admin API (`/v1/organizations/...`)
 # takes an admin key, every other endpoint a standard API key (Docs, Admin API overview).
 KeyKind = Literal["api-key", "admin-key"]
@@ -39,6 +40,13 @@ MB = 1_000_000  # the docs give limits in MB; we read them as decimal megabytes,
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class HeaderIntroduced(_Model):
+    """The day the API started sending a response header, and where that is said."""
+
+    since: date
+    source: str
 
 
 class Endpoint(_Model):
@@ -77,6 +85,12 @@ class Endpoint(_Model):
         default=False,
         description="A `stream: true` request is answered with a Messages event stream (rules "
         "stream-order, stream-event).",
+    )
+    response_headers: tuple[ResponseHeader, ...] | None = Field(
+        default=None,
+        description="The headers every answer from this endpoint carries; None: the profile's "
+        "`required_response_headers`. The OpenAI-compatible endpoint answers with `x-request-id`, not "
+        "`request-id`, and no organization header (observed in real recordings).",
     )
     # Names of models in `bodies.BODY_MODELS` (rules request-schema / response-schema); None: not checked.
     request_schema: str | None = None
@@ -117,9 +131,22 @@ class Profile(_Model):
     json_content_type: str = "application/json"
     multipart_content_type: str = "multipart/form-data"
     # Each has its own rule id; a profile can drop one (a gateway that strips it), not add others.
-    required_response_headers: tuple[ResponseHeader, ...] = (
-        "request-id",
-        "anthropic-organization-id",
+    required_response_headers: tuple[ResponseHeader, ...] = ("request-id", "anthropic-organization-id")
+    # A recording made before the API sent a header lacks it for that reason: "recorded before the
+    # header existed", not a failure.
+    response_headers_since: dict[str, HeaderIntroduced] = Field(
+        default_factory=lambda: {
+            "anthropic-organization-id": HeaderIntroduced(
+                since=date(2025, 2, 10), source="the API release notes"
+            )
+        }
+    )
+    # Observed (live recordings of 2025-12-30 in a public project): a 401 authentication_error (a bad
+    # key) carries `request-id` but no organization, as no organization is known.
+    response_headers_absent_on_error: dict[str, tuple[str, ...]] = Field(
+        default_factory=lambda: dict[str, tuple[str, ...]](
+            {"anthropic-organization-id": ("authentication_error",)}
+        )
     )
     # Docs, Errors: the error type each HTTP status carries.
     error_types: dict[int, str] = Field(
@@ -451,6 +478,7 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
         path="/v1/chat/completions",
         requires_version=False,
         openai_errors=True,
+        response_headers=("x-request-id",),
     ),
     *(
         # Beta endpoints of the current overview (Docs, API overview "Endpoints"): the SDK 2.17 adds

@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 SHOWN = 10  # characters of a secret a report may show: enough to tell two keys apart, not to use one
 # Where a configured key comes from; the replay placeholder the plugin lends is not a secret.
 CONFIGURED_KEYS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
-# A key, with the "..." of an excerpt that cut it short (shown once, not twice).
-_KEY_EXCERPT = re.compile(KEY_LIKE.pattern + r"(?:\.\.\.)?")
+# A key, with the "..." or "…" of an excerpt that cut it short (shown once, not twice).
+_KEY_EXCERPT = re.compile(KEY_LIKE.pattern + r"(?:\.\.\.|…)?")
 # A credential header written out as text: `x-api-key: v`, `'authorization': 'Bearer v'`, `api-key=v`.
 _HEADER_VALUE = re.compile(
     r"(?i)\b(?:x-api-key|proxy-authorization|authorization|api-key)[\"'`]?\s*[:=]\s*[\"'`]?"
@@ -67,10 +67,15 @@ def request_secrets(request: CapturedRequest) -> list[str]:
     """The credentials a request carries: its credential headers' tokens, word by word (a message may
     quote one word of a value with no known scheme: `Authorization: <word> ...`; the whole value
     would start with that word and so be taken for an excerpt of itself), and credential query
-    values."""
+    values. The replay placeholder the plugin lends SDK clients is no secret (it is in this source):
+    left out, or every excerpt of it, `claude-contract...`, would be cut from the reports' hints."""
+    from ..plugin.options import PLACEHOLDER_KEY
+
     found = []
     for token in credentials_in(request.headers):
         found += token.split()
+    if PLACEHOLDER_KEY in found:
+        found = [word for word in found if word != PLACEHOLDER_KEY]
     found += [value for name, value in request.query if value and is_credential_param(name, value)]
     return found
 
@@ -151,7 +156,8 @@ def _cut_known(text: str, secrets: list[str]) -> str:
             last = max(last, end)
             continue
         out += [text[last:start], text[start : start + SHOWN], "..."]
-        last = end + 3 if text.startswith("...", end) else end  # an excerpt's own "..." once
+        # An excerpt's own "..." (or "…", `excerpts.excerpt`) once.
+        last = end + 3 if text.startswith("...", end) else end + 1 if text.startswith("…", end) else end
     out.append(text[last:])
     return "".join(out)
 

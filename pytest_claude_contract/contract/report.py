@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ..plugin.options import DOCS_HINT
+from .excerpts import excerpt
 from .redaction import redact, request_secrets
 
 if TYPE_CHECKING:
@@ -54,6 +56,15 @@ def violation_report(violations: list[Violation], exchange_count: int) -> str:
     # one request quotes another's.
     secrets = [s for v in violations if v.exchange for s in request_secrets(v.exchange.request)]
     return redact("\n".join(lines), secrets)
+
+
+def no_claude_exchange(where: str, hosts: Iterable[str]) -> str:
+    """What `lint` and `diff` say when none of what they read (`where`) is a Claude exchange."""
+    return (
+        f"no Claude exchange found in {where}: no request went to a Claude host "
+        f"({', '.join(sorted(hosts))}), so nothing was checked; pass --host NAME if your client calls "
+        "another host"
+    )
 
 
 def miss_report(
@@ -134,9 +145,16 @@ def _nearest(
 ROW_MAX = 300  # characters of one row of a miss report's diff
 
 
+# A value a diff row quotes (deepdiff writes strings in double quotes) long enough to cut.
+_LONG_VALUE = re.compile(r'"([^"]{80,})"')
+
+
 def _short(row: str) -> str:
-    """A diff row quotes the values it compares, whole: a long one keeps its start and its end, and
-    says how much was cut (a miss report is read, and the loopback server sends it as its answer)."""
+    """A diff row quotes the values it compares, whole: each long value is cut to its start and its
+    size (`excerpts.excerpt`); a row still too long keeps its start and its end, and says how much was
+    cut (a miss report is read, and the loopback server sends it as its answer)."""
+    if len(row) > 80 and '"' in row:
+        row = _LONG_VALUE.sub(lambda match: excerpt(match.group(1)), row)
     if len(row) <= ROW_MAX:
         return row
     cut = len(row) - ROW_MAX
@@ -179,6 +197,8 @@ class SessionStats:
     # tests with both markers, by the one that owned the cassette.
     bridged: int = 0
     not_recorded: Counter[str] = field(default_factory=Counter)
+    # Replayed answers recorded before the API sent a header they lack: not failing (checks.Level).
+    recorded_before: Counter[str] = field(default_factory=Counter)
     both_markers: Counter[str] = field(default_factory=Counter)
     # Named cassettes replayed by several tests are judged once per session:
     # path -> {"total": n, "played": [positions], "users": [node ids], "failed": bool}
@@ -240,6 +260,12 @@ class SessionStats:
                 "removed, as lint reports them; not failing)"
             )
             lines += [f"  {rule}: {count}" for rule, count in sorted(self.not_recorded.items())]
+        if self.recorded_before:
+            lines.append(
+                f"recorded before the header existed: {sum(self.recorded_before.values())} (replayed "
+                "answers recorded before the API sent a header they lack, as lint reports them; not failing)"
+            )
+            lines += [f"  {rule}: {count}" for rule, count in sorted(self.recorded_before.items())]
         if self.allowed:
             lines.append(
                 "allowed by marker: " + ", ".join(f"{r} {c}" for r, c in sorted(self.allowed.items()))

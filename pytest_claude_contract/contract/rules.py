@@ -197,19 +197,26 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="response-request-id",
         side="response",
-        summary="The response has no `request-id` header.",
-        hint="The API sends `request-id` on every response: a proxy or stub in between dropped it, or "
-        "the cassette was edited. Keep it: support needs it to trace a request.",
-        source="Docs, API overview: Response headers",
+        summary="The response has no `request-id` header (the OpenAI-compatible endpoint, "
+        "`/v1/chat/completions`: no `x-request-id`).",
+        hint="The API sends `request-id` on every response (its OpenAI-compatible endpoint: "
+        "`x-request-id`): a proxy or stub in between dropped it, or the cassette was edited. Keep it: "
+        "support needs it to trace a request.",
+        source="Docs, API overview: Response headers; the `x-request-id` of the OpenAI-compatible "
+        "endpoint is observed in real recordings",
         example_response=ExampleResponse(headers=_response_headers(request_id=None)),
     ),
     Rule(
         id="response-organization-id",
         side="response",
-        summary="The response has no `anthropic-organization-id` header.",
-        hint="The API sends `anthropic-organization-id` on every response: a proxy or stub in between "
-        "dropped it, or the cassette was edited.",
-        source="Docs, API overview: Response headers",
+        summary="The response has no `anthropic-organization-id` header. Not asked of a 401 "
+        "`authentication_error` (a bad key: the API knows no organization), nor of the "
+        "OpenAI-compatible endpoint. A replayed answer recorded before 2025-02-10, when the API started "
+        "sending it, is reported as recorded before the header existed and does not fail.",
+        hint="The API sends `anthropic-organization-id` on every response but a 401: a proxy or stub in "
+        "between dropped it, or the cassette was edited.",
+        source="Docs, API overview: Response headers; the date, API release notes; the 401, observed in "
+        "real recordings",
         example_response=ExampleResponse(headers=_response_headers(anthropic_organization_id=None)),
     ),
     Rule(

@@ -367,8 +367,9 @@ def _event_problem(event: Event, blocks: dict[int, str]) -> str | None:
     if event.data is None:
         return f"{label} has no `data:` line"
     if not isinstance(data, dict):
-        preview = event.data[:40] + ("..." if len(event.data) > 40 else "")
-        return f"{label} carries data that is not a JSON object: {preview!r}"
+        from .excerpts import excerpt
+
+        return f"{label} carries data that is not a JSON object: {excerpt(event.data)}"
     kind = data.get("type")
     if not isinstance(kind, str):
         return f"{label} carries JSON with no string `type`"

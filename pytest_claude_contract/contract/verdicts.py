@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from .checks import Context
     from .models import Contract
 
-# (rule, message, hint) of each violation, in the order the rules found them.
-Found = tuple[tuple[str, str, str], ...]
+# (rule, message, hint, level) of each violation, in the order the rules found them.
+Found = tuple[tuple[str, str, str, str], ...]
 
 # The modules whose code decides a verdict: an edit to any of them (an upgrade, an editable checkout)
 # starts a new file, and the old ones are deleted.
@@ -53,7 +53,7 @@ ABSENCE_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "auth-missing": ("request", ("x-api-key", "authorization", "api-key")),
     "version-missing": ("request", ("anthropic-version",)),
     "content-type": ("request", ("content-type",)),
-    "response-request-id": ("response", ("request-id",)),
+    "response-request-id": ("response", ("request-id", "x-request-id")),
     "response-organization-id": ("response", ("anthropic-organization-id",)),
     "response-content-type": ("response", ("content-type",)),
 }
@@ -81,7 +81,9 @@ def unrecorded_reason(
         return None
     if not response_names:
         return "the recorder kept no response headers"
-    if "request-id" not in response_names and not any(n.startswith("anthropic-") for n in response_names):
+    if response_names.isdisjoint(("request-id", "x-request-id")) and not any(
+        n.startswith("anthropic-") for n in response_names
+    ):
         return "the recorder removed response headers (no `request-id` and no `anthropic-*` header)"
     return None
 
@@ -114,6 +116,7 @@ class VerdictStore:
             ctx.endpoint.name if ctx.endpoint is not None else "",
             exchange.request.path,
             "stream" if streaming else "",
+            str(exchange.recorded_at or ""),  # a verdict may say when it was recorded (checks.recording_day)
         )
         hasher.update("\0".join(selects).encode())
         hasher.update(response.digest)
@@ -182,6 +185,6 @@ class VerdictStore:
 
 def _is_found(value: object) -> bool:
     return isinstance(value, tuple) and all(
-        isinstance(item, tuple) and len(item) == 3 and all(isinstance(part, str) for part in item)
+        isinstance(item, tuple) and len(item) == 4 and all(isinstance(part, str) for part in item)
         for item in value
     )

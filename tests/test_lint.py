@@ -976,3 +976,32 @@ def test_lint_judges_by_the_real_date_by_default(tmp_path: Path, capsys: pytest.
     code, out = run(capsys, str(path))
     assert code == 1
     assert f"(judged on {date.today()})" in out
+
+
+def test_allow_leaves_a_rules_findings_out_and_says_how_many(capsys: pytest.CaptureFixture[str]) -> None:
+    # An archive of old recordings: their models retired since, which lint reports as violations.
+    code, out = run(capsys, str(LINT_REAL))
+    assert code == 1
+    assert "[model-retired]" in out
+    code, out = run(capsys, "--allow", "model-retired", str(LINT_REAL))
+    assert code == 0, out
+    assert "[model-retired]" not in out
+    assert ", 3 allowed (--allow)" in out
+    code, out = run(capsys, "--allow", "model-retired,auth-missing", "--format", "json", str(LINT_REAL))
+    assert json.loads(out)["summary"]["allowed"] > 3
+
+
+@pytest.mark.parametrize(
+    ("flag", "error"),
+    [
+        ("model-retierd", "--allow model-retierd: no such rule; `pytest-claude-contract rules` lists them"),
+        ("secret-in-cassette", "--allow secret-in-cassette: a secret in a cassette cannot be allowed"),
+    ],
+)
+def test_allow_refuses_unknown_rules_and_secrets(
+    flag: str, error: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from pytest_claude_contract.cli import main
+
+    assert main(["lint", "--allow", flag, str(tmp_path)]) == 2
+    assert error in capsys.readouterr().err

@@ -219,6 +219,14 @@ def _add_lint(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="the cassettes hold every header sent: an absent header is a violation, never 'not recorded'",
     )
     lint.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="RULE_ID",
+        help="leave out the findings of this rule (repeat, or separate with commas), as the marker's "
+        "allow=; e.g. model-retired for an archive of old recordings. Secrets cannot be allowed",
+    )
+    lint.add_argument(
         "--fix-secrets",
         action="store_true",
         help="rewrite cassettes in place (atomically), each secret replaced by redacted-by-claude-contract",
@@ -313,11 +321,23 @@ def _lint_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     bad = [h for h in args.host if h.partition("=")[2] and h.partition("=")[2] not in PLATFORM_NAMES]
     if bad:
         parser.error(f"--host {bad[0]}: unknown platform; platforms are: {', '.join(PLATFORM_NAMES)}")
+    allow = frozenset(r.strip() for given in args.allow for r in given.split(",") if r.strip())
+    from .lint import LINT_RULES, SECRET_RULE
+
+    unknown = sorted(allow.difference(RULE_IDS, (r.id for r in LINT_RULES)))
+    if SECRET_RULE.id in allow:
+        parser.error(f"--allow {SECRET_RULE.id}: a secret in a cassette cannot be allowed; replace it")
+    if unknown:
+        parser.error(f"--allow {unknown[0]}: no such rule; `{PROG} rules` lists them")
     before = limits.current()
     _lint_limits(args, parser)
     try:
         result = lint_paths(
-            args.paths, hosts=args.host, assume_recorded=args.assume_recorded, fix=args.fix_secrets
+            args.paths,
+            hosts=args.host,
+            assume_recorded=args.assume_recorded,
+            fix=args.fix_secrets,
+            allow=allow,
         )
     finally:
         limits.configure(before)  # `main` may run in a process that goes on (a test, a tool)

@@ -180,6 +180,7 @@ class FileResult:
     error_line: int | None = None
     fixed: int = 0  # secrets replaced by --fix-secrets
     unfixed: int = 0
+    allowed: int = 0  # findings of the rules --allow names, left out
     notes: list[tuple[str, int | None]] = field(default_factory=list)  # (how the file was read, line)
     # The credentials found in the file: every report cuts them wherever they are quoted.
     secrets: list[str] = field(default_factory=list, repr=False)
@@ -758,8 +759,10 @@ def lint_paths(
     assume_recorded: bool = False,
     fix: bool = False,
     today: date | None = None,
+    allow: frozenset[str] = frozenset(),
 ) -> LintResult:
-    """Lint cassettes; `today` is the day the model lifecycle rules judge by (default: today)."""
+    """Lint cassettes; `today` is the day the model lifecycle rules judge by (default: today);
+    `allow`: rule ids whose findings are left out (counted), as the marker's `allow=`."""
     from ..contract.models import DEFAULT_CONTRACT
 
     today = today or date.today()
@@ -788,6 +791,9 @@ def lint_paths(
             )
             if fix:
                 checked = _fix(document, checked, host_set, contract, assume=assume_recorded, today=today)
+            if allow:
+                kept = [f for f in checked.findings if f.rule not in allow]
+                checked.allowed, checked.findings = len(checked.findings) - len(kept), kept
         except CassetteError as exc:
             result.files.append(FileResult(path, error=str(exc), error_line=exc.line))
             continue
@@ -842,6 +848,7 @@ def _counts(result: LintResult) -> dict[str, int]:
         "recorded_before": sum(len(f.recorded_before) for f in files),
         "unreadable": sum(1 for f in files if f.error),
         "fixed": sum(f.fixed for f in files),
+        "allowed": sum(f.allowed for f in files),
         "skipped": len(result.skipped),
     }
 
@@ -860,6 +867,8 @@ def summary_line(result: LintResult) -> str:
         text += f", {c['warnings']} warning{'s' if c['warnings'] != 1 else ''} (not failing)"
     if c["fixed"]:
         text += f", {c['fixed']} secret{'s' if c['fixed'] != 1 else ''} replaced"
+    if c["allowed"]:
+        text += f", {c['allowed']} allowed (--allow)"
     if c["skipped"]:
         text += f"; {c['skipped']} file{'s' if c['skipped'] != 1 else ''} skipped (not cassettes)"
     return text

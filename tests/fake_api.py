@@ -92,7 +92,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a client's idle keep-alive connection must not block stop()
 
     def __init__(self, fake: FakeClaudeAPI) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", 0), fake.handler_class)
         self.fake = fake
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
@@ -420,6 +420,8 @@ class FakeClaudeAPI:
 
     # Running stand-ins by host: inner pytester tests (in process) reach theirs to open its gate.
     running: ClassVar[dict[str, FakeClaudeAPI]] = {}
+    # What answers each request; a stand-in of another platform (fake_bedrock.py) brings its own.
+    handler_class: ClassVar[type[BaseHTTPRequestHandler]] = _Handler
 
     def __init__(self, *, gzip_responses: bool = False, brotli_responses: bool = False) -> None:
         self.gzip_responses = gzip_responses

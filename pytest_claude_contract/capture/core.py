@@ -36,8 +36,15 @@ from ..contract.checks import (
     check_exchange,
     context_for,
 )
-from ..contract.credentials import KEY_HINT, KEY_HINT_BYTES, credentials_in, looks_like_key
+from ..contract.credentials import (
+    CONFIGURED_SECRET_ENV,
+    credentials_in,
+    looks_like_key,
+    shape_hinted,
+    shape_hinted_bytes,
+)
 from ..contract.exchange import (
+    EVENTSTREAM,
     CapturedRequest,
     CapturedResponse,
     Exchange,
@@ -45,6 +52,7 @@ from ..contract.exchange import (
     host_and_address,
     host_listed,
     lower_headers,
+    media_type,
 )
 from ..contract.report import SessionStats, miss_report, violation_report
 from ..plugin.options import PLACEHOLDER_KEY
@@ -174,9 +182,7 @@ class ClaudeContractRecorder:
     def __post_init__(self) -> None:
         path = self.cassette_path
         self._lock = threading.RLock()
-        self._secrets: set[str] = {
-            v for v in (os.environ.get("ANTHROPIC_API_KEY"), os.environ.get("ANTHROPIC_AUTH_TOKEN")) if v
-        }
+        self._secrets: set[str] = {v for v in map(os.environ.get, CONFIGURED_SECRET_ENV) if v}
         self._secrets.discard(PLACEHOLDER_KEY)
         loaded = load_cassette(path, self.parse_cache) if path is not None else None
         self._exists = loaded is not None
@@ -352,7 +358,7 @@ class ClaudeContractRecorder:
         secrets = self._secrets.union(credentials_in(request.headers))
         secrets.discard(PLACEHOLDER_KEY)
         url, body = request.url, request.body
-        if secrets or KEY_HINT.search(url) or KEY_HINT_BYTES.search(body):  # else nothing to scrub
+        if secrets or shape_hinted(url) or shape_hinted_bytes(body):  # else nothing to scrub
             scrubber = Scrubber(secrets)
             url, body = scrubber.text(url), scrubber.data(body)
         if url is request.url and body is request.body:
@@ -629,9 +635,13 @@ def _claude_shaped(request: CapturedRequest, contract: Contract) -> bool:
 
 def _whole_events(response: dict[str, Any]) -> bytes:
     """The body of an answer the client closed early; for an event stream, up to its last whole
-    event (what a client could have acted on), so that the recording parses."""
+    event or frame (what a client could have acted on), so that the recording parses."""
     body: bytes = response["body"]["string"]
     content_type = lower_headers(response["headers"]).get("content-type", "")
+    if media_type(content_type) == EVENTSTREAM:  # Bedrock's binary frames: up to the last whole one
+        from ..contract.aws_eventstream import whole_frames
+
+        return whole_frames(body)
     if "text/event-stream" not in content_type:
         return body
     ends = [found + len(sep) for sep in (b"\n\n", b"\r\n\r\n") if (found := body.rfind(sep)) >= 0]

@@ -17,7 +17,9 @@ from urllib.parse import urlencode
 
 import yaml
 
+from ..contract import aws_eventstream
 from ..contract.exchange import (
+    EVENTSTREAM,
     CapturedRequest,
     body_bytes,
     decode_body,
@@ -390,9 +392,19 @@ def playable_response(
     if "parsed_body" in response:
         body = json.dumps(response["parsed_body"]).encode()
     else:
-        body = body_bytes(_body_string(response.get("body")))
+        stored = _body_string(response.get("body"))
+        if isinstance(stored, str) and _is_eventstream(headers):
+            stored = aws_eventstream.body_from_text(stored)  # the readable form: frames again
+        body = body_bytes(stored)
     headers, body = _agreeing(headers, body, limit, strict)
     return {"status": {"code": code, "message": message}, "headers": headers, "body": {"string": body}}
+
+
+def _is_eventstream(headers: dict[str, list[str]]) -> bool:
+    return any(
+        name.lower() == "content-type" and values and media_type(values[0]) == EVENTSTREAM
+        for name, values in headers.items()
+    )
 
 
 def _agreeing(
@@ -497,6 +509,13 @@ def _written_body(body: bytes, headers: dict[str, str], scrubber: Scrubber, plac
     """The body as written: credentials replaced however they are encoded (`secret_search`), where
     that can be done exactly. Raises CredentialLeft when one is left (the caller refuses the write)."""
     content_type, coding = headers.get("content-type"), headers.get("content-encoding")
+    if coding is None and media_type(content_type) == EVENTSTREAM:
+        # Bedrock's binary frames as text (each event's JSON), searched and scrubbed as text: a
+        # credential inside a frame's base64 is replaced where it reads, and the frames are built
+        # again from the text when it is played (`playable_response`). None: kept as bytes.
+        text = aws_eventstream.readable_text(body)
+        if text is not None:
+            body, content_type = text.encode(), "text/plain; charset=utf-8"
     found = [
         f.value
         for f in secret_search.search(

@@ -15,9 +15,9 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 from .credentials import header_token, is_credential_param
-from .exchange import Exchange, media_type
+from .exchange import EVENTSTREAM, Exchange, media_type
 from .redaction import redact, request_secrets
-from .streams import stream_problems
+from .streams import frame_events, stream_problems
 
 if TYPE_CHECKING:
     from .models import Contract, Endpoint, Profile
@@ -282,13 +282,20 @@ def check_stream(ctx: Context) -> Iterator[Violation]:
     """A Messages event stream: its order (stream-order, the first break only: later ones follow from
     it) and each event's data (stream-event, the first problem and how many more)."""
     response = ctx.exchange.response
-    if (
-        response is None
-        or ctx.exchange.request.path != "/v1/messages"
-        or media_type(response.headers.get("content-type")) != "text/event-stream"
-    ):
+    if response is None:
         return
-    problem, problems = stream_problems(response.events)  # both rules in one pass over the events
+    kind = media_type(response.headers.get("content-type"))
+    if kind == EVENTSTREAM:  # Amazon Bedrock: each frame's `bytes` is a Messages event
+        events, frame_problems = frame_events(response.body)
+        if frame_problems:
+            more = len(frame_problems) - 1
+            suffix = f" (and {more} more frame problem{'s' if more > 1 else ''})" if more else ""
+            yield _violation(ctx, "bedrock-stream-frame", frame_problems[0] + suffix)
+    elif kind == "text/event-stream" and ctx.exchange.request.path == "/v1/messages":
+        events = response.events
+    else:
+        return
+    problem, problems = stream_problems(events)  # both rules in one pass over the events
     if problem is not None:
         yield _violation(ctx, "stream-order", problem)
     if problems:
@@ -416,7 +423,7 @@ def check_response_schema(ctx: Context) -> Iterator[Violation]:
         or endpoint.response_schema is None
         or not 200 <= response.status < 300
         or not response.body
-        or media_type(response.headers.get("content-type")) == "text/event-stream"
+        or media_type(response.headers.get("content-type")) in ("text/event-stream", EVENTSTREAM)
     ):
         return
     request_json = ctx.exchange.request.json

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -442,7 +442,7 @@ class FakeClaudeAPI:
         with self._lock:
             self.requests.append(request)
 
-    def start(self) -> FakeClaudeAPI:
+    def start(self) -> Self:
         if self._server is not None:
             raise RuntimeError("FakeClaudeAPI is already running")
         self._server = _Server(self)
@@ -470,7 +470,7 @@ class FakeClaudeAPI:
         if self._thread is not None:
             self._thread.join()
 
-    def __enter__(self) -> FakeClaudeAPI:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

@@ -568,12 +568,14 @@ class ClaudeContractRecorder:
         return Refuse(status, error_type, message)
 
     def _placeholder_message(self, request: CapturedRequest) -> str:
+        signed = request.headers.get("authorization", "").lower().startswith("aws4-hmac-sha256")
+        variable = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are" if signed else "ANTHROPIC_API_KEY is"
         return (
             f"Claude contract: {request.target} would go to the live API with the replay placeholder key, "
-            "because ANTHROPIC_API_KEY is not set.\n"
+            f"because {variable} not set.\n"
             f"  cassette: {self.cassette_path or '(check only)'} (record mode {self.record_mode!r})\n"
-            f"Set ANTHROPIC_API_KEY to {'verify' if self._verifier else 'record'} it, or replay with "
-            "--claude-record-mode=none."
+            f"Set {'AWS credentials' if signed else 'ANTHROPIC_API_KEY'} to "
+            f"{'verify' if self._verifier else 'record'} it, or replay with --claude-record-mode=none."
         )
 
     def _miss_message(self, request: CapturedRequest) -> str:

@@ -1,0 +1,204 @@
+"""Claude on Amazon Bedrock, end to end: the anthropic SDK's own `AnthropicBedrock` (SigV4-signed,
+sync, async, `messages.create` and `messages.stream`) against a loopback Bedrock Runtime
+(`tests/fake_bedrock.py`, event-stream framing included) records through the marker, replays with
+the stand-in stopped and no AWS credentials anywhere, and no access key id, secret, signature or
+session token reaches the cassette.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import anthropic  # noqa: F401  (imported once, before the in-process pytester runs)
+import botocore.auth  # noqa: F401
+import pytest
+from fake_bedrock import FakeBedrock
+from helpers import interactions
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+# Built at run time: no file holds a credential-shaped literal. AKIA: a long-term key; ASIA: temporary.
+KEY_ID = "AKIA" + "BEDROCKTEST" + "12345"
+TEMPORARY_KEY_ID = "ASIA" + "BEDROCKTEST" + "67890"
+SECRET = "bedrock/test/secret/" + "S3cr3t" * 4
+SESSION_TOKEN = "IQoJb3JpZ2luX2VjE" + "SessionToken" * 8
+
+CONFTEST = """
+import os
+import pytest
+
+@pytest.fixture(scope="module")
+def claude_contract_config():
+    return {"hosts": [os.environ["FAKE_BEDROCK_HOST"]]}
+"""
+
+SUITE = """
+import asyncio
+import os
+
+import pytest
+from anthropic import AnthropicBedrock, AsyncAnthropicBedrock
+
+MODEL = "anthropic.claude-sonnet-4-6-v1:0"
+
+
+def credentials():
+    # Passed to the constructor, as a test would; none of them is in the environment.
+    temporary = os.environ.get("TEMPORARY") == "1"
+    return {
+        "aws_access_key": os.environ["TEMPORARY_KEY_ID" if temporary else "KEY_ID"],
+        "aws_secret_key": os.environ["SECRET"],
+        "aws_session_token": os.environ["SESSION_TOKEN"] if temporary else None,
+        "aws_region": "us-east-1",
+        "base_url": os.environ["FAKE_BEDROCK_URL"],
+        "max_retries": 0,
+    }
+
+
+def ask(text):
+    return {"model": MODEL, "max_tokens": 64, "messages": [{"role": "user", "content": text}]}
+
+
+@pytest.mark.claude_contract
+def test_create(claude_contract):
+    with AnthropicBedrock(**credentials()) as client:
+        message = client.messages.create(**ask("Hello Bedrock"))
+    assert message.content[0].text == "Echo: Hello Bedrock"
+    (exchange,) = claude_contract.exchanges
+    assert exchange.request.path == "/model/anthropic.claude-sonnet-4-6-v1:0/invoke"
+
+
+@pytest.mark.claude_contract
+def test_stream(claude_contract):
+    with AnthropicBedrock(**credentials()) as client, client.messages.stream(**ask("Stream it please")) as stream:
+        deltas = [e.delta.text for e in stream if e.type == "content_block_delta"]
+        final = stream.get_final_message()
+    assert "".join(deltas) == final.content[0].text == "Echo: Stream it please"
+    (exchange,) = claude_contract.exchanges
+    assert len(exchange.response.events) == 9  # each frame's Messages event, as the checks read them
+
+
+@pytest.mark.claude_contract
+def test_async_stream(claude_contract):
+    async def run():
+        async with AsyncAnthropicBedrock(**credentials()) as client:
+            async with client.messages.stream(**ask("Async stream")) as stream:
+                return await stream.get_final_text()
+
+    assert asyncio.run(run()) == "Echo: Async stream"
+"""
+
+
+@pytest.fixture
+def bedrock(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeBedrock]:
+    """A running stand-in of Bedrock Runtime, and no AWS credentials anywhere: not in the
+    environment, and no credentials or config file (the inner tests pass theirs to the client)."""
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("AWS_BEARER_TOKEN_BEDROCK", raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never ask the instance metadata service
+    monkeypatch.setenv("KEY_ID", KEY_ID)
+    monkeypatch.setenv("TEMPORARY_KEY_ID", TEMPORARY_KEY_ID)
+    monkeypatch.setenv("SECRET", SECRET)
+    monkeypatch.setenv("SESSION_TOKEN", SESSION_TOKEN)
+    with FakeBedrock() as server:
+        monkeypatch.setenv("FAKE_BEDROCK_URL", server.url)
+        monkeypatch.setenv("FAKE_BEDROCK_HOST", server.host)
+        yield server
+
+
+@pytest.fixture
+def bedrock_suite(suite: pytest.Pytester, bedrock: FakeBedrock) -> pytest.Pytester:
+    """A pytester folder (see conftest.py `suite`) whose tests reach the Bedrock stand-in."""
+    suite.makeconftest(CONFTEST)
+    suite.makepyfile(test_bedrock_suite=SUITE)
+    return suite
+
+
+def no_credential_in(path: Path, *values: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    for value in values:
+        assert value not in text, f"{value[:10]}... reached {path.name}"
+    assert "Signature=" not in text or "Signature=redacted-by-claude-contract" in text
+
+
+@pytest.mark.parametrize("temporary", [False, True], ids=["long-term key", "temporary credentials"])
+def test_bedrock_records_then_replays_offline_without_credentials(
+    bedrock_suite: pytest.Pytester, bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch, temporary: bool
+) -> None:
+    monkeypatch.setenv("TEMPORARY", "1" if temporary else "0")
+    recorded = bedrock_suite.runpytest("-p", "no:randomly", "--claude-contract=off")
+    recorded.assert_outcomes(passed=3)
+    recorded.stdout.fnmatch_lines(["exchanges checked: 3 (0 replayed, 3 live)*"])
+    sent = [r.headers for r in bedrock.requests]
+    assert [("x-amz-security-token" in h) for h in sent] == [temporary] * 3
+    signatures = [h["authorization"].rpartition("Signature=")[2] for h in sent]
+
+    folder = bedrock_suite.path / "cassettes" / "test_bedrock_suite"
+    cassettes = sorted(folder.iterdir())
+    assert [p.name for p in cassettes] == ["test_async_stream.yaml", "test_create.yaml", "test_stream.yaml"]
+    for path in cassettes:
+        no_credential_in(path, KEY_ID, TEMPORARY_KEY_ID, SECRET, SESSION_TOKEN, *signatures)
+    (stream,) = interactions(folder / "test_stream.yaml")
+    authorization = stream["request"]["headers"]["authorization"][0]
+    assert authorization.startswith(
+        "AWS4-HMAC-SHA256 Credential=redacted-by-claude-contract/"
+    )  # the scope stays readable: date, region, service
+    assert "/us-east-1/bedrock/aws4_request, SignedHeaders=" in authorization
+    assert authorization.endswith(", Signature=redacted-by-claude-contract")
+    if temporary:
+        assert stream["request"]["headers"]["x-amz-security-token"] == ["redacted-by-claude-contract"]
+    # The stream is stored readably: each frame's headers and its event's JSON, one group per frame.
+    body = stream["response"]["body"]["string"]
+    assert body.startswith(":event-type: chunk\n:content-type: application/json\n:message-type: event\n")
+    assert 'data: {"type":"message_start"' in body
+    assert body.count("\n\n") == 8
+
+    bedrock.stop()
+    monkeypatch.setenv("CI", "1")
+    for name in ("KEY_ID", "TEMPORARY_KEY_ID", "SECRET", "SESSION_TOKEN"):
+        # The inner tests still sign (with credentials of their own): nothing of the recording's
+        monkeypatch.setenv(name, "replay-" + name.lower().replace("_", "-") + "-0123456789")
+    replayed = bedrock_suite.runpytest("-p", "no:randomly", "--claude-contract=off")
+    replayed.assert_outcomes(passed=3)
+    replayed.stdout.fnmatch_lines(
+        ["exchanges checked: 3 (3 replayed, 0 live)*", "cassettes: 0 recorded, 3 replayed"]
+    )
+
+
+def test_a_stream_replays_frame_by_frame(bedrock_suite: pytest.Pytester, bedrock: FakeBedrock) -> None:
+    """The replayed stream reaches the SDK as Bedrock sends it: one read per frame, every frame's CRCs
+    good (built again from the cassette's readable form)."""
+    bedrock_suite.runpytest(
+        "-p", "no:randomly", "-k", "test_stream", "--claude-contract=off"
+    ).assert_outcomes(passed=1)
+    bedrock.stop()
+    recorded = bedrock_suite.path / "cassettes" / "test_bedrock_suite" / "test_stream.yaml"
+    (bedrock_suite.path / "cassettes" / "test_frames").mkdir()
+    (bedrock_suite.path / "cassettes" / "test_frames" / "test_frames.yaml").write_bytes(recorded.read_bytes())
+    bedrock_suite.makepyfile(
+        test_frames="""
+        import os
+        import httpx2
+        import pytest
+        from pytest_claude_contract.contract.aws_eventstream import decode_frames
+
+        @pytest.mark.claude_contract
+        def test_frames():
+            url = os.environ["FAKE_BEDROCK_URL"] + "/model/anthropic.claude-sonnet-4-6-v1:0/invoke-with-response-stream"
+            body = {"max_tokens": 64, "messages": [{"role": "user", "content": "Stream it please"}],
+                    "anthropic_version": "2026-10-21"}
+            with httpx2.Client() as client, client.stream("POST", url, json=body) as response:
+                pieces = list(response.iter_raw())
+            assert len(pieces) == 9
+            for piece in pieces:
+                frames, problem = decode_frames(piece)
+                assert problem is None and len(frames) == 1
+        """
+    )
+    result = bedrock_suite.runpytest("-p", "no:randomly", "-k", "test_frames", "--claude-contract=off")
+    result.assert_outcomes(passed=1)

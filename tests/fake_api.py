@@ -7,6 +7,11 @@ the plugin's job. ``misbehave`` injects server-side faults so that the plugin's 
 "stream-type-mismatch"), or changes the answers' shape for record mode verify ("new-field",
 "new-header", "bad-message-body"), or echoes the request's credential into a response header, the
 JSON body and the stream's message_start ("echo-credential").
+
+It also answers as Claude on the other platforms does: Vertex AI's rawPredict, streamRawPredict and
+count-tokens paths (`/v1/projects/{p}/locations/{r}/publishers/anthropic/models/{model}:...`: the
+model from the URL, `anthropic_version` required in the body and `model` refused there, a Google
+error body for a request with no Bearer token), and Foundry's (the API's paths under `/anthropic`).
 """
 
 from __future__ import annotations
@@ -45,6 +50,11 @@ SSE_HEADERS = {
     "cache-control": "no-cache",
     "transfer-encoding": "chunked",
 }
+# Vertex AI: .../publishers/anthropic/models/{model}:{rawPredict|streamRawPredict} (SDK lib/vertex).
+VERTEX_PATH = re.compile(
+    r"/v1/projects/[^/]+/locations/[^/]+/publishers/anthropic/models/(?P<model>[^/:]+):(?P<method>\w+)"
+)
+FOUNDRY_PREFIX = "/anthropic"  # Foundry: https://{resource}.services.ai.azure.com/anthropic/v1/...
 # model name -> (status, error type, message) for provoking error responses
 TRIGGERS = {
     "trigger-401": (401, "authentication_error", "invalid x-api-key"),
@@ -173,7 +183,10 @@ class _Handler(BaseHTTPRequestHandler):
             headers[name] = f"{headers[name]}, {value}" if name in headers else value
         self.fake._record(ReceivedRequest(self.command, self.path, headers, body or b""))
 
+        if path.startswith(FOUNDRY_PREFIX + "/"):
+            path = path[len(FOUNDRY_PREFIX) :]
         route = (self.command, path)
+        vertex = VERTEX_PATH.fullmatch(path) if self.command == "POST" else None
         if body is None:
             self._error(413, "request_too_large", "Request exceeds the maximum allowed number of bytes.")
         elif route == ("POST", "/v1/messages"):
@@ -186,6 +199,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._upload(body)
         elif route == ("POST", "/v1/chat/completions"):
             self._chat_completions(body)
+        elif vertex is not None:
+            self._vertex(vertex["model"], vertex["method"], body)
         else:
             self._error(404, "not_found_error", f"Not found: {self.command} {path}")
 
@@ -241,6 +256,36 @@ class _Handler(BaseHTTPRequestHandler):
                 usage = message["usage"]
                 message["usage"] = {**usage, "output_tokens": str(usage["output_tokens"])}
             self._send_json(200, message)
+
+    def _vertex(self, model: str, method: str, body: bytes) -> None:
+        """Vertex AI's Claude: the model from the URL; the version in the body, where `model` is refused."""
+        if not self.headers.get("authorization", "").lower().startswith("bearer "):
+            payload = {
+                "error": {
+                    "code": 401,
+                    "message": "Request is missing required authentication credential.",
+                    "status": "UNAUTHENTICATED",
+                }
+            }
+            self._send_json(401, payload)
+            return
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict):
+            self._error(400, "invalid_request_error", "Request body must be a JSON object.")
+        elif "anthropic_version" not in data:
+            self._error(400, "invalid_request_error", "anthropic_version: Field required")
+        elif model == "count-tokens" and method == "rawPredict":
+            self._count_tokens(body)
+        elif "model" in data:
+            self._error(400, "invalid_request_error", "model: Extra inputs are not permitted")
+        elif method not in ("rawPredict", "streamRawPredict"):
+            self._error(404, "not_found_error", f"Not found: {method}")
+        else:
+            del data["anthropic_version"]
+            self._messages(json.dumps({**data, "model": model}).encode())
 
     def _count_tokens(self, body: bytes) -> None:
         data = self._json_body(body, ("model", "messages"))

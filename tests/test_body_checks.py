@@ -27,7 +27,12 @@ from pytest_claude_contract.contract.exchange import (
     Exchange,
     lower_headers,
 )
-from pytest_claude_contract.contract.models import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Endpoint
+from pytest_claude_contract.contract.models import (
+    DEFAULT_CONTRACT,
+    DEFAULT_ENDPOINTS,
+    VERTEX_ENDPOINTS,
+    Endpoint,
+)
 from pytest_claude_contract.contract.rules import RULES_BY_ID
 
 if TYPE_CHECKING:
@@ -327,9 +332,12 @@ def test_every_documented_response_validates_on_a_realistic_body(
 
 
 def test_every_model_in_the_registry_is_exercised() -> None:
-    shown = {r[3] for r in RESPONSES} | {"messages_request", "count_tokens_request", "batch_create_request"}
+    requests = {"messages_request", "count_tokens_request", "batch_create_request"}
+    # messages_request_model_in_url: tests/test_platforms.py (Vertex AI's rawPredict)
+    shown = {r[3] for r in RESPONSES} | requests | {"messages_request_model_in_url"}
     assert shown | {"error"} == set(BODY_MODELS)
-    named = {e.request_schema for e in DEFAULT_ENDPOINTS} | {e.response_schema for e in DEFAULT_ENDPOINTS}
+    endpoints = DEFAULT_ENDPOINTS + VERTEX_ENDPOINTS
+    named = {e.request_schema for e in endpoints} | {e.response_schema for e in endpoints}
     assert named - {None} == set(BODY_MODELS) - {"error"}
 
 

@@ -152,6 +152,8 @@ def test_catalogue_names_every_rule_once() -> None:
         "request-schema",
         "response-schema",
         "version-body",
+        "platform-version-body",
+        "platform-model-in-body",
     )
 
 

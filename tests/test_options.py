@@ -176,8 +176,8 @@ BAD_MARKERS = [
         f"rule ids are: {', '.join(RULE_IDS)}",
     ),
     ('allow="version-missing"', ": allow= takes a list of strings, e.g. allow=[...], not 'version-missing'"),
-    ('auth=["basic"]', ": auth=['basic']; use a non-empty list of: x-api-key, bearer"),
-    ("auth=[]", ": auth=[]; use a non-empty list of: x-api-key, bearer"),
+    ('auth=["basic"]', ": auth=['basic']; use a non-empty list of: x-api-key, bearer, api-key, sigv4"),
+    ("auth=[]", ": auth=[]; use a non-empty list of: x-api-key, bearer, api-key, sigv4"),
     ('"strict"', " takes keyword arguments only, got ('strict',)"),
     (
         'hosts=["https://api.anthropic.com/v1"]',

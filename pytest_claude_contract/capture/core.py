@@ -7,8 +7,9 @@ the endpoint's limit, the replay placeholder key on its way to the network), or 
 answer is handed back through `LiveRecording`, chunk by chunk as the client reads it, and is checked
 and kept for the cassette when it ends (or when the client closes it early: then as far as it got).
 
-Which host a request goes to decides how much of this applies: a Claude host (`hosts=`, and the host
-of ANTHROPIC_BASE_URL) is checked against the contract; any other host is recorded and replayed the
+Which host a request goes to decides how much of this applies: a Claude host (`hosts=`, the host
+of ANTHROPIC_BASE_URL, and with no hosts= given every platform's hosts) is checked against the
+contract of the platform its host selects (`Contract.platform_for`); any other host is recorded and replayed the
 same way but never checked; `allowed_hosts=` and the loopback server's own address pass through live,
 unrecorded. Matching, the size check, the checks, scrubbing and the record-mode policy live here only.
 """
@@ -205,6 +206,7 @@ class ClaudeContractRecorder:
         self._claude_hosts = frozenset(h.lower() for h in (*self.settings.hosts, *_base_url_host()))
         self._allowed_hosts = frozenset(h.lower() for h in self.settings.allowed_hosts)
         self._passed: set[str] = set()  # the loopback server's own address, while it runs
+        self._platform_hosts: dict[str, bool] = {}  # host name -> a platform's pattern matches it
         # What judging has been handed (take_findings, take_expired): each finding is reported once.
         self._fatal_taken = 0
         self._violations_taken = 0
@@ -345,12 +347,21 @@ class ClaudeContractRecorder:
             return "pass"
         if host_listed(self._claude_hosts, name, address):
             return "claude"
+        if self.settings.platform_hosts and self._platform_host(name):
+            return "claude"
         if host_listed(self._allowed_hosts, name, address):
             return "pass"
         if address not in self.unlisted and _claude_shaped(request, self.contract):
             with self._lock:
                 self.unlisted.setdefault(address, request.target)
         return "other"
+
+    def _platform_host(self, name: str) -> bool:
+        """A host one of the platforms' host patterns matches (Vertex AI's, Foundry's): once per host."""
+        known = self._platform_hosts.get(name)
+        if known is None:
+            known = self._platform_hosts[name] = self.contract.platform_serving(name) is not None
+        return known
 
     def _match_key(self, request: CapturedRequest) -> MatchKey:
         """The request's match key as it would be written: scrubbed the way the recorded one was, so

@@ -103,6 +103,13 @@ class MessagesRequest(_Body):
     thinking: _TypedObject | None = None
 
 
+class MessagesRequestModelInUrl(MessagesRequest):
+    """A Messages request to a platform that names the model in the URL (Vertex AI's rawPredict): the
+    body has no `model` (one sent anyway is rule platform-model-in-body's)."""
+
+    model: str | None = None  # type: ignore[assignment]
+
+
 class CountTokensRequest(_Body):
     """POST /v1/messages/count_tokens: the Messages request without max_tokens and sampling."""
 
@@ -221,6 +228,7 @@ class ErrorBody(_Body):
 
 BODY_MODELS: dict[str, type[BaseModel]] = {
     "messages_request": MessagesRequest,
+    "messages_request_model_in_url": MessagesRequestModelInUrl,
     "count_tokens_request": CountTokensRequest,
     "batch_create_request": BatchCreateRequest,
     "messages_response": MessagesResponse,
@@ -309,7 +317,7 @@ def _shown(value: object) -> str:
 def message_params(schema: str, data: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The Messages-shaped parameter objects in a request body of model `schema`, each with the JSON
     path prefix it sits at: the body itself, or each batch request's `params`."""
-    if schema in ("messages_request", "count_tokens_request"):
+    if schema in ("messages_request", "messages_request_model_in_url", "count_tokens_request"):
         return [("", data)]
     if schema == "batch_create_request":
         requests = data.get("requests")

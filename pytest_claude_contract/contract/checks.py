@@ -1,12 +1,15 @@
 """The checks: small pure functions over one exchange, each returning the violations it finds.
 
-A check reads facts from the contract models (``_contract``) and nothing else; which profile applies
-is chosen by the `anthropic-version` the request sends. Every request to a Claude host passes through
-here, so each check does a few dict look-ups and nothing more.
+A check reads facts from the contract models (``_contract``) and nothing else; which platform applies
+is chosen by the request's host (once per host), which profile by the version the request sends (the
+`anthropic-version` header, or the body's `anthropic_version` on a platform that reads it there).
+Every request to a Claude host passes through here, so each check does a few dict look-ups and
+nothing more.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,13 +17,13 @@ from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from .credentials import header_token, is_credential_param
+from .credentials import header_token, is_credential_param, looks_like_key
 from .exchange import EVENTSTREAM, Exchange, media_type
 from .redaction import redact, request_secrets
 from .streams import frame_events, stream_problems
 
 if TYPE_CHECKING:
-    from .models import Contract, Endpoint, Profile
+    from .models import Contract, Endpoint, Platform, Profile
     from .verdicts import VerdictStore
 
 
@@ -30,6 +33,7 @@ class Violation:
     message: str
     hint: str
     exchange: Exchange | None = None
+    platform: str = ""  # the name of the platform whose contract judged the exchange
 
     def __str__(self) -> str:
         return f"[{self.rule}] {self.message}"
@@ -41,7 +45,9 @@ class Context:
     contract: Contract
     profile: Profile
     endpoint: Endpoint | None
-    version: str | None
+    version: str | None  # the version value the request sends (header or body, as its platform reads it)
+    platform: Platform
+    api_version: str | None = None  # the API version `version` stands for; None: not one accepted
 
 
 Check = Callable[[Context], Iterator[Violation]]
@@ -54,70 +60,117 @@ def _violation(ctx: Context, rule: str, message: str, hint: str | None = None) -
         hint = RULES_BY_ID[rule].hint
     # Every rule's message passes here: a value it quotes (a header, a body excerpt) may hold a key.
     secrets = request_secrets(ctx.exchange.request)
-    return Violation(rule, redact(message, secrets), redact(hint, secrets), ctx.exchange)
+    return Violation(rule, redact(message, secrets), redact(hint, secrets), ctx.exchange, ctx.platform.name)
+
+
+# The `Authorization` schemes and the auth value (models.AuthScheme) each one is.
+_AUTHORIZATION_SCHEMES = {"bearer": "bearer", "aws4-hmac-sha256": "sigv4"}
+_SCHEME_WORDS = {"bearer": "Bearer", "sigv4": "AWS4-HMAC-SHA256"}
+_SCHEME_NAMES = {
+    "x-api-key": "`x-api-key`",
+    "bearer": "`Authorization: Bearer`",
+    "api-key": "`api-key`",
+    "sigv4": "`Authorization: AWS4-HMAC-SHA256` (SigV4)",
+}
 
 
 def check_auth(ctx: Context) -> Iterator[Violation]:
     req = ctx.exchange.request
     headers = req.headers
     accepted = ctx.profile.auth
+    where = "the API" if ctx.platform.first_party else ctx.platform.title
     found = False
     for name, value in req.query:
         if is_credential_param(name, value):
             found = True
             yield _violation(ctx, "auth-scheme", f"a credential is sent in the URL query parameter {name!r}")
-    if "api-key" in headers:
+    for header in ("x-api-key", "api-key"):
+        api_key = headers.get(header)
+        if api_key is None:
+            continue
         found = True
-        yield _violation(ctx, "auth-scheme", "a bare `api-key` header is sent; the API reads `x-api-key`")
-    api_key = headers.get("x-api-key")
-    if api_key is not None:
-        found = True
-        if not api_key.strip():
-            yield _violation(ctx, "auth-missing", "the `x-api-key` header is empty")
-        elif "x-api-key" not in accepted:
-            yield _violation(
-                ctx,
-                "auth-scheme",
-                f"`x-api-key` is sent, but this test accepts only {_schemes(accepted)}",
-                f"Send credentials as {_schemes(accepted)}, or widen `auth=[...]`.",
-            )
+        if not api_key.strip() and header in accepted:
+            yield _violation(ctx, "auth-missing", f"the `{header}` header is empty")
+        elif header not in accepted:
+            if header == "api-key" and "x-api-key" in accepted:
+                yield _violation(
+                    ctx, "auth-scheme", f"a bare `api-key` header is sent; {where} reads `x-api-key`"
+                )
+            else:
+                yield _violation(
+                    ctx,
+                    "auth-scheme",
+                    f"`{header}` is sent, but {_accepts(ctx)} only {_schemes(accepted)}",
+                    _auth_hint(ctx),
+                )
+        else:
+            yield from _claude_key_refused(ctx, api_key)
     authorization = headers.get("authorization")
     if authorization is not None:
         found = True
         scheme, token = header_token(authorization)
+        kind = _AUTHORIZATION_SCHEMES.get(scheme.lower())
+        takes = " or ".join(_SCHEME_WORDS[a] for a in accepted if a in _SCHEME_WORDS) or "Bearer"
         if not scheme and not token:
             yield _violation(ctx, "auth-missing", "the `Authorization` header is empty")
         elif not scheme:
             yield _violation(
-                ctx, "auth-scheme", "`Authorization` is sent with no scheme; the API takes `Bearer <token>`"
+                ctx, "auth-scheme", f"`Authorization` is sent with no scheme; {where} takes `{takes} <token>`"
             )
-        elif scheme.lower() != "bearer":
+        elif kind is None or (kind not in accepted and kind != "bearer"):
             yield _violation(
-                ctx, "auth-scheme", f"`Authorization: {scheme} ...` is sent; the API takes Bearer"
+                ctx, "auth-scheme", f"`Authorization: {scheme} ...` is sent; {where} takes {takes}"
             )
         elif not token:
-            yield _violation(ctx, "auth-missing", "`Authorization: Bearer` is sent with no token")
-        elif "bearer" not in accepted:
+            yield _violation(ctx, "auth-missing", f"`Authorization: {scheme}` is sent with no token")
+        elif kind not in accepted:
             yield _violation(
                 ctx,
                 "auth-scheme",
-                f"`Authorization: Bearer` is sent, but this test accepts only {_schemes(accepted)}",
-                f"Send credentials as {_schemes(accepted)}, or widen `auth=[...]`.",
+                f"`Authorization: {scheme}` is sent, but {_accepts(ctx)} only {_schemes(accepted)}",
+                _auth_hint(ctx),
             )
+        elif kind == "bearer":
+            yield from _claude_key_refused(ctx, token)
     if not found:
-        yield _violation(ctx, "auth-missing", "no `x-api-key` or `Authorization: Bearer` header is sent")
+        yield _violation(ctx, "auth-missing", f"no {_schemes(accepted)} header is sent")
+
+
+def _accepts(ctx: Context) -> str:
+    return "this test accepts" if ctx.platform.first_party else f"{ctx.platform.title} accepts"
+
+
+def _auth_hint(ctx: Context) -> str:
+    accepted = _schemes(ctx.profile.auth)
+    if ctx.platform.first_party:
+        return f"Send credentials as {accepted}, or widen `auth=[...]`."
+    return f"Send credentials as {accepted}, as {ctx.platform.title} takes them (see docs/platforms.md)."
+
+
+def _claude_key_refused(ctx: Context, credential: str) -> Iterator[Violation]:
+    """A Claude API key sent to a platform that takes its own credentials."""
+    if ctx.platform.rejects_claude_keys and looks_like_key(credential.strip()):
+        yield _violation(
+            ctx,
+            "auth-scheme",
+            f"a Claude API key (sk-ant-...) is sent to {ctx.platform.title}, which takes "
+            f"{_schemes(ctx.profile.auth)} with its own credentials",
+            f"Authenticate as {ctx.platform.title} does (see docs/platforms.md), or send the request "
+            "to api.anthropic.com.",
+        )
 
 
 def _schemes(schemes: tuple[str, ...]) -> str:
-    names = {"x-api-key": "`x-api-key`", "bearer": "`Authorization: Bearer`"}
-    return " or ".join(names.get(s, s) for s in schemes)
+    return " or ".join(_SCHEME_NAMES.get(s, s) for s in schemes)
 
 
 def check_version(ctx: Context) -> Iterator[Violation]:
     if ctx.endpoint is not None and not ctx.endpoint.requires_version:
         return
     version = ctx.version
-    if version is None:
+    if ctx.platform.version_in == "body":
+        yield from _check_body_version(ctx)
+    elif version is None:
         yield _violation(ctx, "version-missing", "no `anthropic-version` header is sent")
     elif version not in ctx.contract.profiles:
         known = ", ".join(sorted(ctx.contract.profiles))
@@ -127,6 +180,50 @@ def check_version(ctx: Context) -> Iterator[Violation]:
             f"`anthropic-version: {version}` is not a documented version accepted here (known: {known})",
             f"Send one of {known}, or add a profile for {version} in configuration.",
         )
+
+
+def _check_body_version(ctx: Context) -> Iterator[Violation]:
+    """A platform that reads the version from the body field `anthropic_version` (Vertex AI)."""
+    data = ctx.exchange.request.json
+    if ctx.endpoint is None or not isinstance(data, dict):
+        return  # a request the platform's contract does not list, or a body that is not JSON
+    accepted = ctx.contract.accepted_versions(ctx.platform)
+    shown = ", ".join(accepted)
+    title = ctx.platform.title
+    if "anthropic_version" not in data:
+        header = ctx.exchange.request.headers.get("anthropic-version")
+        also = (
+            f" (an `anthropic-version: {header}` header is sent, which {title} does not read)"
+            if header
+            else ""
+        )
+        yield _violation(
+            ctx,
+            "platform-version-body",
+            f"the body has no `anthropic_version` field; {title} reads the version there{also}",
+        )
+    elif ctx.api_version is None:
+        yield _violation(
+            ctx,
+            "platform-version-body",
+            f"the body's `anthropic_version` is {data['anthropic_version']!r}, not a version {title} "
+            f"accepts ({shown})",
+            f"Send one of {shown}, or add a profile for it in configuration.",
+        )
+
+
+def check_model_in_body(ctx: Context) -> Iterator[Violation]:
+    """An endpoint that takes the model from its URL (Vertex AI's rawPredict): no `model` in the body."""
+    endpoint = ctx.endpoint
+    data = ctx.exchange.request.json
+    if endpoint is None or not endpoint.model_in_url or not isinstance(data, dict) or "model" not in data:
+        return
+    yield _violation(
+        ctx,
+        "platform-model-in-body",
+        f"the body names `model` ({data['model']!r}), but {ctx.platform.title} takes the model from the URL "
+        f"({endpoint.path}) and refuses it in the body",
+    )
 
 
 def body_limit_of(ctx: Context) -> int | None:
@@ -229,9 +326,10 @@ def check_response_body(ctx: Context) -> Iterator[Violation]:
     sent = media_type(response.headers.get("content-type"))
     request_json = ctx.exchange.request.json
     streaming = isinstance(request_json, dict) and request_json.get("stream") is True
-    expected = "text/event-stream" if response.status < 400 and streaming else ctx.profile.json_content_type
+    stream_type = ctx.platform.stream_content_type
+    expected = stream_type if response.status < 400 and streaming else ctx.profile.json_content_type
     if response.body and sent != expected:
-        what = "a stream: true request's" if expected == "text/event-stream" else f"the {response.status}"
+        what = "a stream: true request's" if expected == stream_type else f"the {response.status}"
         yield _violation(
             ctx,
             "response-content-type",
@@ -252,6 +350,8 @@ def _check_error(ctx: Context, status: int, body: object) -> Iterator[Violation]
         and isinstance(error.get("message"), str)
     ):
         return  # OpenAI's error shape: its types are OpenAI's, not paired with statuses here
+    if "google" in ctx.platform.error_shapes and _google_error(body):
+        return  # Google's front end answered (Vertex AI): its `status` names are Google's
     if (
         not isinstance(body, dict)
         or body.get("type") != "error"
@@ -275,6 +375,17 @@ def _check_error(ctx: Context, status: int, body: object) -> Iterator[Violation]
         )
 
 
+def _google_error(body: object) -> bool:
+    """Google APIs' error body: {"error": {"code": 401, "message": "...", "status": "UNAUTHENTICATED"}}."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return (
+        isinstance(error, dict)
+        and isinstance(error.get("code"), int)
+        and isinstance(error.get("message"), str)
+        and isinstance(error.get("status"), str)
+    )
+
+
 # ---------------------------------------------------------------- streams, rate limits, betas
 
 
@@ -282,7 +393,7 @@ def check_stream(ctx: Context) -> Iterator[Violation]:
     """A Messages event stream: its order (stream-order, the first break only: later ones follow from
     it) and each event's data (stream-event, the first problem and how many more)."""
     response = ctx.exchange.response
-    if response is None:
+    if response is None or ctx.endpoint is None or not ctx.endpoint.messages_stream:
         return
     kind = media_type(response.headers.get("content-type"))
     if kind == EVENTSTREAM:  # Amazon Bedrock: each frame's `bytes` is a Messages event
@@ -291,7 +402,7 @@ def check_stream(ctx: Context) -> Iterator[Violation]:
             more = len(frame_problems) - 1
             suffix = f" (and {more} more frame problem{'s' if more > 1 else ''})" if more else ""
             yield _violation(ctx, "bedrock-stream-frame", frame_problems[0] + suffix)
-    elif kind == "text/event-stream" and ctx.exchange.request.path == "/v1/messages":
+    elif kind == "text/event-stream":
         events = response.events
     else:
         return
@@ -447,7 +558,7 @@ def check_version_body(ctx: Context) -> Iterator[Violation]:
     endpoint = ctx.endpoint
     data = ctx.exchange.request.json
     if (
-        ctx.version != profile.version  # judged only against the version the client declares
+        ctx.api_version != profile.version  # judged only against the version the client declares
         or not (
             profile.removed_request_fields
             or profile.rejects_assistant_document
@@ -493,6 +604,7 @@ REQUEST_CHECKS: tuple[Check, ...] = (
     check_auth,
     check_version,
     check_body,
+    check_model_in_body,
     check_beta_header,
     check_request_schema,
     check_version_body,
@@ -513,10 +625,17 @@ RESPONSE_CHECKS: tuple[Check, ...] = (
 
 
 def context_for(exchange: Exchange, contract: Contract) -> Context:
-    version = exchange.request.headers.get("anthropic-version")
-    profile = contract.profile_for(version)
-    endpoint = profile.endpoint_for(exchange.request.method, exchange.request.path)
-    return Context(exchange, contract, profile, endpoint, version)
+    request = exchange.request
+    platform = contract.platform_for(request.host)
+    if platform.version_in == "header":
+        version = request.headers.get("anthropic-version")
+    else:
+        data = request.json
+        sent = data.get("anthropic_version") if isinstance(data, dict) else None
+        version = sent if isinstance(sent, str) or sent is None else json.dumps(sent)
+    profile, api_version = contract.judged_by(platform, version)
+    endpoint = profile.endpoint_for(request.method, request.path)
+    return Context(exchange, contract, profile, endpoint, version, platform, api_version)
 
 
 def check_exchange(

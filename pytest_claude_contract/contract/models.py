@@ -3,21 +3,31 @@
 Every fact the checks use lives here, with its source in shared/CONTRACT.md terms: the Claude API
 documentation ("Docs") or the official SDK ("SDK"). Checks read these models; they hold no facts of
 their own, so a user can change any of them (``profiles=`` in the marker or ``claude_contract_config``).
+
+A request is judged by a `Platform` (the first-party API, Vertex AI, Foundry, ...), chosen by its
+host, and within it by the `Profile` of the API version it sends. See `Platform` for how to add one.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..plugin.options import DOCUMENTED_VERSIONS
+from ..plugin.options import AUTH_VALUES, DOCUMENTED_VERSIONS, PLATFORM_HOSTS
 
-AuthScheme = Literal["x-api-key", "bearer"]
-AUTH_SCHEMES: tuple[str, ...] = ("x-api-key", "bearer")
+# `x-api-key: <key>`; `Authorization: Bearer <token>`; the bare `api-key: <key>` header (Foundry's);
+# `Authorization: AWS4-HMAC-SHA256 ...` (SigV4, Bedrock's). plugin.options.AUTH_VALUES lists the same.
+AuthScheme = Literal["x-api-key", "bearer", "api-key", "sigv4"]
+AUTH_SCHEMES: tuple[str, ...] = ("x-api-key", "bearer", "api-key", "sigv4")
 BodyKind = Literal["json", "multipart", "none"]
+# The error bodies a platform answers with: the API's {"type": "error", "error": {type, message}};
+# Google's {"error": {"code", "message", "status"}} (Vertex AI's own front end: a bad token, a quota).
+ErrorShape = Literal["anthropic", "google"]
+ResponseHeader = Literal["request-id", "anthropic-organization-id"]
 
 MB = 1_000_000  # the docs give limits in MB; we read them as decimal megabytes, the stricter reading
 
@@ -43,6 +53,16 @@ class Endpoint(_Model):
         default=False,
         description="Error bodies may also take OpenAI's shape, {error: {message, type, ...}}, as an "
         "OpenAI-compatible endpoint's clients expect (not yet seen in recorded traffic).",
+    )
+    model_in_url: bool = Field(
+        default=False,
+        description="The model is named in the URL path (Vertex AI's rawPredict): a `model` field in the "
+        "body is a violation (rule platform-model-in-body).",
+    )
+    messages_stream: bool = Field(
+        default=False,
+        description="A `stream: true` request is answered with a Messages event stream (rules "
+        "stream-order, stream-event).",
     )
     # Names of models in `bodies.BODY_MODELS` (rules request-schema / response-schema); None: not checked.
     request_schema: str | None = None
@@ -83,7 +103,7 @@ class Profile(_Model):
     json_content_type: str = "application/json"
     multipart_content_type: str = "multipart/form-data"
     # Each has its own rule id; a profile can drop one (a gateway that strips it), not add others.
-    required_response_headers: tuple[Literal["request-id", "anthropic-organization-id"], ...] = (
+    required_response_headers: tuple[ResponseHeader, ...] = (
         "request-id",
         "anthropic-organization-id",
     )
@@ -162,6 +182,7 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
         name="Messages",
         method="POST",
         path="/v1/messages",
+        messages_stream=True,
         request_schema="messages_request",
         response_schema="messages_response",
     ),
@@ -228,12 +249,189 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
 )
 
 
+class Platform(_Model):
+    """One way to reach Claude, selected by the request's host: how its requests differ from the
+    first-party API's. A request is judged by the profile of the API version it sends, as its platform
+    changes that profile (`auth`, `endpoints`, `required_response_headers`); a field left None keeps
+    the profile's (the first-party API's).
+
+    To add a platform (say Bedrock):
+    1. List its name and host patterns in `plugin.options.PLATFORM_HOSTS` (read there, without
+       pydantic, by the report header and `hosts=` validation).
+    2. Add a `Platform` to `PLATFORMS` below (same order), each fact with its source: `version_in` and
+       `version_aliases`, `auth`, `endpoints` (`model_in_url=True` where the URL names the model),
+       `required_response_headers`, `stream_content_type`, `error_shapes`.
+    3. A difference no field holds yet: add a field here whose default is the first-party behaviour,
+       read it in the check (`ctx.platform`, contract/checks.py), and give a new rule an example on the
+       platform's host in contract/rules.py (docs/rules.md is generated from it).
+    Users select a platform for any other host (a gateway, a loopback stand-in) with
+    `hosts={"host:port": "name"}`.
+    """
+
+    name: str
+    title: str
+    hosts: tuple[str, ...] = Field(description="Host name patterns that select it; `*` matches any run.")
+    version_in: Literal["header", "body"] = Field(
+        default="header",
+        description="Where the version is carried: the `anthropic-version` header, or the body field "
+        "`anthropic_version` (rule platform-version-body).",
+    )
+    version_aliases: dict[str, str] = Field(
+        default_factory=dict,
+        description="The platform's own version values, each with the API version whose profile judges "
+        "it; the API's versions (the profiles' keys) are accepted too.",
+    )
+    auth: tuple[AuthScheme, ...] | None = None
+    endpoints: tuple[Endpoint, ...] | None = None
+    required_response_headers: tuple[ResponseHeader, ...] | None = None
+    stream_content_type: str = "text/event-stream"
+    error_shapes: tuple[ErrorShape, ...] = ("anthropic",)
+    rejects_claude_keys: bool = Field(
+        default=False, description="A Claude API key (`sk-ant-...`) is the wrong credential here."
+    )
+    source: str = ""
+    notes: str = ""
+
+    @field_validator("auth")
+    @classmethod
+    def _auth_not_empty(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and not value:
+            raise ValueError("a platform must accept at least one auth scheme")
+        return value
+
+    @cached_property
+    def _host_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(fnmatch.translate(host.lower())) for host in self.hosts)
+
+    def serves(self, hostname: str) -> bool:
+        """Whether one of its host patterns matches `hostname` (no port, lower-cased)."""
+        return any(pattern.match(hostname) for pattern in self._host_patterns)
+
+    @cached_property
+    def first_party(self) -> bool:
+        """Judged by the profiles as they are (no field of its own)."""
+        return (
+            self.version_in == "header"
+            and not self.version_aliases
+            and self.auth is None
+            and self.endpoints is None
+            and self.required_response_headers is None
+        )
+
+
+def _prefixed(prefix: str, names: tuple[str, ...]) -> tuple[Endpoint, ...]:
+    """The first-party endpoints named `names`, under the path `prefix`."""
+    return tuple(
+        Endpoint(**{**e.model_dump(), "path": prefix + e.path}) for e in DEFAULT_ENDPOINTS if e.name in names
+    )
+
+
+# SDK anthropic/lib/vertex/_client.py (`_prepare_options`): the model moves from the body to the URL,
+# `stream: true` picks streamRawPredict; token counting goes to the model `count-tokens` with the model
+# left in the body. Base URL `https://{region}-aiplatform.googleapis.com/v1`.
+_VERTEX_MODELS = "/v1/projects/{project}/locations/{region}/publishers/anthropic/models"
+VERTEX_ENDPOINTS: tuple[Endpoint, ...] = (
+    # Before `{model}:rawPredict`, which its path matches too: the first match is taken.
+    Endpoint(
+        name="Token Counting",
+        method="POST",
+        path=f"{_VERTEX_MODELS}/count-tokens:rawPredict",
+        max_body_bytes=None,  # Vertex AI's own limit is not in our sources: not checked
+        request_schema="count_tokens_request",
+        response_schema="count_tokens_response",
+    ),
+    *(
+        Endpoint(
+            name="Messages",
+            method="POST",
+            path=f"{_VERTEX_MODELS}/{{model}}:{specifier}",
+            max_body_bytes=None,
+            model_in_url=True,
+            messages_stream=True,
+            request_schema="messages_request_model_in_url",
+            response_schema="messages_response",
+        )
+        for specifier in ("rawPredict", "streamRawPredict")
+    ),
+)
+
+PLATFORMS: tuple[Platform, ...] = (
+    Platform(
+        name="anthropic",
+        title="Claude API",
+        hosts=PLATFORM_HOSTS["anthropic"],
+        source="Docs, API overview",
+    ),
+    Platform(
+        name="vertex",
+        title="Vertex AI",
+        hosts=PLATFORM_HOSTS["vertex"],
+        version_in="body",
+        # Docs, Claude on Vertex AI: `anthropic_version` in the body, "vertex-2023-10-16" (SDK 0.x and
+        # 1.x send it); SDK 2.x sends the API version (ANTHROPIC_API_VERSION). The Vertex value is read
+        # as 2023-06-01, the API version those SDKs speak (named SSE events).
+        version_aliases={"vertex-2023-10-16": "2023-06-01"},
+        auth=("bearer",),  # a Google OAuth access token (SDK: `access_token=` or google-auth credentials)
+        endpoints=VERTEX_ENDPOINTS,
+        required_response_headers=(),  # Google's front end answers: the API's headers are not promised
+        error_shapes=("anthropic", "google"),
+        rejects_claude_keys=True,
+        source="Docs, Claude on Vertex AI; SDK anthropic/lib/vertex/_client.py",
+        notes="The model is named in the URL, not the body; streams are SSE, as the API's.",
+    ),
+    Platform(
+        name="foundry",
+        title="Microsoft Foundry",
+        hosts=PLATFORM_HOSTS["foundry"],
+        # SDK anthropic/lib/foundry.py: an API key goes as `x-api-key` and, for backwards
+        # compatibility, `api-key`; an Entra ID token (`azure_ad_token_provider=`) as Bearer.
+        auth=("x-api-key", "api-key", "bearer"),
+        # The first-party paths under /anthropic; the SDK refuses Models and Message Batches there.
+        endpoints=_prefixed("/anthropic", ("Messages", "Token Counting")),
+        required_response_headers=(),  # not documented for Foundry
+        rejects_claude_keys=True,
+        source="Docs, Claude in Microsoft Foundry; SDK anthropic/lib/foundry.py and foundry.md",
+        notes="The `anthropic-version` header as on the API; the model in the body.",
+    ),
+)
+assert tuple(p.name for p in PLATFORMS) == tuple(PLATFORM_HOSTS), "keep plugin.options.PLATFORM_HOSTS in step"
+assert set(AUTH_SCHEMES) == set(AUTH_VALUES), "keep plugin.options.AUTH_VALUES in step"
+
+
+def _host_name(host: str) -> str:
+    """`user@name:port` or `[::1]:port` -> the name alone."""
+    host = host.rpartition("@")[2]
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else host
+    return host.partition(":")[0]
+
+
 class Contract(_Model):
-    """All profiles, keyed by the `anthropic-version` value that selects them."""
+    """All profiles, keyed by the `anthropic-version` value that selects them, and the platforms a
+    request's host selects (`platform_for`)."""
 
     profiles: dict[str, Profile]
     # Used to judge a request that names no version, or one we have no profile for.
     fallback_version: str
+    platforms: tuple[Platform, ...] = Field(default_factory=lambda: PLATFORMS)
+    # hosts={host: platform}: a host (a name, or name:port) judged by the named platform.
+    host_platforms: dict[str, str] = Field(default_factory=dict)
+    # A Claude host no pattern selects (a gateway, ANTHROPIC_BASE_URL's) is judged by this platform.
+    default_platform: str = "anthropic"
+
+    @field_validator("platforms")
+    @classmethod
+    def _platform_names_unique(cls, value: tuple[Platform, ...]) -> tuple[Platform, ...]:
+        names = [p.name for p in value]
+        if len(set(names)) != len(names):
+            raise ValueError(f"platform names must be unique: {names}")
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        known = {p.name for p in self.platforms}
+        unknown = sorted({*self.host_platforms.values(), self.default_platform} - known)
+        if unknown:
+            raise ValueError(f"unknown platform(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
     @field_validator("profiles")
     @classmethod
@@ -251,6 +449,9 @@ class Contract(_Model):
             limits = [
                 e.max_body_bytes for p in self.profiles.values() for e in p.endpoints if e.max_body_bytes
             ]
+            limits += [
+                e.max_body_bytes for p in self.platforms for e in p.endpoints or () if e.max_body_bytes
+            ]
             held[:] = [self.profiles, min(limits, default=float("inf"))]
         limit: float = held[1]
         return limit
@@ -263,6 +464,88 @@ class Contract(_Model):
         if version is not None and version in self.profiles:
             return self.profiles[version]
         return self.profiles[self.fallback_version]
+
+    def platform_for(self, host: str) -> Platform:
+        """The platform a request to `host` (its URL's netloc, lower-cased) is judged by: the one
+        `host_platforms` names for it, else the first whose host patterns match, else the default.
+        Worked out once per host."""
+        cache: dict[str, Platform] = self._platform_cache
+        found = cache.get(host)
+        if found is None:
+            name = _host_name(host)
+            chosen = self.host_platforms.get(host) or self.host_platforms.get(name)
+            found = self._platform_named[chosen] if chosen else self.platform_serving(name)
+            if found is None:
+                found = self._platform_named[self.default_platform]
+            if len(cache) > 1024:
+                cache.clear()
+            cache[host] = found
+        return found
+
+    def platform_serving(self, hostname: str) -> Platform | None:
+        """The first platform whose host patterns match `hostname` (no port, lower-cased)."""
+        return next((p for p in self.platforms if p.serves(hostname)), None)
+
+    def judged_by(self, platform: Platform, version: str | None) -> tuple[Profile, str | None]:
+        """The profile that judges a request to `platform` sending `version`, and the API version it
+        stands for (None: not one the platform accepts; then the fallback profile judges)."""
+        if platform.first_party:  # every first-party request: two look-ups
+            profiles = self.profiles
+            if version in profiles:
+                return profiles[version], version
+            return profiles[self.fallback_version], None
+        known = platform.version_aliases.get(version, version) if version is not None else None
+        if known not in self.profiles:
+            known = None
+        base = self.profile_for(known)
+        cache: dict[tuple[str, str], Profile] = self._judged_cache
+        profile = cache.get((platform.name, base.version))
+        if profile is None:
+            update: dict[str, Any] = {}
+            if platform.auth is not None:
+                update["auth"] = platform.auth
+            if platform.endpoints is not None:
+                update["endpoints"] = platform.endpoints
+            if platform.required_response_headers is not None:
+                update["required_response_headers"] = platform.required_response_headers
+            profile = base.model_copy(update=update)
+            profile.__dict__.pop("_endpoint_cache", None)  # its own endpoints: its own cache
+            cache[platform.name, base.version] = profile
+        return profile, known
+
+    def accepted_versions(self, platform: Platform) -> tuple[str, ...]:
+        """The version values a request to `platform` may send."""
+        aliases = [alias for alias, version in platform.version_aliases.items() if version in self.profiles]
+        return (*aliases, *self.profiles)
+
+    def with_host_platforms(self, host_platforms: dict[str, str]) -> Contract:
+        """A copy that judges each listed host (name, or name:port) by the named platform."""
+        if not host_platforms:
+            return self
+        return self._copy(host_platforms={**self.host_platforms, **host_platforms})
+
+    def _copy(self, **fields: Any) -> Contract:
+        # A new, validated contract (never model_copy: that would share the caches).
+        kept = {
+            "profiles": self.profiles,
+            "fallback_version": self.fallback_version,
+            "platforms": self.platforms,
+            "host_platforms": self.host_platforms,
+            "default_platform": self.default_platform,
+        }
+        return Contract(**{**kept, **fields})
+
+    @cached_property
+    def _platform_named(self) -> dict[str, Platform]:
+        return {p.name: p for p in self.platforms}
+
+    @cached_property
+    def _platform_cache(self) -> dict[str, Platform]:
+        return {}
+
+    @cached_property
+    def _judged_cache(self) -> dict[tuple[str, str], Profile]:
+        return {}
 
     def with_profile_edits(self, edits: dict[str, Any]) -> Contract:
         """A copy with profiles added or changed; each edit is a Profile or a dict of fields."""
@@ -279,7 +562,7 @@ class Contract(_Model):
                 raise TypeError(
                     f"profile edit for {version!r} must be a Profile or a dict, not {type(edit).__name__}"
                 )
-        return Contract(profiles=profiles, fallback_version=self.fallback_version)
+        return self._copy(profiles=profiles)
 
     def narrowed(self, *, versions: tuple[str, ...] | None, auth: tuple[str, ...] | None) -> Contract:
         """A copy that accepts only `versions` and only the `auth` schemes (None: keep as is)."""
@@ -291,8 +574,16 @@ class Contract(_Model):
                 v: p.model_copy(update={"auth": tuple(a for a in p.auth if a in auth) or tuple(auth)})
                 for v, p in profiles.items()
             }
+        platforms = self.platforms
+        if auth is not None:
+            platforms = tuple(
+                p.model_copy(update={"auth": tuple(a for a in p.auth if a in auth) or tuple(auth)})
+                if p.auth is not None
+                else p
+                for p in platforms
+            )
         fallback = self.fallback_version if self.fallback_version in profiles else next(iter(profiles))
-        return Contract(profiles=profiles, fallback_version=fallback)
+        return self._copy(profiles=profiles, fallback_version=fallback, platforms=platforms)
 
 
 # Docs, Versions: 2023-01-01 initial; 2023-06-01 named SSE events; 2026-10-21 latest (removes

@@ -34,7 +34,10 @@ def violation_report(violations: list[Violation], exchange_count: int) -> str:
         exchange = group[0].exchange
         lines.append("")
         if exchange is not None:
-            lines.append(f"{exchange.describe()}, exchange {exchange.index}")
+            platform = group[0].platform
+            # The first-party API is the default; another platform's contract is named.
+            judged = f", judged by the {platform} contract" if platform and platform != "anthropic" else ""
+            lines.append(f"{exchange.describe()}, exchange {exchange.index}{judged}")
         for violation in group:
             lines.append(f"  [{violation.rule}] {violation.message}")
             lines.append(f"    fix: {violation.hint}")

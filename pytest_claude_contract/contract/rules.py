@@ -105,6 +105,20 @@ _MESSAGE_DELTA = (
 _MESSAGE_STOP = '{"type": "message_stop"}'
 
 
+# Claude on Vertex AI (contract.models.PLATFORMS): the model in the URL, the version in the body, a
+# Google OAuth access token as Bearer.
+_VERTEX_URL = (
+    "https://us-east5-aiplatform.googleapis.com/v1/projects/my-project/locations/us-east5/"
+    "publishers/anthropic/models/claude-sonnet-4-5@20250929:rawPredict"
+)
+_VERTEX_HEADERS = {"authorization": "Bearer <Google OAuth access token>", "content-type": "application/json"}
+_VERTEX_BODY = (
+    '{"anthropic_version": "vertex-2023-10-16", "max_tokens": 64, '
+    '"messages": [{"role": "user", "content": "Hi"}]}'
+)
+_VERTEX_RESPONSE_HEADERS = {"content-type": "application/json"}
+
+
 RULES: tuple[Rule, ...] = (
     Rule(
         id="auth-missing",
@@ -118,9 +132,10 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="auth-scheme",
         side="request",
-        summary="Credentials are sent in a form the request's API version does not accept: "
-        "`Authorization` with a scheme other than Bearer, a bare `api-key` header, a key in the URL "
-        "query, or a scheme the profile was narrowed to exclude (`auth=[...]`).",
+        summary="Credentials are sent in a form the request's API version or platform does not accept: "
+        "`Authorization` with a scheme other than Bearer, a bare `api-key` header (accepted by Foundry "
+        "only), a key in the URL query, a scheme the profile was narrowed to exclude (`auth=[...]`), or "
+        "a Claude API key sent to a platform that takes its own credentials (Vertex AI, Foundry).",
         hint="Send the key as `x-api-key: <key>` or `Authorization: Bearer <token>`; never in the URL, "
         "where proxies and logs keep it.",
         source="Docs, API overview: Authentication",
@@ -342,6 +357,39 @@ RULES: tuple[Rule, ...] = (
             body='{"model": "claude-sonnet-4-6", "max_tokens": 64, "temperature": 0.5, '
             '"messages": [{"role": "user", "content": "Hi"}]}',
         ),
+    ),
+    Rule(
+        id="platform-version-body",
+        side="request",
+        summary="A request to a platform that reads the version from the body (Vertex AI) has no "
+        "`anthropic_version` field there, or one the platform does not accept: `vertex-2023-10-16` "
+        "(SDK 0.x and 1.x) or an API version (SDK 2.x sends `2026-10-21`). An `anthropic-version` "
+        "header is not read there.",
+        hint='Put the version in the body, e.g. `"anthropic_version": "vertex-2023-10-16"` (the SDK\'s '
+        "`AnthropicVertex` client does this).",
+        source="Docs, Claude on Vertex AI; SDK anthropic/lib/vertex/_client.py",
+        example_request=ExampleRequest(
+            url=_VERTEX_URL,
+            headers={**_VERTEX_HEADERS, "anthropic-version": "2023-06-01"},
+            body='{"max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]}',
+        ),
+        example_response=ExampleResponse(headers=_VERTEX_RESPONSE_HEADERS),
+    ),
+    Rule(
+        id="platform-model-in-body",
+        side="request",
+        summary="A request to an endpoint that takes the model from its URL (Vertex AI's `rawPredict` "
+        "and `streamRawPredict`: `.../publishers/anthropic/models/{model}:rawPredict`) names `model` "
+        "in the body too.",
+        hint="Leave `model` out of the body: name it in the URL (the SDK's `AnthropicVertex` client "
+        "moves it there).",
+        source="Docs, Claude on Vertex AI; SDK anthropic/lib/vertex/_client.py",
+        example_request=ExampleRequest(
+            url=_VERTEX_URL,
+            headers=_VERTEX_HEADERS,
+            body=_VERTEX_BODY.replace('"max_tokens"', '"model": "claude-sonnet-4-5@20250929", "max_tokens"'),
+        ),
+        example_response=ExampleResponse(headers=_VERTEX_RESPONSE_HEADERS),
     ),
 )
 

@@ -68,6 +68,7 @@ class VerdictStore:
         streaming = isinstance(request_json, dict) and request_json.get("stream") is True
         hasher = hashlib.blake2b(self._contract_key(ctx.contract), digest_size=16)
         selects = (
+            ctx.platform.name,
             ctx.profile.version,
             ctx.endpoint.name if ctx.endpoint is not None else "",
             exchange.request.path,
@@ -86,7 +87,7 @@ class VerdictStore:
         hasher.update(b"request\0")
         declared = "\x01" if ctx.version is None else ctx.version
         endpoint = ctx.endpoint.name if ctx.endpoint is not None else ""
-        hasher.update(f"{ctx.profile.version}\0{declared}\0{endpoint}\0".encode())
+        hasher.update(f"{ctx.platform.name}\0{ctx.profile.version}\0{declared}\0{endpoint}\0".encode())
         hasher.update(ctx.exchange.request.body)
         return hasher.digest()
 

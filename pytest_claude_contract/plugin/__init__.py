@@ -21,6 +21,7 @@ from .options import (
     cassette_path,
     check_cassettes_json,
     config_arguments,
+    hosts_header,
     marker_overrides,
     session_options,
     settings_for,
@@ -146,14 +147,16 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         cassettes.forget_parsed()  # before pytest's and the interpreter's last full collections
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def pytest_report_header(config: pytest.Config) -> list[str]:
     options = config.stash[STATE].options
-    return (
+    return [
         f"claude contract: checks={options.contract_mode}, record mode={options.record_mode}, "
         f"cassettes={options.cassette_dir}, profiles={', '.join(DOCUMENTED_VERSIONS)}"
         + (", autouse" if options.autouse else "")
-        + ("" if options.share_ssl_context else ", SSL contexts not shared")
-    )
+        + ("" if options.share_ssl_context else ", SSL contexts not shared"),
+        # Which contract each host's requests are judged by; hosts={host: platform} adds to it per test.
+        f"claude contract platforms: {hosts_header()}",
+    ]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -388,6 +391,8 @@ def _frozen(*overrides: dict[str, Any]) -> tuple[Any, ...] | None:
                 held = tuple((type(v).__name__, v) for v in value)
             elif isinstance(value, set | frozenset):
                 held = frozenset((type(v).__name__, v) for v in value)
+            elif isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+                held = frozenset((type(k).__name__, k, v) for k, v in value.items())  # hosts={h: platform}
             elif not isinstance(value, str | bool | int | float | None | timedelta):
                 return None
             items.append((name, kind, held))
@@ -482,7 +487,7 @@ def _claude_contract_autouse(request: pytest.FixtureRequest) -> None:
 def _contract_for(settings: ContractSettings) -> Contract:
     from ..contract.models import DEFAULT_CONTRACT
 
-    contract = DEFAULT_CONTRACT
+    contract = DEFAULT_CONTRACT.with_host_platforms(dict(settings.host_platforms))
     if settings.profiles:
         try:
             contract = contract.with_profile_edits(dict(settings.profiles))

@@ -22,8 +22,24 @@ from ..contract.limits import SIZE_FORMS, Limits, parse_size
 
 RECORD_MODES = ("none", "once", "new_episodes", "all", "rewrite", "verify")
 CONTRACT_MODES = ("strict", "warn", "off")
-AUTH_VALUES = ("x-api-key", "bearer")
+# Credential forms a test may narrow to with auth=[...]: the `x-api-key` header, `Authorization: Bearer`,
+# the bare `api-key` header (Foundry's), `Authorization: AWS4-HMAC-SHA256` (SigV4: Bedrock's).
+AUTH_VALUES = ("x-api-key", "bearer", "api-key", "sigv4")
 DEFAULT_HOSTS = ("api.anthropic.com",)
+# The platforms a request can be judged by, and the hosts that select each (shell-style patterns:
+# `*` matches any run of characters). contract.models.PLATFORMS holds each one's contract, in this
+# order (checked there); here, not there, so the report header and hosts= validation import nothing
+# heavy. The first-party API first: a Claude host no pattern matches is judged as first-party.
+PLATFORM_HOSTS: dict[str, tuple[str, ...]] = {
+    # Docs, API overview: the API's host.
+    "anthropic": ("api.anthropic.com",),
+    # SDK anthropic/lib/vertex/_client.py: `{region}-aiplatform.googleapis.com`, the global host
+    # `aiplatform.googleapis.com`, and the multi-region hosts `aiplatform.{us,eu}.rep.googleapis.com`.
+    "vertex": ("*-aiplatform.googleapis.com", "aiplatform.googleapis.com", "aiplatform.*.rep.googleapis.com"),
+    # SDK anthropic/lib/foundry.py: `https://{resource}.services.ai.azure.com/anthropic/`.
+    "foundry": ("*.services.ai.azure.com",),
+}
+PLATFORM_NAMES = tuple(PLATFORM_HOSTS)
 # Stands in for ANTHROPIC_API_KEY during replay, so SDK clients can be built without a key. Here, not
 # in capture.core, so that lending it at collection imports nothing heavy.
 PLACEHOLDER_KEY = "claude-contract-replay-placeholder-key"
@@ -236,6 +252,10 @@ class ContractSettings:
     auth: tuple[str, ...] | None
     hosts: tuple[str, ...]
     profiles: Mapping[str, Any]
+    # hosts={host: platform}: the platform each listed host's requests are judged by (lower-cased).
+    host_platforms: Mapping[str, str] = field(default_factory=dict)
+    # No hosts= given: every platform's hosts (PLATFORM_HOSTS) are Claude hosts too.
+    platform_hosts: bool = True
     allowed_hosts: tuple[str, ...] = ()
     upstream: str = DEFAULT_UPSTREAM
     max_age: timedelta | None = None
@@ -294,12 +314,7 @@ def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
                 f"{where}: api_versions={versions!r}; use a non-empty list of dates like '2023-06-01'"
             )
     if "hosts" in overrides:
-        hosts = _str_list(overrides["hosts"], "hosts", where)
-        if not hosts or not all(_is_host(h) for h in hosts):
-            raise pytest.UsageError(
-                f"{where}: hosts={hosts!r}; use a non-empty list of host names, e.g. ['api.anthropic.com', "
-                "'127.0.0.1:8080'] (no scheme, no path)"
-            )
+        check_hosts(overrides["hosts"], where)
     if "allowed_hosts" in overrides:
         allowed = _str_list(overrides["allowed_hosts"], "allowed_hosts", where)
         if not all(_is_host(h) for h in allowed):
@@ -319,6 +334,38 @@ def validate_overrides(overrides: Mapping[str, Any], where: str) -> None:
         raise pytest.UsageError(
             f"{where}: profiles= must map an anthropic-version to a Profile or a dict of its fields"
         )
+
+
+def check_hosts(value: Any, where: str) -> dict[str, str | None]:
+    """hosts= as {host: platform name, or None to be judged by the platform its name selects}; a
+    UsageError naming the fix for a bad host or an unknown platform."""
+    if isinstance(value, Mapping):
+        hosts = list(value)
+        platforms = [value[h] for h in hosts]
+    else:
+        hosts = _str_list(value, "hosts", where)
+        platforms = [None] * len(hosts)
+    if not hosts or not all(isinstance(h, str) and _is_host(h) for h in hosts):
+        raise pytest.UsageError(
+            f"{where}: hosts={value!r}; use a non-empty list of host names, or a dict of host names to "
+            "platforms ({'127.0.0.1:8080': 'vertex'}), e.g. ['api.anthropic.com', '127.0.0.1:8080'] "
+            "(no scheme, no path)"
+        )
+    bad = [p for p in platforms if p is not None and p not in PLATFORM_NAMES]
+    if bad:
+        raise pytest.UsageError(
+            f"{where}: hosts={value!r} names unknown platform(s) {', '.join(map(repr, bad))}; "
+            f"platforms are: {', '.join(PLATFORM_NAMES)}"
+        )
+    return {h.lower(): p for h, p in zip(hosts, platforms, strict=True)}
+
+
+def hosts_header(host_platforms: Mapping[str, str] | None = None) -> str:
+    """Which platform's contract each host is judged by, for the report header: `host → platform`,
+    the given mapping first, then every platform's own hosts."""
+    given = [f"{host} → {name}" for host, name in (host_platforms or {}).items()]
+    shipped = [f"{', '.join(hosts)} → {name}" for name, hosts in PLATFORM_HOSTS.items()]
+    return "; ".join(given + shipped)
 
 
 def check_upstream(value: Any, where: str) -> str:
@@ -354,14 +401,18 @@ def settings_for(options: SessionOptions, merged: Mapping[str, Any]) -> Contract
         return None if value is None else tuple(value)
 
     cassette = merged.get("cassette", True)
+    given_hosts = merged.get("hosts")
+    hosts = check_hosts(given_hosts, "hosts") if given_hosts is not None else {}
     return ContractSettings(
         cassette=cassette,
         record_mode=merged.get("record_mode") or options.record_mode,
         allow=frozenset(merged.get("allow") or ()),
         api_versions=strings("api_versions"),
         auth=strings("auth"),
-        hosts=tuple(h.lower() for h in merged.get("hosts") or DEFAULT_HOSTS),
+        hosts=tuple(hosts) or DEFAULT_HOSTS,
         profiles=merged.get("profiles") or {},
+        host_platforms={h: p for h, p in hosts.items() if p is not None},
+        platform_hosts=given_hosts is None,
         allowed_hosts=tuple(h.lower() for h in (merged.get("allowed_hosts", options.allowed_hosts))),
         upstream=str(merged.get("upstream") or DEFAULT_UPSTREAM).rstrip("/"),
         max_age=_max_age(options, merged),

@@ -31,7 +31,7 @@ import pytest
 
 @pytest.fixture(scope="module")
 def claude_contract_config():
-    return {"hosts": [os.environ["FAKE_BEDROCK_HOST"]]}
+    return {"hosts": {os.environ["FAKE_BEDROCK_HOST"]: "bedrock"}}
 """
 
 SUITE = """
@@ -131,9 +131,9 @@ def test_bedrock_records_then_replays_offline_without_credentials(
     bedrock_suite: pytest.Pytester, bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch, temporary: bool
 ) -> None:
     monkeypatch.setenv("TEMPORARY", "1" if temporary else "0")
-    recorded = bedrock_suite.runpytest("-p", "no:randomly", "--claude-contract=off")
+    recorded = bedrock_suite.runpytest("-p", "no:randomly")
     recorded.assert_outcomes(passed=3)
-    recorded.stdout.fnmatch_lines(["exchanges checked: 3 (0 replayed, 3 live)*"])
+    recorded.stdout.fnmatch_lines(["exchanges checked: 3 (0 replayed, 3 live)", "violations: 0"])
     sent = [r.headers for r in bedrock.requests]
     assert [("x-amz-security-token" in h) for h in sent] == [temporary] * 3
     signatures = [h["authorization"].rpartition("Signature=")[2] for h in sent]
@@ -163,19 +163,17 @@ def test_bedrock_records_then_replays_offline_without_credentials(
     for name in ("KEY_ID", "TEMPORARY_KEY_ID", "SECRET", "SESSION_TOKEN"):
         # The inner tests still sign (with credentials of their own): nothing of the recording's
         monkeypatch.setenv(name, "replay-" + name.lower().replace("_", "-") + "-0123456789")
-    replayed = bedrock_suite.runpytest("-p", "no:randomly", "--claude-contract=off")
+    replayed = bedrock_suite.runpytest("-p", "no:randomly")
     replayed.assert_outcomes(passed=3)
     replayed.stdout.fnmatch_lines(
-        ["exchanges checked: 3 (3 replayed, 0 live)*", "cassettes: 0 recorded, 3 replayed"]
+        ["exchanges checked: 3 (3 replayed, 0 live)", "violations: 0", "cassettes: 0 recorded, 3 replayed"]
     )
 
 
 def test_a_stream_replays_frame_by_frame(bedrock_suite: pytest.Pytester, bedrock: FakeBedrock) -> None:
     """The replayed stream reaches the SDK as Bedrock sends it: one read per frame, every frame's CRCs
     good (built again from the cassette's readable form)."""
-    bedrock_suite.runpytest(
-        "-p", "no:randomly", "-k", "test_stream", "--claude-contract=off"
-    ).assert_outcomes(passed=1)
+    bedrock_suite.runpytest("-p", "no:randomly", "-k", "test_stream").assert_outcomes(passed=1)
     bedrock.stop()
     recorded = bedrock_suite.path / "cassettes" / "test_bedrock_suite" / "test_stream.yaml"
     (bedrock_suite.path / "cassettes" / "test_frames").mkdir()
@@ -200,5 +198,87 @@ def test_a_stream_replays_frame_by_frame(bedrock_suite: pytest.Pytester, bedrock
                 assert problem is None and len(frames) == 1
         """
     )
+    # An unsigned raw request: only how the frames arrive is looked at here, not the contract.
     result = bedrock_suite.runpytest("-p", "no:randomly", "-k", "test_frames", "--claude-contract=off")
     result.assert_outcomes(passed=1)
+
+
+BROKEN = """
+import os
+
+import pytest
+from anthropic import AnthropicBedrock
+from anthropic.types import Message
+from fake_api import FakeClaudeAPI
+from test_bedrock_suite import MODEL, ask, credentials
+
+
+@pytest.mark.claude_contract
+def test_model_in_body():
+    # messages.create moves the model to the URL; a hand-built call with the same client need not.
+    with AnthropicBedrock(**credentials()) as client:
+        client.post(f"/model/{MODEL}/invoke", body=ask("Hi"), cast_to=Message)
+
+
+@pytest.mark.claude_contract
+def test_wrong_version():
+    with AnthropicBedrock(**credentials()) as client:
+        client.messages.create(**ask("Hi"), extra_body={"anthropic_version": "bedrock-2099-01-01"})
+
+
+@pytest.mark.claude_contract
+def test_temporary_key_without_its_token():
+    settings = {**credentials(), "aws_access_key": os.environ["TEMPORARY_KEY_ID"]}
+    with AnthropicBedrock(**settings) as client:
+        client.messages.create(**ask("Hi"))
+
+
+@pytest.mark.claude_contract
+def test_bedrock_api_key():
+    settings = {"api_key": os.environ["BEDROCK_API_KEY"], "aws_region": "us-east-1",
+                "base_url": os.environ["FAKE_BEDROCK_URL"], "max_retries": 0}
+    with AnthropicBedrock(**settings) as client:
+        assert client.messages.create(**ask("Hi")).content[0].text == "Echo: Hi"
+
+
+@pytest.mark.claude_contract
+def test_broken_stream():
+    FakeClaudeAPI.running[os.environ["FAKE_BEDROCK_HOST"]].misbehave.add("stream-bad-crc")
+    with AnthropicBedrock(**credentials()) as client:
+        with pytest.raises(Exception, match="Checksum mismatch"):
+            with client.messages.stream(**ask("Stream it please")) as stream:
+                stream.get_final_message()
+"""
+
+
+def test_a_broken_bedrock_request_fails_with_a_report_naming_the_rule(
+    bedrock_suite: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Through AnthropicBedrock: `model` in the body, an `anthropic_version` Bedrock does not take,
+    temporary credentials signed without their session token, and a stream whose frame is broken each
+    fail with their rule; a Bedrock API key (Bearer) is accepted; none of the secrets shows."""
+    api_key = "ABSK" + "QmVkcm9ja0FQSUtleS10ZXN0" + "x" * 40
+    monkeypatch.setenv("TEMPORARY", "0")
+    monkeypatch.setenv("BEDROCK_API_KEY", api_key)
+    bedrock_suite.makepyfile(test_broken=BROKEN)
+    result = bedrock_suite.runpytest("-p", "no:randomly", "test_broken.py")
+    result.assert_outcomes(passed=1, failed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_model_in_body _*",
+            "POST http://127.0.0.1:*/model/anthropic.claude-sonnet-4-6-v1:0/invoke -> 200 (live), "
+            "exchange 1, judged by the bedrock contract",
+            "  [platform-model-in-body] the body names `model` ('anthropic.claude-sonnet-4-6-v1:0'), but "
+            "Amazon Bedrock takes the model from the URL (/model/{model}/invoke) and refuses it in the body",
+            "*_ test_wrong_version _*",
+            "  [platform-version-body] the body's `anthropic_version` is 'bedrock-2099-01-01', not a "
+            "version Amazon Bedrock accepts (bedrock-2023-05-31, 2023-01-01, 2023-06-01, 2026-10-21)",
+            "*_ test_temporary_key_without_its_token _*",
+            f"  [bedrock-sigv4] the access key id {TEMPORARY_KEY_ID[:10]}... is temporary (ASIA...), but no "
+            "`x-amz-security-token` is sent",
+            "*_ test_broken_stream _*",
+            "  [[]bedrock-stream-frame] frame 3 (byte *): the frame's CRC32 is 0x*, but its bytes give 0x*",
+        ]
+    )
+    for secret in (TEMPORARY_KEY_ID, KEY_ID, SECRET, api_key):
+        assert secret[10:] not in result.stdout.str()

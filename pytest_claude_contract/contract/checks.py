@@ -325,11 +325,16 @@ def check_response_body(ctx: Context) -> Iterator[Violation]:
         return
     sent = media_type(response.headers.get("content-type"))
     request_json = ctx.exchange.request.json
-    streaming = isinstance(request_json, dict) and request_json.get("stream") is True
+    streaming = (ctx.endpoint is not None and ctx.endpoint.always_streams) or (
+        isinstance(request_json, dict) and request_json.get("stream") is True
+    )
     stream_type = ctx.platform.stream_content_type
     expected = stream_type if response.status < 400 and streaming else ctx.profile.json_content_type
     if response.body and sent != expected:
-        what = "a stream: true request's" if expected == stream_type else f"the {response.status}"
+        what = f"the {response.status}"
+        if expected == stream_type:
+            always = ctx.endpoint is not None and ctx.endpoint.always_streams
+            what = f"the {ctx.endpoint.name}" if always and ctx.endpoint else "a stream: true request's"
         yield _violation(
             ctx,
             "response-content-type",
@@ -352,6 +357,9 @@ def _check_error(ctx: Context, status: int, body: object) -> Iterator[Violation]
         return  # OpenAI's error shape: its types are OpenAI's, not paired with statuses here
     if "google" in ctx.platform.error_shapes and _google_error(body):
         return  # Google's front end answered (Vertex AI): its `status` names are Google's
+    if "aws" in ctx.platform.error_shapes:
+        yield from _check_aws_error(ctx, status, body)
+        return
     if (
         not isinstance(body, dict)
         or body.get("type") != "error"
@@ -372,6 +380,34 @@ def _check_error(ctx: Context, status: int, body: object) -> Iterator[Violation]
             "error-status",
             f"a {status} response carries error type {error['type']!r}; "
             f"the docs pair {status} with {' or '.join(repr(e) for e in expected)}",
+        )
+
+
+def _check_aws_error(ctx: Context, status: int, body: object) -> Iterator[Violation]:
+    """AWS's REST-JSON error (Amazon Bedrock): `{"message": ...}`, its type named by the
+    `x-amzn-errortype` header (`ThrottlingException:http://internal.amazon.com/...`) or a `__type`."""
+    message = body.get("message", body.get("Message")) if isinstance(body, dict) else None
+    if not isinstance(message, str):
+        yield _violation(
+            ctx,
+            "error-shape",
+            f'the {status} response body is not {{"message": ...}}, the error shape {ctx.platform.title} answers with',
+            f"Whatever answered is not {ctx.platform.title} (a proxy, a stub): answer with "
+            '`{"message": "..."}` and the error type in `x-amzn-errortype`, as AWS does.',
+        )
+        return
+    response = ctx.exchange.response
+    named = response.headers.get("x-amzn-errortype") if response is not None else None
+    if named is None and isinstance(body, dict) and isinstance(body.get("__type"), str):
+        named = body["__type"]
+    error_type = (named or "").split(":", 1)[0].rpartition("#")[2].strip()
+    expected = ctx.platform.error_statuses.get(error_type)
+    if expected is not None and expected != status:
+        yield _violation(
+            ctx,
+            "error-status",
+            f"a {status} response carries error type {error_type!r}; {ctx.platform.title} answers "
+            f"{error_type} with {expected}",
         )
 
 
@@ -443,7 +479,7 @@ def check_ratelimit_headers(ctx: Context) -> Iterator[Violation]:
             yield _violation(ctx, "ratelimit-headers", f"`{name}: {value}` is not a non-negative integer")
     retry_after = response.headers.get("retry-after")
     if retry_after is None:
-        if response.status == 429:
+        if response.status == 429 and ctx.platform.retry_after_on_429:
             yield _violation(
                 ctx,
                 "ratelimit-headers",
@@ -600,8 +636,85 @@ def _listed(errors: Sequence[object], total: int) -> str:
     return f"{text}; and {more} more" if more > 0 else text
 
 
+# ---------------------------------------------------------------- SigV4 (Amazon Bedrock)
+# AWS Signature Version 4 (AWS IAM user guide, "Create a signed AWS API request" and "Elements of an
+# AWS API request signature"): `Authorization: AWS4-HMAC-SHA256 Credential=<access key id>/<yyyymmdd>/
+# <region>/<service>/aws4_request, SignedHeaders=<names;...>, Signature=<64 hex>`, the request time in
+# `x-amz-date` (yyyymmddThhmmssZ, signed, its date the scope's), `host` signed; temporary
+# credentials (access key ids starting ASIA) send their session token as `x-amz-security-token`.
+_SIGV4_FIELD = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
+_AMZ_DATE = re.compile(r"(\d{8})T\d{6}Z")
+_REGION_HOST = re.compile(r"[a-z0-9-]+\.([a-z0-9-]+)\.amazonaws\.com(?::\d+)?")
+
+
+def check_sigv4(ctx: Context) -> Iterator[Violation]:
+    """A SigV4 `Authorization` header: well formed, scoped to the platform's service and the host's
+    region, dated by `x-amz-date`, and sent with the session token temporary credentials need."""
+    headers = ctx.exchange.request.headers
+    scheme, _, rest = headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "aws4-hmac-sha256" or "sigv4" not in ctx.profile.auth:
+        return  # another scheme: check_auth's; SigV4 where it is not taken: auth-scheme
+    fields = dict(_SIGV4_FIELD.findall(rest))
+    missing = [name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)]
+    if missing:
+        yield _violation(ctx, "bedrock-sigv4", f"the SigV4 `Authorization` has no {', '.join(missing)}")
+        return
+    scope = fields["Credential"].split("/")
+    if len(scope) != 5 or scope[4] != "aws4_request":
+        yield _violation(
+            ctx,
+            "bedrock-sigv4",
+            "the SigV4 credential is not `<access key id>/<date>/<region>/<service>/aws4_request`",
+        )
+        return
+    key_id, day, region, service, _ = scope
+    wanted = ctx.platform.sigv4_service
+    if wanted is not None and service != wanted:
+        yield _violation(
+            ctx,
+            "bedrock-sigv4",
+            f"the SigV4 signature is scoped to service {service!r}; {ctx.platform.title} takes {wanted!r}",
+        )
+    host_region = _REGION_HOST.fullmatch(ctx.exchange.request.host)
+    if host_region is not None and host_region.group(1) != region:
+        yield _violation(
+            ctx,
+            "bedrock-sigv4",
+            f"the SigV4 signature is scoped to region {region!r}, but the request goes to "
+            f"{host_region.group(1)!r} ({ctx.exchange.request.host})",
+        )
+    signed = fields["SignedHeaders"].lower().split(";")
+    amz_date = headers.get("x-amz-date")
+    if amz_date is None:
+        yield _violation(ctx, "bedrock-sigv4", "no `x-amz-date` header is sent with the SigV4 signature")
+    elif (dated := _AMZ_DATE.fullmatch(amz_date.strip())) is None:
+        yield _violation(ctx, "bedrock-sigv4", f"`x-amz-date: {amz_date}` is not yyyymmddThhmmssZ")
+    elif dated.group(1) != day:
+        yield _violation(
+            ctx, "bedrock-sigv4", f"`x-amz-date: {amz_date}` is not on the credential scope's date {day}"
+        )
+    unsigned = [name for name in ("host", "x-amz-date") if name not in signed and name in (*headers, "host")]
+    if unsigned:
+        yield _violation(ctx, "bedrock-sigv4", f"SignedHeaders leaves out {', '.join(unsigned)}")
+    token = "x-amz-security-token" in headers
+    if key_id.startswith("ASIA") and not token:
+        yield _violation(
+            ctx,
+            "bedrock-sigv4",
+            f"the access key id {key_id} is temporary (ASIA...), but no `x-amz-security-token` is sent",
+        )
+    elif key_id.startswith("AKIA") and token:
+        yield _violation(
+            ctx,
+            "bedrock-sigv4",
+            f"an `x-amz-security-token` is sent with a long-term access key id ({key_id}); "
+            "only temporary credentials (ASIA...) have one",
+        )
+
+
 REQUEST_CHECKS: tuple[Check, ...] = (
     check_auth,
+    check_sigv4,
     check_version,
     check_body,
     check_model_in_body,

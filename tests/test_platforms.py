@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import pytest
 from helpers import a_key, a_token, go_offline, interactions
 
+from pytest_claude_contract.cli import main
 from pytest_claude_contract.contract.checks import check_exchange, context_for
 from pytest_claude_contract.contract.exchange import (
     CapturedRequest,
@@ -425,3 +426,145 @@ def test_the_first_party_api_still_refuses_a_bare_api_key_header() -> None:
     assert check_exchange(foundry, DEFAULT_CONTRACT) == []
     first_party = _exchange("https://api.anthropic.com/v1/messages", headers, body)
     assert "auth-scheme" in [v.rule for v in check_exchange(first_party, DEFAULT_CONTRACT)]
+
+
+CREDENTIALS_SUITE = """
+import asyncio
+import os
+import pytest
+from anthropic import AsyncAnthropicVertex
+from google.auth.credentials import Credentials
+
+class StaticCredentials(Credentials):
+    '''google-auth credentials whose refresh hands over a fixed token: the SDK's own credentials
+    path (refresh when there is no token), with no call to Google.'''
+    def __init__(self, token):
+        super().__init__()
+        self._static = token
+        self.refreshed = 0
+
+    def refresh(self, request):
+        self.refreshed += 1
+        self.token = self._static
+
+async def talk(credentials):
+    async with AsyncAnthropicVertex(region="europe-west1", project_id="my-project", max_retries=0,
+                                    credentials=credentials, base_url=os.environ["VERTEX_BASE_URL"]) as vertex:
+        messages = [{"role": "user", "content": "Hello async"}]
+        async with vertex.messages.stream(model="claude-sonnet-4-6", max_tokens=64, messages=messages) as stream:
+            return "".join([text async for text in stream.text_stream])
+
+@pytest.mark.claude_contract
+def test_credentials(claude_contract):
+    credentials = StaticCredentials(os.environ.get("VERTEX_ACCESS_TOKEN", "offline"))
+    assert asyncio.run(talk(credentials)) == "Echo: Hello async"
+    assert credentials.refreshed == 1
+    assert [e.origin for e in claude_contract.exchanges] == [os.environ["EXPECTED_ORIGIN"]]
+    assert claude_contract.violations == []
+"""
+
+
+def test_vertex_with_google_auth_credentials_and_the_async_client(
+    vertex_suite: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`credentials=` (google-auth, the SDK's vertex extra) instead of `access_token=`: the token the
+    credentials hand over is sent, and kept off disk; the async client's stream replays offline."""
+    pytest.importorskip("google.auth", reason="the anthropic[vertex] extra (tox -e platforms)")
+    token = "ya29." + a_token()
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", token)
+    monkeypatch.setenv("EXPECTED_ORIGIN", "live")
+    vertex_suite.makepyfile(test_credentials=CREDENTIALS_SUITE)
+    vertex_suite.runpytest("--claude-record-mode=once").assert_outcomes(passed=1)
+    assert [r.headers["authorization"] for r in api.requests] == [f"Bearer {token}"]
+    cassette = vertex_suite.path / "cassettes" / "test_credentials" / "test_credentials.yaml"
+    assert token not in cassette.read_text(encoding="utf-8")
+
+    go_offline(api, monkeypatch)
+    monkeypatch.delenv("VERTEX_ACCESS_TOKEN")
+    monkeypatch.setenv("EXPECTED_ORIGIN", "replayed")
+    vertex_suite.runpytest().assert_outcomes(passed=1)
+
+
+def test_lint_judges_a_host_as_the_platform_given_and_finds_a_bearer_token(
+    vertex_suite: pytest.Pytester,
+    api: FakeClaudeAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`lint --host HOST=vertex` judges the stand-in's recordings as Vertex AI's (clean); as the
+    first-party API they break its contract. A Google token written into a cassette by hand is found."""
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", "ya29." + a_token())
+    vertex_suite.makepyfile(test_vertex=VERTEX_SUITE)
+    vertex_suite.runpytest("--claude-record-mode=once").assert_outcomes(passed=1)
+    cassette = vertex_suite.path / "cassettes" / "test_vertex" / "test_vertex.yaml"
+    capsys.readouterr()
+
+    assert main(["lint", "--host", f"{api.host}=vertex", str(cassette)]) == 0
+    assert f"{cassette}: 3 interactions, 3 with a Claude host: ok" in capsys.readouterr().out
+    # Judged as the first-party API (with every header taken as recorded): no anthropic-version header.
+    assert main(["lint", "--assume-recorded", "--host", api.host, str(cassette)]) == 1
+    assert "[version-missing] no `anthropic-version` header is sent" in capsys.readouterr().out
+    assert main(["lint", "--assume-recorded", "--host", f"{api.host}=vertex", str(cassette)]) == 0
+    capsys.readouterr()
+    assert main(["lint", "--host", f"{api.host}=bedrock-ish", str(cassette)]) == 2
+    assert (
+        "--host " + f"{api.host}=bedrock-ish: unknown platform; platforms are: anthropic, vertex, foundry"
+        in (capsys.readouterr().err)
+    )
+
+    leaked = "ya29." + a_token()
+    text = cassette.read_text(encoding="utf-8")
+    cassette.write_text(
+        text.replace("Bearer redacted-by-claude-contract", f"Bearer {leaked}", 1), encoding="utf-8"
+    )
+    assert main(["lint", "--host", f"{api.host}=vertex", str(cassette)]) == 1
+    out = capsys.readouterr().out
+    assert f"request header `authorization` holds a credential ({leaked[:10]}...)" in out
+    assert leaked not in out
+
+
+def test_ini_claude_hosts_maps_a_host_for_the_session_and_the_header_shows_it(
+    vertex_suite: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", "ya29." + a_token())
+    vertex_suite.makeconftest("")
+    vertex_suite.makeini(f"[pytest]\nclaude_hosts =\n    {api.host} = vertex\n    api.anthropic.com\n")
+    vertex_suite.makepyfile(test_vertex=VERTEX_SUITE)
+    result = vertex_suite.runpytest("--claude-record-mode=once")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"claude contract platforms: {api.host} → vertex; api.anthropic.com; api.anthropic.com → anthropic; *"
+        ]
+    )
+
+    vertex_suite.makeini(f"[pytest]\nclaude_hosts =\n    {api.host} = vertexai\n")
+    result = vertex_suite.runpytest()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(
+        [f"ERROR: ini option claude_hosts: hosts={{'{api.host}': 'vertexai'}} names unknown platform(s) *"]
+    )
+
+
+def test_vertex_traffic_to_an_unlisted_host_is_recorded_with_a_warning_naming_the_platform(
+    vertex_suite: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hosts= lists another host: the Vertex requests to the stand-in are recorded, not checked, and
+    the warning gives the hosts= dict that would judge them as Vertex AI's."""
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", "ya29." + a_token())
+    vertex_suite.makeconftest(
+        "import pytest\n\n@pytest.fixture\ndef claude_contract_config():\n    return {'hosts': ['api.anthropic.com']}\n"
+    )
+    monkeypatch.delenv("ANTHROPIC_BASE_URL")  # its host would be a Claude host
+    exchanges = "assert len(claude_contract.exchanges) =="
+    vertex_suite.makepyfile(test_vertex=VERTEX_SUITE.replace(f"{exchanges} 3", f"{exchanges} 0"))
+    result = vertex_suite.runpytest("--claude-record-mode=once", "-W", "default")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"*ClaudeTrafficToUnlistedHost: Claude contract: POST {api.url}/v1/projects/*:* looks like Claude "
+            f"traffic of the vertex platform*but {api.host} is not a Claude host*"
+            f"hosts={{'api.anthropic.com': 'anthropic', '{api.host}': 'vertex'}}*",
+        ]
+    )
+    assert result.stdout.str().count("ClaudeTrafficToUnlistedHost") == 1  # once per host

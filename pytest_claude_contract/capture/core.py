@@ -206,12 +206,12 @@ class ClaudeContractRecorder:
         self._claude_hosts = frozenset(h.lower() for h in (*self.settings.hosts, *_base_url_host()))
         self._allowed_hosts = frozenset(h.lower() for h in self.settings.allowed_hosts)
         self._passed: set[str] = set()  # the loopback server's own address, while it runs
-        self._platform_hosts: dict[str, bool] = {}  # host name -> a platform's pattern matches it
         # What judging has been handed (take_findings, take_expired): each finding is reported once.
         self._fatal_taken = 0
         self._violations_taken = 0
         self._expiry_taken = False
-        self.unlisted: dict[str, str] = {}  # host -> a request that looked like Claude's (see _route)
+        # host -> a request that looked like Claude's, and the platform it looked like (see _route)
+        self.unlisted: dict[str, tuple[str, str]] = {}
 
     # ------------------------------------------------------------ the decision
 
@@ -347,21 +347,14 @@ class ClaudeContractRecorder:
             return "pass"
         if host_listed(self._claude_hosts, name, address):
             return "claude"
-        if self.settings.platform_hosts and self._platform_host(name):
+        if self.settings.platform_hosts and self.contract.platform_serving(name) is not None:
             return "claude"
         if host_listed(self._allowed_hosts, name, address):
             return "pass"
-        if address not in self.unlisted and _claude_shaped(request, self.contract):
+        if address not in self.unlisted and (platform := _claude_shaped(request, self.contract)):
             with self._lock:
-                self.unlisted.setdefault(address, request.target)
+                self.unlisted.setdefault(address, (request.target, platform))
         return "other"
-
-    def _platform_host(self, name: str) -> bool:
-        """A host one of the platforms' host patterns matches (Vertex AI's, Foundry's): once per host."""
-        known = self._platform_hosts.get(name)
-        if known is None:
-            known = self._platform_hosts[name] = self.contract.platform_serving(name) is not None
-        return known
 
     def _match_key(self, request: CapturedRequest) -> MatchKey:
         """The request's match key as it would be written: scrubbed the way the recorded one was, so
@@ -637,13 +630,22 @@ def _base_url_host() -> tuple[str, ...]:
     return (netloc,) if netloc else ()
 
 
-def _claude_shaped(request: CapturedRequest, contract: Contract) -> bool:
-    """A documented endpoint path, with an anthropic-version header or a Claude credential."""
+def _claude_shaped(request: CapturedRequest, contract: Contract) -> str | None:
+    """The platform whose traffic the request looks like, or None: a first-party endpoint with an
+    anthropic-version header or a Claude credential; another platform's endpoint (the URL is its own:
+    Vertex AI's `.../publishers/anthropic/models/...`) with the version where that platform reads it."""
     headers = request.headers
     credential = any(looks_like_key(value) for value in credentials_in(headers))
-    if not (credential or "anthropic-version" in headers):
-        return False
-    return context_for(Exchange(request, None, "not sent"), contract).endpoint is not None
+    if (credential or "anthropic-version" in headers) and context_for(
+        Exchange(request, None, "not sent"), contract
+    ).endpoint is not None:
+        return contract.default_platform
+    for platform in contract.platforms:
+        if platform.endpoints and any(e.matches(request.method, request.path) for e in platform.endpoints):
+            data = request.json if platform.version_in == "body" else None
+            if "anthropic-version" in headers or (isinstance(data, dict) and "anthropic_version" in data):
+                return platform.name
+    return None
 
 
 def _whole_events(response: dict[str, Any]) -> bytes:

@@ -127,8 +127,10 @@ def _add_lint(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         "--host",
         action="append",
         default=[],
-        metavar="HOST",
-        help="also check requests to this host (api.anthropic.com always); repeatable",
+        metavar="HOST[=PLATFORM]",
+        help="also check requests to this host (api.anthropic.com and every platform's hosts always), "
+        "judged as PLATFORM when given (anthropic, vertex, foundry, ...: the host's own otherwise); "
+        "repeatable",
     )
     lint.add_argument(
         "--assume-recorded",
@@ -223,8 +225,12 @@ def _lint_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if not args.paths:
         parser.error("give the cassettes to lint (PATH..., files or folders), or --orphans DIR")
     from ..contract import limits
+    from ..plugin.options import PLATFORM_NAMES
     from .lint import REPORTS, lint_paths
 
+    bad = [h for h in args.host if h.partition("=")[2] and h.partition("=")[2] not in PLATFORM_NAMES]
+    if bad:
+        parser.error(f"--host {bad[0]}: unknown platform; platforms are: {', '.join(PLATFORM_NAMES)}")
     before = limits.current()
     _lint_limits(args, parser)
     try:

@@ -367,7 +367,14 @@ def _reading_order(change: Change) -> tuple[int, str, str]:
 
 
 def _claude(interactions: list[Interaction], hosts: frozenset[str]) -> list[Interaction]:
-    return [i for i in interactions if i.request.host in hosts or i.request.host.split(":", 1)[0] in hosts]
+    """The exchanges with a Claude host: a listed one, or one of a platform's (Vertex AI's, ...)."""
+    from ..contract.models import DEFAULT_CONTRACT
+
+    def claude(host: str) -> bool:
+        name = host.split(":", 1)[0]
+        return host in hosts or name in hosts or DEFAULT_CONTRACT.platform_serving(name) is not None
+
+    return [i for i in interactions if claude(i.request.host)]
 
 
 def diff_files(old: Path, new: Path, *, hosts: Iterable[str] = ()) -> DiffResult:

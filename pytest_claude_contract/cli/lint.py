@@ -496,8 +496,9 @@ def lint_document(
             )
             result.findings.append(finding)
     for position, (interaction, raw) in enumerate(zip(interactions, raws, strict=True), 1):
-        if not host_listed(hosts, *host_and_address(interaction.request.url)):
-            continue
+        name, address = host_and_address(interaction.request.url)
+        if not host_listed(hosts, name, address) and contract.platform_serving(name) is None:
+            continue  # not a Claude host: neither listed nor one of a platform's
         result.checked += 1
         result.findings.extend(
             _check(
@@ -743,7 +744,10 @@ def lint_paths(
 ) -> LintResult:
     from ..contract.models import DEFAULT_CONTRACT
 
-    host_set = frozenset(h.lower() for h in (*DEFAULT_HOSTS, *hosts))
+    # HOST or HOST=PLATFORM (validated by the CLI): the platform a listed host is judged by.
+    given = [h.lower().partition("=") for h in hosts]
+    host_set = frozenset((*DEFAULT_HOSTS, *(host for host, _, _ in given)))
+    contract = DEFAULT_CONTRACT.with_host_platforms({host: name for host, _, name in given if name})
     files, missing = cassette_files(paths)
     result = LintResult([], [])
     for path in missing:
@@ -757,10 +761,10 @@ def lint_paths(
                 result.skipped.append(path)
                 continue
             checked = lint_document(
-                document, hosts=host_set, contract=DEFAULT_CONTRACT, assume_recorded=assume_recorded
+                document, hosts=host_set, contract=contract, assume_recorded=assume_recorded
             )
             if fix:
-                checked = _fix(document, checked, host_set, assume_recorded)
+                checked = _fix(document, checked, host_set, contract, assume_recorded)
         except CassetteError as exc:
             result.files.append(FileResult(path, error=str(exc), error_line=exc.line))
             continue
@@ -775,9 +779,9 @@ def _looks_like_cassette(data: Any) -> bool:
     return isinstance(data, dict) and "interactions" in data
 
 
-def _fix(document: CassetteDocument, checked: FileResult, hosts: frozenset[str], assume: bool) -> FileResult:
-    from ..contract.models import DEFAULT_CONTRACT
-
+def _fix(
+    document: CassetteDocument, checked: FileResult, hosts: frozenset[str], contract: Contract, assume: bool
+) -> FileResult:
     lines = InteractionLines(document.text, len(raw_interactions(document)))
     secrets = find_secrets(document, lines)
     if not secrets or not fix_secrets(document, [s.value for s in secrets]):
@@ -786,7 +790,7 @@ def _fix(document: CassetteDocument, checked: FileResult, hosts: frozenset[str],
     again = read_cassette_document(document.path)
     if again is None:  # pragma: no cover - we just wrote it
         raise CassetteError(document.path, "disappeared while being fixed")
-    rechecked = lint_document(again, hosts=hosts, contract=DEFAULT_CONTRACT, assume_recorded=assume)
+    rechecked = lint_document(again, hosts=hosts, contract=contract, assume_recorded=assume)
     left = sum(1 for f in rechecked.findings if f.rule == SECRET_RULE.id)
     rechecked.fixed = len(secrets) - left
     rechecked.unfixed = left

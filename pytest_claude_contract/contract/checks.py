@@ -66,7 +66,7 @@ def _violation(ctx: Context, rule: str, message: str, hint: str | None = None) -
 # The `Authorization` schemes and the auth value (models.AuthScheme) each one is.
 _AUTHORIZATION_SCHEMES = {"bearer": "bearer", "aws4-hmac-sha256": "sigv4"}
 _SCHEME_WORDS = {"bearer": "Bearer", "sigv4": "AWS4-HMAC-SHA256"}
-_SCHEME_NAMES = {
+SCHEME_NAMES = {
     "x-api-key": "`x-api-key`",
     "bearer": "`Authorization: Bearer`",
     "api-key": "`api-key`",
@@ -161,7 +161,7 @@ def _claude_key_refused(ctx: Context, credential: str) -> Iterator[Violation]:
 
 
 def _schemes(schemes: tuple[str, ...]) -> str:
-    return " or ".join(_SCHEME_NAMES.get(s, s) for s in schemes)
+    return " or ".join(SCHEME_NAMES.get(s, s) for s in schemes)
 
 
 def check_version(ctx: Context) -> Iterator[Violation]:

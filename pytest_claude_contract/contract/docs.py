@@ -10,7 +10,7 @@ import textwrap
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from .checks import Violation, check_exchange
+from .checks import SCHEME_NAMES, Violation, check_exchange
 from .exchange import CapturedRequest, CapturedResponse, Exchange, lower_headers
 from .models import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Contract, Endpoint, Profile
 from .rules import RULES, Rule
@@ -152,6 +152,19 @@ def rule_markdown(rule: Rule) -> list[str]:
     ]
 
 
+_ENDPOINT_COLUMNS = [
+    "Endpoint",
+    "Method",
+    "Path",
+    "Request body",
+    "Size limit",
+    "Response body",
+    "`anthropic-version` required",
+    "Request model",
+    "Response model",
+]
+
+
 def _endpoint_rows(endpoints: tuple[Endpoint, ...]) -> list[list[str]]:
     return [
         [
@@ -194,8 +207,51 @@ def _version_body_text(profile: Profile) -> str:
 
 
 def _auth_text(schemes: tuple[str, ...]) -> str:
-    names = {"x-api-key": "`x-api-key`", "bearer": "`Authorization: Bearer`"}
-    return ", ".join(names.get(s, s) for s in schemes)
+    return ", ".join(SCHEME_NAMES.get(s, s) for s in schemes)
+
+
+def _platform_rows(contract: Contract) -> list[list[str]]:
+    rows = []
+    for p in contract.platforms:
+        version = "header `anthropic-version`" if p.version_in == "header" else "body `anthropic_version`"
+        aliases = [f"`{alias}` (as `{api}`)" for alias, api in p.version_aliases.items()]
+        headers = p.required_response_headers
+        rows.append(
+            [
+                f"{p.title} (`{p.name}`)",
+                ", ".join(f"`{h}`" for h in p.hosts),
+                version + (f": {', '.join(aliases)} or an API version" if aliases else ""),
+                "the profile's" if p.auth is None else _auth_text(p.auth),
+                "the profile's" if headers is None else (", ".join(f"`{h}`" for h in headers) or "none"),
+                "the profile's" if p.endpoints is None else f"[its own](#{p.name}-endpoints)",
+                p.source or "-",
+            ]
+        )
+    return rows
+
+
+def _platform_endpoints(contract: Contract) -> list[str]:
+    lines: list[str] = []
+    for p in contract.platforms:
+        if p.endpoints is None:
+            continue
+        lines += [
+            f"### {p.name} endpoints",
+            "",
+            f"{p.title}: {p.notes}" if p.notes else f"{p.title}:",
+            "",
+            *_table(
+                _ENDPOINT_COLUMNS,
+                _endpoint_rows(p.endpoints),
+            ),
+            "",
+        ]
+        if any(e.model_in_url for e in p.endpoints):
+            lines += [
+                "Where the path names `{model}`, a `model` field in the body is `platform-model-in-body`.",
+                "",
+            ]
+    return lines
 
 
 def _types(accepted: tuple[str, ...]) -> str:
@@ -258,17 +314,7 @@ def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
         "any one segment.",
         "",
         *_table(
-            [
-                "Endpoint",
-                "Method",
-                "Path",
-                "Request body",
-                "Size limit",
-                "Response body",
-                "`anthropic-version` required",
-                "Request model",
-                "Response model",
-            ],
+            _ENDPOINT_COLUMNS,
             _endpoint_rows(DEFAULT_ENDPOINTS),
         ),
         "",
@@ -311,6 +357,27 @@ def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
         "Batches request, and only when the request declares that version: a request with no "
         "`anthropic-version` is `version-missing`, not judged against the fallback profile's body rules.",
         "",
+        "## Platforms",
+        "",
+        "A request is judged by the platform its host selects (the first pattern that matches; "
+        "`hosts={host: platform}` selects one for any host), and within it by the profile of the API "
+        "version it sends, changed where the platform differs. A Claude host no pattern matches is "
+        f"judged as `{contract.default_platform}`. See [Platforms](platforms.md).",
+        "",
+        *_table(
+            [
+                "Platform",
+                "Hosts",
+                "Version",
+                "Accepted auth",
+                "Required response headers",
+                "Endpoints",
+                "Source",
+            ],
+            _platform_rows(contract),
+        ),
+        "",
+        *_platform_endpoints(contract),
         "## Error types by status",
         "",
         "An error response (status >= 400) must carry an `error.type` that belongs to its status "

@@ -442,7 +442,8 @@ PLATFORMS: tuple[Platform, ...] = (
         error_shapes=("anthropic", "google"),
         rejects_claude_keys=True,
         source="Docs, Claude on Vertex AI; SDK anthropic/lib/vertex/_client.py",
-        notes="The model is named in the URL, not the body; streams are SSE, as the API's.",
+        notes="The model is named in the URL, not the body; streams are SSE, as the API's. Body sizes are "
+        "not checked: Vertex AI's own limit is not in our sources.",
     ),
     Platform(
         name="foundry",
@@ -576,8 +577,14 @@ class Contract(_Model):
         return found
 
     def platform_serving(self, hostname: str) -> Platform | None:
-        """The first platform whose host patterns match `hostname` (no port, lower-cased)."""
-        return next((p for p in self.platforms if p.serves(hostname)), None)
+        """The first platform whose host patterns match `hostname` (no port, lower-cased): once per
+        name (every request to a host no `hosts=` lists asks)."""
+        cache: dict[str, Platform | None] = self._serving_cache
+        if hostname not in cache:
+            if len(cache) > 1024:
+                cache.clear()
+            cache[hostname] = next((p for p in self.platforms if p.serves(hostname)), None)
+        return cache[hostname]
 
     def judged_by(self, platform: Platform, version: str | None) -> tuple[Profile, str | None]:
         """The profile that judges a request to `platform` sending `version`, and the API version it
@@ -634,6 +641,10 @@ class Contract(_Model):
 
     @cached_property
     def _platform_cache(self) -> dict[str, Platform]:
+        return {}
+
+    @cached_property
+    def _serving_cache(self) -> dict[str, Platform | None]:
         return {}
 
     @cached_property

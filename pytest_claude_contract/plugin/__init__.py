@@ -88,6 +88,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         default=[],
     )
+    parser.addini(
+        "claude_hosts",
+        "The Claude hosts, one per line, each optionally judged as a platform: `host` or "
+        "`host = platform` (the marker's hosts= replaces it for a test).",
+        type="linelist",
+        default=[],
+    )
     _add_recording_options(group, parser)
     _add_limit_options(group, parser)
 
@@ -155,7 +162,7 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         + (", autouse" if options.autouse else "")
         + ("" if options.share_ssl_context else ", SSL contexts not shared"),
         # Which contract each host's requests are judged by; hosts={host: platform} adds to it per test.
-        f"claude contract platforms: {hosts_header()}",
+        f"claude contract platforms: {hosts_header(options.hosts)}",
     ]
 
 

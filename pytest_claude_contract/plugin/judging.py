@@ -64,14 +64,22 @@ def warn_unlisted_hosts(item: pytest.Item, recorder: ClaudeContractRecorder) -> 
         return
     from .warnings import ClaudeTrafficToUnlistedHost
 
-    for address, target in sorted(recorder.unlisted.items()):
-        listed = [*recorder.settings.hosts, address]
+    settings = recorder.settings
+    for address, (target, platform) in sorted(recorder.unlisted.items()):
+        if platform == recorder.contract.default_platform:
+            what = "Claude API traffic (a documented endpoint, with anthropic-version or a Claude key)"
+            listed: Any = [*settings.hosts, address]
+        else:  # another platform's: the host must be mapped to it, or it would be judged as the API's
+            what = f"Claude traffic of the {platform} platform (its endpoint, with its anthropic_version)"
+            listed = {
+                **{h: recorder.contract.platform_for(h).name for h in settings.hosts},
+                address: platform,
+            }
         item.warn(
             ClaudeTrafficToUnlistedHost(
-                f"Claude contract: {target} looks like Claude API traffic (a documented endpoint, with "
-                f"anthropic-version or a Claude key), but {address} is not a Claude host for this test: "
-                "it was recorded or replayed, not checked against the contract. To check it, add the "
-                f"host: @pytest.mark.claude_contract(hosts={listed!r}) (or the same key in "
+                f"Claude contract: {target} looks like {what}, but {address} is not a Claude host for "
+                "this test: it was recorded or replayed, not checked against the contract. To check it, "
+                f"add the host: @pytest.mark.claude_contract(hosts={listed!r}) (or the same key in "
                 "claude_contract_config)."
             )
         )

@@ -84,6 +84,8 @@ class SessionOptions:
     share_ssl_context: bool = True
     allowed_hosts: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    # ini claude_hosts: the session's hosts= ({host: platform or None}); None: not given.
+    hosts: dict[str, str | None] | None = None
 
 
 # The limits on reading hostile input: (Limits field, kind). Each is --claude-max-<name> and the ini
@@ -172,7 +174,19 @@ def session_options(config: pytest.Config) -> SessionOptions:
         share_ssl_context=bool(config.getini("claude_share_ssl_context")),
         allowed_hosts=_allowed_hosts(config),
         limits=_limits(config),
+        hosts=_ini_hosts(config),
     )
+
+
+def _ini_hosts(config: pytest.Config) -> dict[str, str | None] | None:
+    """ini claude_hosts: `host` or `host = platform` per line; None when not set."""
+    lines = [str(line).strip() for line in config.getini("claude_hosts") or []]
+    lines = [line for line in lines if line]
+    if not lines:
+        return None
+    pairs = [line.partition("=") for line in lines]
+    hosts = {host.strip(): name.strip() or None for host, _, name in pairs}
+    return check_hosts(hosts, "ini option claude_hosts")
 
 
 def config_arguments(value: Any) -> dict[str, Any]:
@@ -362,10 +376,11 @@ def check_hosts(value: Any, where: str) -> dict[str, str | None]:
     return {h.lower(): p for h, p in zip(hosts, platforms, strict=True)}
 
 
-def hosts_header(host_platforms: Mapping[str, str] | None = None) -> str:
+def hosts_header(hosts: Mapping[str, str | None] | None = None) -> str:
     """Which platform's contract each host is judged by, for the report header: `host → platform`,
-    the given mapping first, then every platform's own hosts."""
-    given = [f"{host} → {name}" for host, name in (host_platforms or {}).items()]
+    the given hosts first (a host given without a platform: the one its name selects), then every
+    platform's own hosts."""
+    given = [f"{host} → {name}" if name else host for host, name in (hosts or {}).items()]
     shipped = [f"{', '.join(hosts)} → {name}" for name, hosts in PLATFORM_HOSTS.items()]
     return "; ".join(given + shipped)
 
@@ -404,7 +419,7 @@ def settings_for(options: SessionOptions, merged: Mapping[str, Any]) -> Contract
 
     cassette = merged.get("cassette", True)
     given_hosts = merged.get("hosts")
-    hosts = check_hosts(given_hosts, "hosts") if given_hosts is not None else {}
+    hosts = check_hosts(given_hosts, "hosts") if given_hosts is not None else dict(options.hosts or {})
     return ContractSettings(
         cassette=cassette,
         record_mode=merged.get("record_mode") or options.record_mode,
@@ -414,7 +429,7 @@ def settings_for(options: SessionOptions, merged: Mapping[str, Any]) -> Contract
         hosts=tuple(hosts) or DEFAULT_HOSTS,
         profiles=merged.get("profiles") or {},
         host_platforms={h: p for h, p in hosts.items() if p is not None},
-        platform_hosts=given_hosts is None,
+        platform_hosts=given_hosts is None and options.hosts is None,
         allowed_hosts=tuple(h.lower() for h in (merged.get("allowed_hosts", options.allowed_hosts))),
         upstream=str(merged.get("upstream") or DEFAULT_UPSTREAM).rstrip("/"),
         max_age=_max_age(options, merged),

@@ -7,13 +7,16 @@ session token reaches the cassette.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import os
+from typing import TYPE_CHECKING, Any
 
 import anthropic  # noqa: F401  (imported once, before the in-process pytester runs)
 import botocore.auth  # noqa: F401
 import pytest
 from fake_bedrock import FakeBedrock
 from helpers import interactions
+
+from pytest_claude_contract.cli import main
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -81,6 +84,16 @@ def test_stream(claude_contract):
 
 
 @pytest.mark.claude_contract
+def test_betas(claude_contract):
+    # Bedrock takes the betas in the body (`anthropic_beta`): the SDK puts them there.
+    with AnthropicBedrock(**credentials()) as client:
+        reply = client.beta.messages.create(**ask("With a beta"), betas=["context-1m-2025-08-07"])
+    assert reply.content[0].text == "Echo: With a beta"
+    (exchange,) = claude_contract.exchanges
+    assert exchange.request.json["anthropic_beta"] == ["context-1m-2025-08-07"]
+
+
+@pytest.mark.claude_contract
 def test_async_stream(claude_contract):
     async def run():
         async with AsyncAnthropicBedrock(**credentials()) as client:
@@ -128,19 +141,28 @@ def no_credential_in(path: Path, *values: str) -> None:
 
 @pytest.mark.parametrize("temporary", [False, True], ids=["long-term key", "temporary credentials"])
 def test_bedrock_records_then_replays_offline_without_credentials(
-    bedrock_suite: pytest.Pytester, bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch, temporary: bool
+    bedrock_suite: pytest.Pytester,
+    bedrock: FakeBedrock,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    temporary: bool,
 ) -> None:
     monkeypatch.setenv("TEMPORARY", "1" if temporary else "0")
     recorded = bedrock_suite.runpytest("-p", "no:randomly")
-    recorded.assert_outcomes(passed=3)
-    recorded.stdout.fnmatch_lines(["exchanges checked: 3 (0 replayed, 3 live)", "violations: 0"])
+    recorded.assert_outcomes(passed=4)
+    recorded.stdout.fnmatch_lines(["exchanges checked: 4 (0 replayed, 4 live)", "violations: 0"])
     sent = [r.headers for r in bedrock.requests]
-    assert [("x-amz-security-token" in h) for h in sent] == [temporary] * 3
+    assert [("x-amz-security-token" in h) for h in sent] == [temporary] * 4
     signatures = [h["authorization"].rpartition("Signature=")[2] for h in sent]
 
     folder = bedrock_suite.path / "cassettes" / "test_bedrock_suite"
     cassettes = sorted(folder.iterdir())
-    assert [p.name for p in cassettes] == ["test_async_stream.yaml", "test_create.yaml", "test_stream.yaml"]
+    assert [p.name for p in cassettes] == [
+        "test_async_stream.yaml",
+        "test_betas.yaml",
+        "test_create.yaml",
+        "test_stream.yaml",
+    ]
     for path in cassettes:
         no_credential_in(path, KEY_ID, TEMPORARY_KEY_ID, SECRET, SESSION_TOKEN, *signatures)
     (stream,) = interactions(folder / "test_stream.yaml")
@@ -158,15 +180,21 @@ def test_bedrock_records_then_replays_offline_without_credentials(
     assert 'data: {"type":"message_start"' in body
     assert body.count("\n\n") == 8
 
+    # lint reads them as this plugin wrote them: no secret left, and no violation of Bedrock's contract
+    # (the SigV4 header as kept, its secrets replaced, is still well formed).
+    assert main(["lint", "--host", f"{bedrock.host}=bedrock", str(folder)]) == 0
+    linted = capsys.readouterr().out
+    assert "4 interactions, 4 with a Claude host" in linted
+
     bedrock.stop()
     monkeypatch.setenv("CI", "1")
     for name in ("KEY_ID", "TEMPORARY_KEY_ID", "SECRET", "SESSION_TOKEN"):
         # The inner tests still sign (with credentials of their own): nothing of the recording's
         monkeypatch.setenv(name, "replay-" + name.lower().replace("_", "-") + "-0123456789")
     replayed = bedrock_suite.runpytest("-p", "no:randomly")
-    replayed.assert_outcomes(passed=3)
+    replayed.assert_outcomes(passed=4)
     replayed.stdout.fnmatch_lines(
-        ["exchanges checked: 3 (3 replayed, 0 live)", "violations: 0", "cassettes: 0 recorded, 3 replayed"]
+        ["exchanges checked: 4 (4 replayed, 0 live)", "violations: 0", "cassettes: 0 recorded, 4 replayed"]
     )
 
 
@@ -282,3 +310,60 @@ def test_a_broken_bedrock_request_fails_with_a_report_naming_the_rule(
     )
     for secret in (TEMPORARY_KEY_ID, KEY_ID, SECRET, api_key):
         assert secret[10:] not in result.stdout.str()
+
+
+FROM_THE_ENVIRONMENT = """
+import os
+
+import pytest
+from anthropic import AnthropicBedrock
+
+
+@pytest.mark.claude_contract
+def test_signed_with_what_the_environment_holds():
+    # No credentials given: the SDK's boto3 session finds them (or the plugin's placeholders).
+    settings = {"aws_region": "us-east-1", "base_url": os.environ["FAKE_BEDROCK_URL"], "max_retries": 0}
+    with AnthropicBedrock(**settings) as client:
+        assert client.messages.create(
+            model="anthropic.claude-sonnet-4-6-v1:0", max_tokens=8, messages=[{"role": "user", "content": "Env"}]
+        ).content[0].text == "Echo: Env"
+"""
+
+
+def test_replay_needs_no_aws_credentials_and_recording_without_them_is_refused(
+    bedrock_suite: pytest.Pytester, bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client that takes its credentials from the environment records with them, and replays where
+    none are configured anywhere: the plugin lends placeholders to sign with. Recording with only the
+    placeholders is refused with a message naming the AWS variables."""
+    from anthropic.lib.aws import _auth
+
+    bedrock_suite.makepyfile(test_env=FROM_THE_ENVIRONMENT)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    bedrock_suite.runpytest("-p", "no:randomly", "test_env.py").assert_outcomes(passed=1)
+    cassette = (
+        bedrock_suite.path / "cassettes" / "test_env" / "test_signed_with_what_the_environment_holds.yaml"
+    )
+    no_credential_in(cassette, KEY_ID, SECRET)
+
+    bedrock.stop()
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+    sessions: Any = _auth._get_session  # an lru_cache (the SDK's own typing hides it)
+    sessions.cache_clear()  # the SDK keeps one boto3 session per process: start afresh
+    replayed = bedrock_suite.runpytest("-p", "no:randomly", "test_env.py", "--claude-record-mode=none")
+    replayed.assert_outcomes(passed=1)
+    assert "AWS_ACCESS_KEY_ID" not in os.environ  # lent for the inner session only
+
+    cassette.unlink()
+    sessions.cache_clear()
+    refused = bedrock_suite.runpytest("-p", "no:randomly", "test_env.py")
+    refused.assert_outcomes(failed=1)
+    refused.stdout.fnmatch_lines(
+        [
+            "*would go to the live API with the replay placeholder key, because AWS_ACCESS_KEY_ID and "
+            "AWS_SECRET_ACCESS_KEY are not set.",
+            "*Set AWS credentials to record it, or replay with --claude-record-mode=none.",
+        ]
+    )

@@ -7,7 +7,7 @@ Bedrock's facts."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.auth import SigV4Auth
@@ -15,10 +15,16 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from fake_bedrock import chunk_frame, exception_frame
 
+from pytest_claude_contract.cassette.model import Interaction
 from pytest_claude_contract.cassette.scrub import REDACTED, Scrubber
+from pytest_claude_contract.cassette.store import write_cassette
+from pytest_claude_contract.cli import main
 from pytest_claude_contract.contract.checks import Violation, check_exchange
 from pytest_claude_contract.contract.exchange import CapturedRequest, CapturedResponse, Exchange
 from pytest_claude_contract.contract.models import DEFAULT_CONTRACT, MB
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 HOST = "bedrock-runtime.us-east-1.amazonaws.com"
 MODEL = "anthropic.claude-sonnet-4-6-v1:0"
@@ -316,3 +322,45 @@ def test_an_aws_error_of_another_shape_or_status_is_a_violation() -> None:
         "a 400 response carries error type 'ThrottlingException'; Amazon Bedrock answers "
         "ThrottlingException with 429"
     )
+
+
+# ---------------------------------------------------------------- diff between two recordings
+
+
+def bedrock_cassette(path: Path, events: list[dict[str, Any]], request_id: str, latency: str) -> Path:
+    """A recorded Bedrock stream, written by the plugin's own writer (the readable frames)."""
+    request = CapturedRequest("POST", STREAM, {"host": HOST, **signed(url=STREAM)}, json.dumps(BODY).encode())
+    headers = {
+        "content-type": ["application/vnd.amazon.eventstream"],
+        "x-amzn-requestid": [request_id],
+        "x-amzn-bedrock-invocation-latency": [latency],
+    }
+    answer = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": headers,
+        "body": {"string": b"".join(chunk_frame(e) for e in events)},
+    }
+    write_cassette(path, [Interaction(request, answer, "2026-12-07T12:00:00Z")], Scrubber([KEY_ID]))
+    return path
+
+
+def test_diff_compares_bedrock_streams_by_their_events(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old = bedrock_cassette(tmp_path / "old.yaml", EVENTS, "e2c1", "321")
+    again = [
+        {**e, "message": {**e["message"], "id": "msg_02"}} if e["type"] == "message_start" else e
+        for e in EVENTS
+    ]
+    same = bedrock_cassette(tmp_path / "same.yaml", again, "f3d2", "456")
+    host = ["--host", HOST]
+    assert main(["diff", *host, str(old), str(same)]) == 0, capsys.readouterr().out
+    capsys.readouterr()
+    grown = [
+        {**e, "usage": {**e["usage"], "service_tier": "standard"}} if e["type"] == "message_delta" else e
+        for e in EVENTS
+    ]
+    new = bedrock_cassette(tmp_path / "new.yaml", grown, "f3d2", "456")
+    assert main(["diff", *host, str(old), str(new)]) == 1
+    out = capsys.readouterr().out
+    assert "+ new field       body: event message_delta.usage.service_tier = 'standard'" in out

@@ -367,3 +367,54 @@ def test_replay_needs_no_aws_credentials_and_recording_without_them_is_refused(
             "*Set AWS credentials to record it, or replay with --claude-record-mode=none.",
         ]
     )
+
+
+CLOSED_EARLY = """
+import pytest
+from anthropic import AnthropicBedrock
+from test_bedrock_suite import ask, credentials
+
+
+@pytest.mark.claude_contract
+def test_first_delta_only(claude_contract):
+    with AnthropicBedrock(**credentials()) as client:
+        with client.messages.stream(**ask("Stop after the first words")) as stream:
+            first = next(e for e in stream if e.type == "content_block_delta")
+    assert first.delta.text == "Echo: "
+"""
+
+
+def test_a_stream_closed_early_is_recorded_up_to_a_whole_frame_and_replays(
+    bedrock_suite: pytest.Pytester, bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client stops reading after the first delta: the recording keeps whole frames only, is
+    marked closed early, and replays; its missing message_stop is the client's doing, not a fault."""
+    monkeypatch.setenv("TEMPORARY", "0")
+    bedrock_suite.makepyfile(test_closed=CLOSED_EARLY)
+    bedrock_suite.runpytest("-p", "no:randomly", "test_closed.py").assert_outcomes(passed=1)
+    (kept,) = interactions(bedrock_suite.path / "cassettes" / "test_closed" / "test_first_delta_only.yaml")
+    assert kept["closed_early"] is True
+    body = kept["response"]["body"]["string"]
+    assert isinstance(body, str)  # whole frames: still the readable form
+    assert body.startswith(":event-type: chunk\n")
+    bedrock.stop()
+    monkeypatch.setenv("CI", "1")
+    replayed = bedrock_suite.runpytest("-p", "no:randomly", "test_closed.py")
+    replayed.assert_outcomes(passed=1)
+    replayed.stdout.fnmatch_lines(["violations: 0"])
+
+
+def test_bedrock_traffic_to_an_unlisted_host_is_named_with_the_hosts_that_judge_it(
+    pytester: pytest.Pytester, bedrock: FakeBedrock
+) -> None:
+    """A stand-in (or a gateway) not listed in hosts=: its Bedrock-shaped requests are recorded, not
+    checked, and the warning gives the hosts= that judges them as Bedrock."""
+    pytester.makepyfile(test_bedrock_suite=SUITE)
+    result = pytester.runpytest("-p", "no:randomly", "-k", "test_create", "-W", "default")
+    result.assert_outcomes(passed=0, failed=1)  # the suite asserts an exchange was checked
+    result.stdout.fnmatch_lines(
+        [
+            f"*looks like Claude traffic of the bedrock platform (its endpoint, with its anthropic_version), "
+            f"but {bedrock.host} is not a Claude host for this test*hosts={{*'{bedrock.host}': 'bedrock'}}*",
+        ]
+    )

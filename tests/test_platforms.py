@@ -281,9 +281,14 @@ def test_a_platform_host_is_a_claude_host_and_selects_its_contract(
     vertex_suite.runpytest().assert_outcomes(passed=1)  # the suite asserts 3 checked exchanges
 
     vertex_suite.makeconftest(VERTEX_CONFTEST)  # hosts= names the stand-in only
-    result = vertex_suite.runpytest()
+    result = vertex_suite.runpytest("-W", "default")
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*assert 0 == 3*"])  # replayed, but not a Claude exchange
+    result.stdout.fnmatch_lines(
+        [
+            "*assert 0 == 3*",  # replayed, but not a Claude exchange
+            "*ClaudeTrafficToUnlistedHost: *us-east5-aiplatform.googleapis.com:443 is not a Claude host*",
+        ]
+    )
 
 
 def test_the_report_header_shows_which_contract_each_host_is_judged_by(pytester: pytest.Pytester) -> None:
@@ -568,3 +573,17 @@ def test_vertex_traffic_to_an_unlisted_host_is_recorded_with_a_warning_naming_th
         ]
     )
     assert result.stdout.str().count("ClaudeTrafficToUnlistedHost") == 1  # once per host
+
+
+def test_auth_narrows_a_platforms_credentials_too() -> None:
+    """auth=["x-api-key"]: Foundry's Entra ID bearer token is refused, its key accepted."""
+    contract = DEFAULT_CONTRACT.narrowed(versions=None, auth=("x-api-key",))
+    url = "https://r.services.ai.azure.com/anthropic/v1/messages"
+    body = {"model": "claude-sonnet-4-6", "max_tokens": 8, "messages": MESSAGES}
+    base = {"anthropic-version": "2026-10-21", "content-type": "application/json"}
+    bearer = _exchange(url, {**base, "authorization": "Bearer an-entra-id-token"}, body)
+    assert [str(v) for v in check_exchange(bearer, contract)] == [
+        "[auth-scheme] `Authorization: Bearer` is sent, but Microsoft Foundry accepts only `x-api-key`"
+    ]
+    keyed = _exchange(url, {**base, "x-api-key": "a-foundry-key-of-some-length"}, body)
+    assert check_exchange(keyed, contract) == []

@@ -114,6 +114,14 @@ HOSTILE: dict[str, tuple[Callable[[Exchange, str], Exchange], bool]] = {
         lambda ex, s: _request(ex, body=ex.request.body.decode().replace("0.5", json.dumps(s))),
         True,
     ),
+    "platform-version-body": (
+        lambda ex, s: _request(ex, body=json.dumps({"anthropic_version": s, **json.loads(ex.request.body)})),
+        True,
+    ),
+    "platform-model-in-body": (
+        lambda ex, s: _request(ex, body=json.dumps({**json.loads(ex.request.body), "model": s})),
+        True,
+    ),
 }
 # How the secret is known: by its shape (a Claude key), configured (ANTHROPIC_AUTH_TOKEN), or as the
 # request's own credential header (nothing else says it is one).

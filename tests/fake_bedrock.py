@@ -10,8 +10,9 @@ InvokeModel and InvokeModelWithResponseStream as Bedrock Runtime does.
 - Errors as Bedrock's REST-JSON protocol sends them: `{"message": ...}` with `x-amzn-errortype`.
 
 Like `FakeClaudeAPI`, it does not check the request's auth or body: flagging those is the plugin's.
-`misbehave`: "stream-exception" (a throttlingException frame ends the stream), "stream-bad-crc" (a
-frame's CRC does not match), "no-request-id" (no `x-amzn-requestid`).
+`misbehave`: "stream-exception" (a modelStreamErrorException frame ends the stream), "stream-bad-crc"
+(a frame's CRC does not match), "no-request-id" (no `x-amzn-requestid`). `stream_gate`, as
+FakeClaudeAPI's: the stream holds after its first delta's frame until the gate opens.
 """
 
 from __future__ import annotations
@@ -177,11 +178,17 @@ class _BedrockHandler(_Handler):
         first = frames[0]
         # A frame split across writes, then one write per frame, the last two in a single write.
         writes = [first[:7], first[7:], *frames[1:-2], frames[-2] + frames[-1]] if len(frames) > 2 else frames
-        for piece in writes:
+        gate = self.fake.stream_gate
+        for position, piece in enumerate(writes):
             self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
             self.wfile.flush()
+            if gate is not None and position == 3:  # the first delta's frame is out: hold the rest
+                gate.wait(self.fake.gate_timeout)
+                gate = None
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
+        with self.fake._lock:
+            self.fake.streams_finished += 1
 
 
 class FakeBedrock(FakeClaudeAPI):

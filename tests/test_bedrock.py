@@ -418,3 +418,121 @@ def test_bedrock_traffic_to_an_unlisted_host_is_named_with_the_hosts_that_judge_
             f"but {bedrock.host} is not a Claude host for this test*hosts={{*'{bedrock.host}': 'bedrock'}}*",
         ]
     )
+
+
+PASSED_THROUGH = """
+import os
+import threading
+
+import pytest
+from anthropic import AnthropicBedrock
+from fake_api import FakeClaudeAPI
+from test_bedrock_suite import ask, credentials
+
+
+@pytest.mark.claude_contract
+def test_each_event_as_it_comes():
+    # While recording, the stand-in holds its stream after the first delta until the client has
+    # seen that delta: a stream held back until its end would reach the client only after the
+    # stand-in gave up waiting and finished it.
+    api = FakeClaudeAPI.running[os.environ["FAKE_BEDROCK_HOST"]]
+    api.stream_gate = threading.Event()
+    before = api.streams_finished
+    finished_when_seen = None
+    with AnthropicBedrock(**credentials()) as client:
+        with client.messages.stream(**ask("One word at a time")) as stream:
+            for event in stream:
+                if event.type == "content_block_delta" and finished_when_seen is None:
+                    finished_when_seen = api.streams_finished - before
+                    api.stream_gate.set()
+            text = stream.get_final_text()
+    assert text == "Echo: One word at a time"
+    assert finished_when_seen == 0, "the client saw the first delta only after the stream ended"
+"""
+
+
+def test_a_live_bedrock_stream_reaches_the_client_frame_by_frame_while_recorded(
+    bedrock_suite: pytest.Pytester, bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEMPORARY", "0")
+    bedrock.gate_timeout = 3.0
+    bedrock_suite.makepyfile(test_live=PASSED_THROUGH)
+    result = bedrock_suite.runpytest("-p", "no:randomly", "test_live.py")
+    result.assert_outcomes(passed=1)
+    (kept,) = interactions(
+        bedrock_suite.path / "cassettes" / "test_live" / "test_each_event_as_it_comes.yaml"
+    )
+    assert kept["response"]["body"]["string"].count("data: ") == 11  # recorded whole all the same
+
+
+MANTLE = """
+import os
+
+import pytest
+from anthropic import AnthropicBedrockMantle
+
+
+def mantle(**changes):
+    settings = {
+        "aws_access_key": os.environ["KEY_ID"],
+        "aws_secret_key": os.environ["SECRET"],
+        "aws_region": "us-east-1",
+        "base_url": os.environ["FAKE_API_URL"] + "/anthropic",
+        "max_retries": 0,
+        **changes,
+    }
+    return AnthropicBedrockMantle(**settings)
+
+
+@pytest.mark.claude_contract
+def test_mantle(claude_contract):
+    with mantle() as client:
+        reply = client.messages.create(
+            model="anthropic.claude-sonnet-4-6", max_tokens=16, messages=[{"role": "user", "content": "Mantle"}]
+        )
+        with client.messages.stream(
+            model="anthropic.claude-sonnet-4-6", max_tokens=16, messages=[{"role": "user", "content": "Streamed"}]
+        ) as stream:
+            streamed = stream.get_final_text()
+    assert (reply.content[0].text, streamed) == ("Echo: Mantle", "Echo: Streamed")
+    assert [e.request.path for e in claude_contract.exchanges] == ["/anthropic/v1/messages"] * 2
+
+
+@pytest.mark.claude_contract
+def test_mantle_temporary_key_without_its_token():
+    with mantle(aws_access_key=os.environ["TEMPORARY_KEY_ID"]) as client:
+        client.messages.create(
+            model="anthropic.claude-sonnet-4-6", max_tokens=16, messages=[{"role": "user", "content": "Hi"}]
+        )
+"""
+
+
+def test_bedrock_mantle_is_judged_as_the_api_signed_for_bedrock_mantle(
+    pytester: pytest.Pytester, api: Any, bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """AnthropicBedrockMantle: the API's Messages under /anthropic with `anthropic-version`, SigV4 for
+    service bedrock-mantle; records, replays offline, keeps no secret; unsigned temporary credentials
+    fail with bedrock-sigv4."""
+    pytester.makeconftest(
+        'import os, pytest\n\n@pytest.fixture(scope="module")\ndef claude_contract_config():\n'
+        '    return {"hosts": {os.environ["FAKE_API_HOST"]: "bedrock-mantle"}}\n'
+    )
+    pytester.makepyfile(test_mantle=MANTLE)
+    recorded = pytester.runpytest("-p", "no:randomly")
+    recorded.assert_outcomes(passed=1, failed=1)
+    recorded.stdout.fnmatch_lines(
+        [
+            "*, judged by the bedrock-mantle contract",
+            f"  [[]bedrock-sigv4] the access key id {TEMPORARY_KEY_ID[:10]}... is temporary (ASIA...), but no "
+            "`x-amz-security-token` is sent",
+        ]
+    )
+    signed = [r.headers["authorization"] for r in api.requests]
+    assert all("/us-east-1/bedrock-mantle/aws4_request" in value for value in signed)
+    cassette = pytester.path / "cassettes" / "test_mantle" / "test_mantle.yaml"
+    no_credential_in(cassette, KEY_ID, SECRET, *(value.rpartition("Signature=")[2] for value in signed))
+    api.stop()
+    monkeypatch.setenv("CI", "1")
+    replayed = pytester.runpytest("-p", "no:randomly", "-k", "test_mantle and not temporary")
+    replayed.assert_outcomes(passed=1)
+    replayed.stdout.fnmatch_lines(["exchanges checked: 2 (2 replayed, 0 live)", "violations: 0"])

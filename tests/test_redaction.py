@@ -135,6 +135,8 @@ def _frames(ex: Exchange, payload: str) -> Exchange:
     res = ex.response
     assert res is not None
     return replace(ex, response=CapturedResponse(res.status, dict(res.headers), body_from_text(text)))
+
+
 # How the secret is known: by its shape (a Claude key), configured (ANTHROPIC_AUTH_TOKEN), or as the
 # request's own credential header (nothing else says it is one).
 KINDS = ("key", "configured token", "request's credential")

@@ -644,7 +644,7 @@ def _listed(errors: Sequence[object], total: int) -> str:
 # credentials (access key ids starting ASIA) send their session token as `x-amz-security-token`.
 _SIGV4_FIELD = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
 _AMZ_DATE = re.compile(r"(\d{8})T\d{6}Z")
-_REGION_HOST = re.compile(r"[a-z0-9-]+\.([a-z0-9-]+)\.amazonaws\.com(?::\d+)?")
+_REGION_HOST = re.compile(r"[a-z0-9-]+\.([a-z0-9-]+)\.(?:amazonaws\.com|api\.aws)(?::\d+)?")
 
 
 def check_sigv4(ctx: Context) -> Iterator[Violation]:

@@ -487,6 +487,24 @@ PLATFORMS: tuple[Platform, ...] = (
         notes="The model is in the URL, not the body; streams are AWS event-stream frames, each "
         "carrying one Messages event in base64.",
     ),
+    Platform(
+        name="bedrock-mantle",
+        title="Amazon Bedrock (Mantle)",
+        hosts=PLATFORM_HOSTS["bedrock-mantle"],
+        # SDK anthropic/lib/bedrock/_mantle.py (AnthropicBedrockMantle, "an Amazon Bedrock endpoint"):
+        # the API's Messages (and beta Messages) under /anthropic, the `anthropic-version` header, the
+        # model in the body, SSE streams; SigV4 for service "bedrock-mantle", or an API key
+        # (AWS_BEARER_TOKEN_BEDROCK, ANTHROPIC_AWS_API_KEY) as `Authorization: Bearer`. Its own body
+        # limits and response headers are not in our sources: the API's endpoints (and limits) are
+        # taken as they are, and no response header is required.
+        auth=("sigv4", "bearer"),
+        endpoints=_prefixed("/anthropic", ("Messages", "Token Counting")),
+        required_response_headers=(),
+        rejects_claude_keys=True,
+        sigv4_service="bedrock-mantle",
+        source="SDK anthropic/lib/bedrock/_mantle.py",
+        notes="The first-party Messages API under /anthropic on a Bedrock host, signed for bedrock-mantle.",
+    ),
 )
 assert tuple(p.name for p in PLATFORMS) == tuple(PLATFORM_HOSTS), "keep plugin.options.PLATFORM_HOSTS in step"
 assert set(AUTH_SCHEMES) == set(AUTH_VALUES), "keep plugin.options.AUTH_VALUES in step"

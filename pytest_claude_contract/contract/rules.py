@@ -443,7 +443,8 @@ RULES: tuple[Rule, ...] = (
         side="request",
         summary="A SigV4-signed request to Amazon Bedrock whose signature cannot be valid: the "
         "`Authorization: AWS4-HMAC-SHA256` value lacks `Credential`, `SignedHeaders` or `Signature`; "
-        "its credential scope names another service than `bedrock` or another region than the host's; "
+        "its credential scope names another service than `bedrock` (`bedrock-mantle` on Bedrock's Mantle "
+        "endpoint) or another region than the host's; "
         "no `x-amz-date` (or one not on the scope's date) is sent, or it or `host` is not signed; "
         "temporary credentials (an access key id starting `ASIA`) are sent without their "
         "`x-amz-security-token`, or a long-term key (`AKIA`) with one.",

@@ -270,6 +270,16 @@ def test_bedrock_api_key():
 
 
 @pytest.mark.claude_contract
+def test_throttled():
+    # Bedrock's own error answer ({"message"}, x-amzn-errortype, 429): the contract's, no violation
+    import anthropic
+
+    with AnthropicBedrock(**credentials()) as client:
+        with pytest.raises(anthropic.RateLimitError):
+            client.messages.create(**{**ask("Hi"), "model": "trigger-throttling"})
+
+
+@pytest.mark.claude_contract
 def test_broken_stream():
     FakeClaudeAPI.running[os.environ["FAKE_BEDROCK_HOST"]].misbehave.add("stream-bad-crc")
     with AnthropicBedrock(**credentials()) as client:
@@ -284,13 +294,14 @@ def test_a_broken_bedrock_request_fails_with_a_report_naming_the_rule(
 ) -> None:
     """Through AnthropicBedrock: `model` in the body, an `anthropic_version` Bedrock does not take,
     temporary credentials signed without their session token, and a stream whose frame is broken each
-    fail with their rule; a Bedrock API key (Bearer) is accepted; none of the secrets shows."""
+    fail with their rule; a Bedrock API key (Bearer) and Bedrock's own throttling answer are accepted;
+    none of the secrets shows."""
     api_key = "ABSK" + "QmVkcm9ja0FQSUtleS10ZXN0" + "x" * 40
     monkeypatch.setenv("TEMPORARY", "0")
     monkeypatch.setenv("BEDROCK_API_KEY", api_key)
     bedrock_suite.makepyfile(test_broken=BROKEN)
     result = bedrock_suite.runpytest("-p", "no:randomly", "test_broken.py")
-    result.assert_outcomes(passed=1, failed=4)
+    result.assert_outcomes(passed=2, failed=4)
     result.stdout.fnmatch_lines(
         [
             "*_ test_model_in_body _*",

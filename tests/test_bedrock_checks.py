@@ -364,3 +364,27 @@ def test_diff_compares_bedrock_streams_by_their_events(
     assert main(["diff", *host, str(old), str(new)]) == 1
     out = capsys.readouterr().out
     assert "+ new field       body: event message_delta.usage.service_tier = 'standard'" in out
+
+
+@pytest.mark.parametrize(
+    ("betas", "message"),
+    [
+        (["context-1m-2025-08-07"], None),
+        (
+            "context-1m-2025-08-07",
+            'the body\'s `anthropic_beta` is "context-1m-2025-08-07", not a list of beta names*',
+        ),
+        (["Context 1M"], "the body's `anthropic_beta` names 'Context 1M', which is not a beta name*"),
+    ],
+)
+def test_the_body_s_betas_are_a_list_of_beta_names(betas: Any, message: str | None) -> None:
+    from fnmatch import fnmatch
+
+    body = {**BODY, "anthropic_beta": betas}
+    violations = found(exchange(signed(body=body), body=body))
+    if message is None:
+        assert violations == []
+    else:
+        (violation,) = violations
+        assert violation.rule == "beta-header"
+        assert fnmatch(violation.message, message), violation.message

@@ -519,6 +519,8 @@ _BETA_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def check_beta_header(ctx: Context) -> Iterator[Violation]:
+    if ctx.platform.version_in == "body":
+        yield from _check_body_betas(ctx)
     value = ctx.exchange.request.headers.get("anthropic-beta")
     if value is None:
         return
@@ -535,6 +537,34 @@ def check_beta_header(ctx: Context) -> Iterator[Violation]:
                 "beta-header",
                 f"`anthropic-beta: {value}` {what} (lowercase letters, digits and hyphens, "
                 "e.g. files-api-2025-04-14; several names are separated by commas)",
+            )
+
+
+def _check_body_betas(ctx: Context) -> Iterator[Violation]:
+    """A platform that reads the version from the body reads the betas there too, as a list
+    (Bedrock user guide: `"anthropic_beta": ["computer-use-2024-10-22"]`; the SDK puts them there)."""
+    data = ctx.exchange.request.json
+    betas = data.get("anthropic_beta") if isinstance(data, dict) and ctx.endpoint is not None else None
+    if betas is None:
+        return
+    if not isinstance(betas, list) or not all(isinstance(b, str) for b in betas):
+        shown = json.dumps(betas)
+        yield _violation(
+            ctx,
+            "beta-header",
+            f"the body's `anthropic_beta` is {shown[:60]}{'...' if len(shown) > 60 else ''}, not a list of "
+            f"beta names as {ctx.platform.title} takes them",
+            'Send `"anthropic_beta": ["name1", "name2"]` (the SDK\'s `betas=[...]` does this).',
+        )
+        return
+    for name in betas:
+        if not _BETA_NAME.fullmatch(name):
+            yield _violation(
+                ctx,
+                "beta-header",
+                f"the body's `anthropic_beta` names {name!r}, which is not a beta name (lowercase letters, "
+                "digits and hyphens, e.g. files-api-2025-04-14)",
+                'Send `"anthropic_beta": ["name1", "name2"]` (the SDK\'s `betas=[...]` does this).',
             )
 
 

@@ -351,7 +351,8 @@ RULES: tuple[Rule, ...] = (
         side="request",
         summary="The request's `anthropic-beta` header is not a comma-separated list of beta names "
         "(lowercase letters, digits and hyphens, such as `files-api-2025-04-14`): an entry is empty or "
-        "has other characters.",
+        "has other characters. On a platform that reads the version from the body (Vertex AI, Amazon "
+        "Bedrock), the body's `anthropic_beta` is checked too: a list of such names.",
         hint="Send `anthropic-beta: name1,name2` with names as the docs spell them (the SDK's "
         "`betas=[...]` does this).",
         source="Docs, Beta headers",

@@ -11,7 +11,7 @@ InvokeModel and InvokeModelWithResponseStream as Bedrock Runtime does.
 
 Like `FakeClaudeAPI`, it does not check the request's auth or body: flagging those is the plugin's.
 `misbehave`: "stream-exception" (a modelStreamErrorException frame ends the stream), "stream-bad-crc"
-(a frame's CRC does not match), "no-request-id" (no `x-amzn-requestid`). `stream_gate`, as
+(a frame's CRC does not match). `stream_gate`, as
 FakeClaudeAPI's: the stream holds after its first delta's frame until the gate opens.
 """
 
@@ -108,7 +108,7 @@ class _BedrockHandler(_Handler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
 
     def _bedrock_headers(self, message: dict[str, Any] | None) -> dict[str, str]:
-        headers = {} if "no-request-id" in self.fake.misbehave else {"x-amzn-requestid": self.request_id}
+        headers = {"x-amzn-requestid": self.request_id}
         if message is not None:
             usage = message["usage"]
             headers["x-amzn-bedrock-invocation-latency"] = "321"

@@ -173,6 +173,16 @@ def test_each_sigv4_fault_is_named(headers: Any, message: str) -> None:
     assert fnmatch(violation.message, message), violation.message
 
 
+def test_a_signed_date_header_stands_for_x_amz_date() -> None:
+    headers = signed()
+    stamp = headers.pop("x-amz-date")
+    headers["authorization"] = headers["authorization"].replace("x-amz-date", "date")
+    headers["date"] = stamp
+    assert rules(exchange(headers)) == []
+    del headers["date"]
+    assert rules(exchange(headers)) == ["bedrock-sigv4"]
+
+
 def test_sigv4_is_for_bedrock_only_and_bedrock_takes_sigv4_or_its_api_key() -> None:
     first_party = exchange(
         {**signed(url="https://api.anthropic.com/v1/messages"), "anthropic-version": "2023-06-01"},

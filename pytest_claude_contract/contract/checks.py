@@ -670,7 +670,7 @@ def _listed(errors: Sequence[object], total: int) -> str:
 # AWS Signature Version 4 (AWS IAM user guide, "Create a signed AWS API request" and "Elements of an
 # AWS API request signature"): `Authorization: AWS4-HMAC-SHA256 Credential=<access key id>/<yyyymmdd>/
 # <region>/<service>/aws4_request, SignedHeaders=<names;...>, Signature=<64 hex>`, the request time in
-# `x-amz-date` (yyyymmddThhmmssZ, signed, its date the scope's), `host` signed; temporary
+# `x-amz-date` (yyyymmddThhmmssZ, signed, its date the scope's; or a signed `Date`), `host` signed; temporary
 # credentials (access key ids starting ASIA) send their session token as `x-amz-security-token`.
 _SIGV4_FIELD = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
 _AMZ_DATE = re.compile(r"(\d{8})T\d{6}Z")
@@ -716,14 +716,17 @@ def check_sigv4(ctx: Context) -> Iterator[Violation]:
     signed = fields["SignedHeaders"].lower().split(";")
     amz_date = headers.get("x-amz-date")
     if amz_date is None:
-        yield _violation(ctx, "bedrock-sigv4", "no `x-amz-date` header is sent with the SigV4 signature")
+        if "date" not in headers or "date" not in signed:  # SigV4 takes a signed `Date` instead
+            yield _violation(ctx, "bedrock-sigv4", "no `x-amz-date` header is sent with the SigV4 signature")
     elif (dated := _AMZ_DATE.fullmatch(amz_date.strip())) is None:
         yield _violation(ctx, "bedrock-sigv4", f"`x-amz-date: {amz_date}` is not yyyymmddThhmmssZ")
     elif dated.group(1) != day:
         yield _violation(
             ctx, "bedrock-sigv4", f"`x-amz-date: {amz_date}` is not on the credential scope's date {day}"
         )
-    unsigned = [name for name in ("host", "x-amz-date") if name not in signed and name in (*headers, "host")]
+    unsigned = [
+        name for name in ("host", "x-amz-date") if name not in signed and (name == "host" or amz_date)
+    ]
     if unsigned:
         yield _violation(ctx, "bedrock-sigv4", f"SignedHeaders leaves out {', '.join(unsigned)}")
     token = "x-amz-security-token" in headers

@@ -446,7 +446,8 @@ RULES: tuple[Rule, ...] = (
         "`Authorization: AWS4-HMAC-SHA256` value lacks `Credential`, `SignedHeaders` or `Signature`; "
         "its credential scope names another service than `bedrock` (`bedrock-mantle` on Bedrock's Mantle "
         "endpoint) or another region than the host's; "
-        "no `x-amz-date` (or one not on the scope's date) is sent, or it or `host` is not signed; "
+        "no `x-amz-date` (nor a signed `Date`) is sent, or one not on the scope's date, or it or "
+        "`host` is not signed; "
         "temporary credentials (an access key id starting `ASIA`) are sent without their "
         "`x-amz-security-token`, or a long-term key (`AKIA`) with one.",
         hint="Sign with botocore's SigV4Auth for service `bedrock` and the endpoint's region (the SDK's "

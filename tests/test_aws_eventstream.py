@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from botocore.eventstream import EventStreamBuffer, ParserError
@@ -30,6 +30,9 @@ from pytest_claude_contract.contract.aws_eventstream import (
     whole_frames,
 )
 from pytest_claude_contract.contract.streams import frame_events, stream_problems
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 NAME = st.text(min_size=1, max_size=12).filter(lambda n: 0 < len(n.encode()) < 256)
 HEADER_VALUE = st.one_of(
@@ -302,3 +305,30 @@ def test_random_ids_survive_the_round_trip() -> None:
     value = uuid.uuid4().bytes
     frame = Frame((Header(":id", es.UUID, value),), b"")
     assert decode_frames(encode_frame(frame))[0] == [frame]
+
+
+def test_a_cassette_whose_readable_frames_are_broken_names_the_file_line_and_group(tmp_path: Path) -> None:
+    import yaml
+
+    from pytest_claude_contract.cassette.model import CassetteError
+    from pytest_claude_contract.cassette.store import load_cassette
+
+    interaction = {
+        "request": {"method": "POST", "uri": "https://bedrock-runtime.us-east-1.amazonaws.com/model/m/invoke",
+                    "headers": {}, "body": "{}"},
+        "response": {
+            "status": {"code": 200, "message": "OK"},
+            "headers": {"content-type": ["application/vnd.amazon.eventstream"]},
+            "body": {"string": ":message-type: event\ndata: {}\n\nwhat is this\n"},
+        },
+    }  # fmt: skip
+    path = tmp_path / "edited.yaml"
+    path.write_text(
+        yaml.safe_dump({"interactions": [interaction, interaction], "version": 1}), encoding="utf-8"
+    )
+    with pytest.raises(CassetteError) as raised:
+        load_cassette(path)
+    assert str(raised.value).startswith(
+        f"{path}:2: interaction 1: its event-stream response body cannot be played: event-stream frame 2: "
+        "'what is this' is not `name: value`."
+    )

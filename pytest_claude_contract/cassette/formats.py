@@ -260,7 +260,7 @@ def document_interactions(document: CassetteDocument) -> list[Interaction]:
     for position, raw in enumerate(raw_interactions(document)):
         try:
             out.append(_interaction(raw))
-        except LimitExceeded as exc:
+        except (LimitExceeded, UnreadableFrames) as exc:
             raise CassetteError(
                 document.path,
                 f"interaction {position + 1}: {exc}",
@@ -274,6 +274,18 @@ def document_interactions(document: CassetteDocument) -> list[Interaction]:
                 _line_of_interaction(document.text, position),
             ) from exc
     return out
+
+
+class UnreadableFrames(ValueError):
+    """A response body stored as readable event-stream frames (Amazon Bedrock) that cannot be encoded
+    back into frames."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(
+            f"its event-stream response body cannot be played: {problem}. Each frame is a group of "
+            "`:header: value` lines, then `data: <event JSON>` and/or `payload: <text>`, groups parted by "
+            "an empty line; fix the group, or record the interaction again"
+        )
 
 
 class _WrongType(TypeError):
@@ -394,7 +406,10 @@ def playable_response(
     else:
         stored = _body_string(response.get("body"))
         if isinstance(stored, str) and _is_eventstream(headers):
-            stored = aws_eventstream.body_from_text(stored)  # the readable form: frames again
+            try:
+                stored = aws_eventstream.body_from_text(stored)  # the readable form: frames again
+            except ValueError as exc:
+                raise UnreadableFrames(str(exc)) from None
         body = body_bytes(stored)
     headers, body = _agreeing(headers, body, limit, strict)
     return {"status": {"code": code, "message": message}, "headers": headers, "body": {"string": body}}

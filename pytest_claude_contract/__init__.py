@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .plugin.warnings import (
     ClaudeCassetteExpired,
     ClaudeCassetteUnplayed,
+    ClaudeContractRuleWarning,
     ClaudeContractWarning,
     ClaudeTrafficToUnlistedHost,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "DEFAULT_ENDPOINTS",
     "ClaudeCassetteExpired",
     "ClaudeCassetteUnplayed",
+    "ClaudeContractRuleWarning",
     "ClaudeContractWarning",
     "ClaudeTrafficToUnlistedHost",
     "Contract",

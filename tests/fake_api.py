@@ -38,12 +38,39 @@ ORGANIZATION_ID = "6f1c2a4e-8b3d-4e5f-9a7c-0d2e4f6a8b1c"
 MAX_MESSAGES_BODY = 32_000_000  # the documented request size limit for the Messages API
 READ_CHUNK = 64 * 1024
 CREATED_AT = "2026-11-24T12:00:00Z"
-MODEL = {"type": "model", "id": "claude-sonnet-4-5", "display_name": "Claude Sonnet 4.5"}
+MODEL = {"type": "model", "id": "claude-sonnet-4-6", "display_name": "Claude Sonnet 4.6"}
 MODELS_PAGE = {
-    "data": [{**MODEL, "created_at": "2025-09-29T00:00:00Z"}],
+    "data": [{**MODEL, "created_at": "2026-02-17T00:00:00Z"}],
     "has_more": False,
     "first_id": MODEL["id"],
     "last_id": MODEL["id"],
+}
+# The Admin API (Docs, Admin API; Usage and Cost API; Claude Code Analytics API): a few GET answers.
+ADMIN_ANSWERS: dict[str, object] = {
+    "/v1/organizations/users": {
+        "data": [
+            {
+                "id": "user_01WCz1FkmYMm4gnmykNKUu3Q",
+                "type": "user",
+                "email": "ada@example.com",
+                "role": "admin",
+            }
+        ],
+        "has_more": False,
+        "first_id": "user_01WCz1FkmYMm4gnmykNKUu3Q",
+        "last_id": "user_01WCz1FkmYMm4gnmykNKUu3Q",
+    },
+    "/v1/organizations/workspaces": {
+        "data": [{"id": "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ", "type": "workspace", "name": "Default"}],
+        "has_more": False,
+    },
+    "/v1/organizations/usage_report/messages": {
+        "data": [{"starting_at": CREATED_AT, "ending_at": CREATED_AT, "results": []}],
+        "has_more": False,
+        "next_page": None,
+    },
+    "/v1/organizations/cost_report": {"data": [], "has_more": False, "next_page": None},
+    "/v1/organizations/usage_report/claude_code": {"data": [], "has_more": False, "next_page": None},
 }
 SSE_HEADERS = {
     "content-type": "text/event-stream",
@@ -199,6 +226,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._upload(body)
         elif route == ("POST", "/v1/chat/completions"):
             self._chat_completions(body)
+        elif self.command == "GET" and path in ADMIN_ANSWERS:
+            self._send_json(200, ADMIN_ANSWERS[path])
         elif vertex is not None:
             self._vertex(vertex["model"], vertex["method"], body)
         else:

@@ -73,9 +73,12 @@ def exchange(
     version: str | None = "2023-06-01",
     status: int = 200,
     content_type: str = "application/json",
+    beta: str | None = None,
 ) -> Exchange:
     """A conformant exchange with the given JSON bodies (None: no body; bytes: as they are)."""
     headers = dict(HEADERS)
+    if beta is not None:
+        headers["anthropic-beta"] = beta
     if version is None:
         del headers["anthropic-version"]
     else:
@@ -226,10 +229,39 @@ def test_token_counting_and_batches_have_their_own_request_models() -> None:
 
 
 def test_endpoints_without_a_request_model_are_not_checked() -> None:
-    legacy = {"model": "claude-2.1", "prompt": "\n\nHuman: Hi\n\nAssistant:", "max_tokens_to_sample": 8}
-    completion = {"type": "completion", "completion": "Hi", "stop_reason": "stop_sequence"}
-    assert found(exchange(legacy, completion, path="/v1/complete")) == []
     assert found(exchange({"anything": 1}, {}, path="/v1/not-documented")) == []
+    assert found(exchange({"name": 1}, {}, path="/v1/agents", beta="managed-agents-2026-04-01")) == []
+
+
+def test_legacy_text_completions_have_their_own_models() -> None:
+    assert found(exchange(COMPLETION_REQUEST, COMPLETION, path="/v1/complete")) == []
+    assert messages_of(
+        exchange(without(COMPLETION_REQUEST, "max_tokens_to_sample"), COMPLETION, path="/v1/complete"),
+        "request-schema",
+    ) == [
+        "the Text Completions (legacy) request body does not match the documented request: "
+        "max_tokens_to_sample: field required"
+    ]
+    assert messages_of(
+        exchange(COMPLETION_REQUEST, without(COMPLETION, "completion"), path="/v1/complete"),
+        "response-schema",
+    ) == [
+        "the 200 Text Completions (legacy) response body does not match the documented response: "
+        "completion: field required"
+    ]
+
+
+def test_batch_results_are_judged_line_by_line() -> None:
+    """Results are JSON Lines (the SDK reads them as a stream): each line against the result model,
+    whatever the content type."""
+    path = f"/v1/messages/batches/{BATCH['id']}/results"
+    good = b'{"custom_id": "a", "result": {"type": "succeeded", "message": {}}}\n{"custom_id": "b", "result": {"type": "expired"}}\n'
+    assert found(response_exchange("GET", path, good, content_type="application/binary")) == []
+    bad = good + b'{"custom_id": 3, "result": {"type": "errored"}}\nnot json\n'
+    assert messages_of(response_exchange("GET", path, bad), "response-schema") == [
+        "the Message Batches results (JSON Lines) do not match the documented result: "
+        "line 3: custom_id: input should be a valid string (got 3) (and 1 more line)"
+    ]
 
 
 # ------------------------------------------------------------------ response-schema
@@ -306,7 +338,61 @@ RESPONSES = [
     ),
     ("GET", "/v1/models/claude-sonnet-4-6", MODEL_INFO, "model_info"),
 ]
-REQUEST_FOR = {"/v1/messages": REQUEST, "/v1/messages/count_tokens": {"model": MODEL, "messages": HI}}
+COMPLETION_REQUEST = {"model": MODEL, "prompt": "\n\nHuman: Hi\n\nAssistant:", "max_tokens_to_sample": 8}
+COMPLETION = {"type": "completion", "completion": " Hi", "stop_reason": "stop_sequence", "model": MODEL}
+FILE = {
+    "id": "file_011CNha8iCJcU1wXNR6q4V8w",
+    "type": "file",
+    "filename": "report.pdf",
+    "mime_type": "application/pdf",
+    "size_bytes": 102400,
+    "created_at": "2026-12-07T10:00:00Z",
+    "downloadable": False,
+}
+SKILL = {
+    "id": "skill_01JAbcdefghijklmnopqrstuvw",
+    "type": "skill",
+    "created_at": "2026-12-07T10:00:00Z",
+    "display_name": "My Custom Skill",
+    "latest_version_id": "skillver_01",
+    "source": {"type": "custom"},
+    "updated_at": "2026-12-07T10:00:00Z",
+}
+WORKSPACE = {"id": "wrkspc_01JwQvzr7rXLA5AGx3HKfFUJ", "type": "workspace", "name": "Workspace Name"}
+API_KEY = {
+    "id": "apikey_01Rj2N8SVvo6BePZj99NhmiT",
+    "type": "api_key",
+    "name": "Developer Key",
+    "status": "active",
+}
+USER = {"id": "user_01WCz1FkmYMm4gnmykNKUu3Q", "type": "user", "email": "user@example.com", "role": "user"}
+REPORT = {
+    "data": [{"starting_at": "2026-12-01T00:00:00Z", "results": []}],
+    "has_more": False,
+    "next_page": None,
+}
+ADMIN = "/v1/organizations"
+RESPONSES += [
+    ("POST", "/v1/complete", COMPLETION, "completion_response"),
+    ("POST", "/v1/files", FILE, "file_metadata"),
+    ("GET", "/v1/files", {"data": [FILE], "next_page": None}, "file_list"),
+    ("GET", f"/v1/files/{FILE['id']}", FILE, "file_metadata"),
+    ("DELETE", f"/v1/files/{FILE['id']}", {"id": FILE["id"], "type": "file_deleted"}, "deleted_file"),
+    ("POST", "/v1/skills", SKILL, "skill"),
+    ("GET", "/v1/skills", {"data": [SKILL], "next_page": None}, "skill_list"),
+    ("GET", f"/v1/skills/{SKILL['id']}", SKILL, "skill"),
+    ("GET", f"{ADMIN}/users", {"data": [USER], "has_more": False}, "admin_list"),
+    ("GET", f"{ADMIN}/workspaces/{WORKSPACE['id']}", WORKSPACE, "workspace"),
+    ("GET", f"{ADMIN}/api_keys/{API_KEY['id']}", API_KEY, "api_key"),
+    ("GET", f"{ADMIN}/usage_report/messages", REPORT, "report"),
+    ("GET", f"{ADMIN}/cost_report", REPORT, "report"),
+    ("GET", f"{ADMIN}/usage_report/claude_code", REPORT, "report"),
+]
+REQUEST_FOR = {
+    "/v1/messages": REQUEST,
+    "/v1/messages/count_tokens": {"model": MODEL, "messages": HI},
+    "/v1/complete": COMPLETION_REQUEST,
+}
 
 
 def response_exchange(method: str, path: str, answer: object, **options: Any) -> Exchange:
@@ -332,9 +418,14 @@ def test_every_documented_response_validates_on_a_realistic_body(
 
 
 def test_every_model_in_the_registry_is_exercised() -> None:
-    requests = {"messages_request", "count_tokens_request", "batch_create_request"}
-    # messages_request_model_in_url: tests/test_platforms.py (Vertex AI's rawPredict)
-    shown = {r[3] for r in RESPONSES} | requests | {"messages_request_model_in_url"}
+    shown = {r[3] for r in RESPONSES} | {
+        "messages_request",
+        "count_tokens_request",
+        "batch_create_request",
+        "completion_request",  # test_legacy_text_completions_have_their_own_models
+        "batch_result",  # test_batch_results_are_judged_line_by_line
+        "messages_request_model_in_url",  # tests/test_platforms.py (Vertex AI's rawPredict)
+    }
     assert shown | {"error"} == set(BODY_MODELS)
     endpoints = DEFAULT_ENDPOINTS + VERTEX_ENDPOINTS
     named = {e.request_schema for e in endpoints} | {e.response_schema for e in endpoints}

@@ -8,12 +8,14 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
+from datetime import date
 from typing import Any
 
 import pytest
 
 from pytest_claude_contract.cassette.formats import playable_response as _playable_response
 from pytest_claude_contract.contract.checks import Violation, body_limit, check_exchange
+from pytest_claude_contract.contract.docs import EXAMPLE_DAY
 from pytest_claude_contract.contract.exchange import (
     CapturedRequest,
     CapturedResponse,
@@ -21,7 +23,14 @@ from pytest_claude_contract.contract.exchange import (
     decode_body,
     lower_headers,
 )
-from pytest_claude_contract.contract.models import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, MB, Contract, Endpoint
+from pytest_claude_contract.contract.models import (
+    DEFAULT_CONTRACT,
+    DEFAULT_ENDPOINTS,
+    MB,
+    Contract,
+    Endpoint,
+    ModelLifecycleEntry,
+)
 from pytest_claude_contract.contract.rules import (
     RULE_IDS,
     RULES,
@@ -152,6 +161,10 @@ def test_catalogue_names_every_rule_once() -> None:
         "request-schema",
         "response-schema",
         "version-body",
+        "beta-required",
+        "auth-key-kind",
+        "model-deprecated",
+        "model-retired",
         "platform-version-body",
         "platform-model-in-body",
         "bedrock-sigv4",
@@ -162,7 +175,7 @@ def test_catalogue_names_every_rule_once() -> None:
 @pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
 def test_each_rule_example_fires_exactly_that_rule(rule: Rule) -> None:
     """The example the docs show for a rule breaks that rule and no other, with the rule's fix attached."""
-    found = check_exchange(rule_exchange(rule), DEFAULT_CONTRACT)
+    found = check_exchange(rule_exchange(rule), DEFAULT_CONTRACT, today=EXAMPLE_DAY)
     assert rules(found) == [rule.id]
     violation = found[0]
     if rule.id == "version-unknown":  # its fix names the versions to choose from
@@ -185,9 +198,9 @@ def test_default_example_is_conformant() -> None:
 def test_allow_drops_exactly_that_rule(rule: Rule) -> None:
     """`allow` silences the allowed rule only: allowing any other rule leaves it reported."""
     example = rule_exchange(rule)
-    assert check_exchange(example, DEFAULT_CONTRACT, allow=frozenset({rule.id})) == []
+    assert check_exchange(example, DEFAULT_CONTRACT, allow=frozenset({rule.id}), today=EXAMPLE_DAY) == []
     others = frozenset(RULE_IDS) - {rule.id}
-    assert rules(check_exchange(example, DEFAULT_CONTRACT, allow=others)) == [rule.id]
+    assert rules(check_exchange(example, DEFAULT_CONTRACT, allow=others, today=EXAMPLE_DAY)) == [rule.id]
 
 
 # ------------------------------------------------------------------ credentials
@@ -348,9 +361,9 @@ def test_openai_compatible_endpoint_needs_no_version(key: str) -> None:
 
 
 def test_unlisted_endpoint_still_needs_a_version(key: str) -> None:
-    """Endpoints the contract does not list (beta /v1/skills) are judged by the every-request rules."""
+    """Endpoints the contract does not list (beta /v1/vaults) are judged by the every-request rules."""
     found = check_exchange(
-        exchange(request_headers(key, anthropic_version=None), "", method="GET", url=f"{API}/v1/skills"),
+        exchange(request_headers(key, anthropic_version=None), "", method="GET", url=f"{API}/v1/vaults"),
         DEFAULT_CONTRACT,
     )
     assert rules(found) == ["version-missing"]
@@ -400,7 +413,10 @@ def test_bodiless_get_needs_no_content_type(key: str) -> None:
 def test_files_upload_needs_multipart(key: str) -> None:
     """POST /v1/files takes multipart/form-data; JSON there is a content-type violation with its own fix."""
     form = b'--b\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nhello\r\n--b--\r\n'
-    file_reply = '{"id": "file_01", "type": "file"}'
+    file_reply = (
+        '{"id": "file_01", "type": "file", "filename": "a.txt", "mime_type": "text/plain", '
+        '"size_bytes": 5, "created_at": "2026-12-07T10:00:00Z"}'
+    )
     upload = request_headers(key, content_type="multipart/form-data; boundary=b")
     ok = exchange(upload, form, url=f"{API}/v1/files", response_body=file_reply)
     assert check_exchange(ok, DEFAULT_CONTRACT) == []
@@ -775,3 +791,291 @@ def test_gzip_response_is_checked_decoded() -> None:
     still_compressed = CapturedResponse(429, response.headers, gzip.compress(wrong))
     ex_raw = Exchange(ex.request, still_compressed, "live", 1)
     assert rules(check_exchange(ex_raw, DEFAULT_CONTRACT)) == ["error-shape"]
+
+
+# ------------------------------------------------------------------ auth-key-kind, per endpoint family
+
+# One endpoint of each family: (method, path, request body, response body).
+FAMILIES = {
+    "Messages": ("POST", "/v1/messages", BODY, REPLY),
+    "Token Counting": ("POST", "/v1/messages/count_tokens", BODY, '{"input_tokens": 3}'),
+    "Message Batches": ("GET", "/v1/messages/batches", "", '{"data": [], "has_more": false}'),
+    "Models": ("GET", "/v1/models", "", MODELS_PAGE),
+    "Files": ("DELETE", "/v1/files/file_01", "", '{"id": "file_01", "type": "file_deleted"}'),
+    "Skills": ("GET", "/v1/skills", "", '{"data": []}'),
+    "Text Completions (legacy)": (
+        "POST",
+        "/v1/complete",
+        json.dumps({"model": MODEL, "prompt": "Human: Hi", "max_tokens_to_sample": 8}),
+        '{"type": "completion", "completion": "Hi", "stop_reason": "stop_sequence"}',
+    ),
+    "OpenAI SDK compatibility": ("POST", "/v1/chat/completions", '{"model": "x", "messages": []}', "{}"),
+    "Agents (beta)": ("GET", "/v1/agents", "", "{}"),
+    "Admin API: users": ("GET", "/v1/organizations/users", "", '{"data": [], "has_more": false}'),
+    "Admin API: invites": ("DELETE", "/v1/organizations/invites/invite_01", "", "{}"),
+    "Admin API: workspaces": ("GET", "/v1/organizations/workspaces", "", '{"data": []}'),
+    "Admin API: workspace members": ("GET", "/v1/organizations/workspaces/w_1/members", "", '{"data": []}'),
+    "Admin API: API keys": ("GET", "/v1/organizations/api_keys", "", '{"data": []}'),
+    "Usage and Cost API": ("GET", "/v1/organizations/cost_report", "", '{"data": []}'),
+    "Claude Code Analytics API": ("GET", "/v1/organizations/usage_report/claude_code", "", '{"data": []}'),
+}
+
+
+def family_exchange(family: str, credential: dict[str, str]) -> Exchange:
+    method, path, body, answer = FAMILIES[family]
+    headers = {"anthropic-version": "2023-06-01", **credential}
+    if body:
+        headers["content-type"] = "application/json"
+    if family == "Agents (beta)":
+        headers["anthropic-beta"] = "managed-agents-2026-04-01"
+    return exchange(headers, body, method=method, url=f"{API}{path}", response_body=answer)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("how", ["x-api-key", "bearer"])
+def test_key_kind_fires_and_is_quiet_on_each_endpoint_family(family: str, how: str) -> None:
+    """A standard key fails on the Admin API and passes elsewhere; an admin key the other way round;
+    an OAuth token and a value of no known shape are never judged. Sent in x-api-key or as Bearer."""
+    endpoint = DEFAULT_CONTRACT.profile_for(None).endpoint_for(FAMILIES[family][0], FAMILIES[family][1])
+    assert endpoint is not None
+    assert endpoint.name == family
+    admin = family.startswith(("Admin API", "Usage and Cost", "Claude Code Analytics"))
+    assert (endpoint.credential == "admin-key") == admin
+
+    def sent(token: str) -> dict[str, str]:
+        return {"x-api-key": token} if how == "x-api-key" else {"authorization": f"Bearer {token}"}
+
+    standard = "sk-ant-" + "api03-" + "Un1t" * 10 + "AA"
+    admin_key = "sk-ant-" + "admin01-" + "Adm1" * 10 + "AA"
+    oauth = "sk-ant-" + "oat01-" + "0Aut" * 10 + "AA"
+    wrong, right = (standard, admin_key) if admin else (admin_key, standard)
+    found = check_exchange(family_exchange(family, sent(wrong)), DEFAULT_CONTRACT)
+    assert rules(found) == ["auth-key-kind"]
+    message = found[0].message
+    assert wrong not in message
+    assert f"`{wrong[:10]}...` in `{'x-api-key' if how == 'x-api-key' else 'authorization'}`" in message
+    assert f"{endpoint.name} ({endpoint.method} {endpoint.path})" in message
+    for quiet in (right, oauth, "placeholder-credential"):
+        assert check_exchange(family_exchange(family, sent(quiet)), DEFAULT_CONTRACT) == [], quiet
+
+
+def test_key_kind_messages_name_the_kind() -> None:
+    admin_key = "sk-ant-" + "admin01-" + "Adm1" * 10 + "AA"
+    standard = "sk-ant-" + "api03-" + "Un1t" * 10 + "AA"
+    [on_messages] = check_exchange(family_exchange("Messages", {"x-api-key": admin_key}), DEFAULT_CONTRACT)
+    assert on_messages.message == (
+        "an admin key (`sk-ant-adm...` in `x-api-key`) is sent to Messages (POST /v1/messages); admin keys "
+        "work only on the Admin API (`/v1/organizations/...`), the other endpoints take a standard API key"
+    )
+    [on_admin] = check_exchange(
+        family_exchange("Usage and Cost API", {"x-api-key": standard}), DEFAULT_CONTRACT
+    )
+    assert on_admin.message == (
+        "a standard API key (`sk-ant-api...` in `x-api-key`) is sent to Usage and Cost API "
+        "(GET /v1/organizations/cost_report), which takes an admin key"
+    )
+
+
+def test_key_kind_is_not_judged_on_an_unlisted_endpoint() -> None:
+    admin_key = "sk-ant-" + "admin01-" + "Adm1" * 10 + "AA"
+    headers = {"x-api-key": admin_key, "anthropic-version": "2023-06-01"}
+    unlisted = exchange(headers, "", method="GET", url=f"{API}/v1/vaults", response_body="{}")
+    assert check_exchange(unlisted, DEFAULT_CONTRACT) == []
+
+
+# ------------------------------------------------------------------ beta-required
+
+
+def test_beta_required_fires_without_the_beta_and_is_quiet_with_it(key: str) -> None:
+    agents = f"{API}/v1/agents"
+    body = json.dumps({"model": MODEL, "name": "Support agent"})
+    missing = check_exchange(
+        exchange(request_headers(key), body, url=agents, response_body="{}"), DEFAULT_CONTRACT
+    )
+    assert [(v.rule, v.message) for v in missing] == [
+        (
+            "beta-required",
+            "Agents (beta) (POST /v1/agents) requires the beta 'managed-agents-2026-04-01', and the request "
+            "sends no `anthropic-beta` header",
+        )
+    ]
+    other = request_headers(key, anthropic_beta="files-api-2025-04-14")
+    [wrong] = check_exchange(exchange(other, body, url=agents, response_body="{}"), DEFAULT_CONTRACT)
+    assert wrong.message.endswith("and the request sends `anthropic-beta: files-api-2025-04-14`")
+    listed = request_headers(key, anthropic_beta="files-api-2025-04-14, managed-agents-2026-04-01")
+    assert check_exchange(exchange(listed, body, url=agents, response_body="{}"), DEFAULT_CONTRACT) == []
+    # Files and Skills are generally available: no beta needed (SDK 2.17 client.files sends none).
+    files = exchange(
+        request_headers(key), "", method="GET", url=f"{API}/v1/skills", response_body='{"data": []}'
+    )
+    assert check_exchange(files, DEFAULT_CONTRACT) == []
+
+
+def test_session_event_stream_is_an_event_stream(key: str) -> None:
+    """GET /v1/sessions/{id}/events/stream answers with SSE: JSON there is response-content-type."""
+    headers = request_headers(key, anthropic_beta="managed-agents-2026-04-01")
+    url = f"{API}/v1/sessions/sesn_01/events/stream"
+    sse = {**RESPONSE_HEADERS, "content-type": "text/event-stream"}
+    events = 'event: message\ndata: {"type": "session.status_idle"}\n\n'
+    assert (
+        check_exchange(
+            exchange(headers, "", method="GET", url=url, response_headers=sse, response_body=events),
+            DEFAULT_CONTRACT,
+        )
+        == []
+    )
+    assert rules(
+        check_exchange(exchange(headers, "", method="GET", url=url, response_body="{}"), DEFAULT_CONTRACT)
+    ) == ["response-content-type"]
+
+
+# ------------------------------------------------------------------ model lifecycle
+
+DAY = date(2026, 12, 7)
+
+
+def model_exchange(key: str, model: str, path: str = "/v1/messages") -> Exchange:
+    body = json.dumps({"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]})
+    return exchange(request_headers(key), body, url=f"{API}{path}")
+
+
+def test_retired_model_fails_with_its_date_and_replacement(key: str) -> None:
+    [retired] = check_exchange(model_exchange(key, "claude-sonnet-4-5"), DEFAULT_CONTRACT, today=DAY)
+    assert (retired.rule, retired.severity) == ("model-retired", "error")
+    assert retired.message == (
+        "the request names model 'claude-sonnet-4-5', retired on 2026-11-30 (judged on 2026-12-07): the API "
+        "refuses it; use 'claude-sonnet-4-6' instead"
+    )
+
+
+def test_deprecated_model_is_a_warning(key: str) -> None:
+    [deprecated] = check_exchange(model_exchange(key, "claude-opus-4-5"), DEFAULT_CONTRACT, today=DAY)
+    assert (deprecated.rule, deprecated.severity) == ("model-deprecated", "warning")
+    assert deprecated.message == (
+        "the request names model 'claude-opus-4-5', deprecated: it retires on 2027-01-22 (judged on "
+        "2026-12-07); use 'claude-opus-4-8' instead"
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2026, 9, 30), []),  # before the 60 days' notice: active
+        (date(2026, 10, 1), ["model-deprecated"]),
+        (date(2026, 11, 29), ["model-deprecated"]),
+        (date(2026, 11, 30), ["model-retired"]),  # the retirement day itself is refused
+    ],
+)
+def test_status_follows_the_day_judged_on(key: str, day: date, expected: list[str]) -> None:
+    assert (
+        rules(check_exchange(model_exchange(key, "claude-sonnet-4-5"), DEFAULT_CONTRACT, today=day))
+        == expected
+    )
+
+
+@pytest.mark.parametrize(
+    "model", ["claude-sonnet-4-6", "claude-sonnet-4-5-preview", "my-fine-tune", "CLAUDE-2.1"]
+)
+def test_active_and_unknown_models_are_accepted(key: str, model: str) -> None:
+    assert check_exchange(model_exchange(key, model), DEFAULT_CONTRACT, today=DAY) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/v1/messages", "/v1/messages/count_tokens", "/v1/complete", "/v1/chat/completions", "/v1/vaults"],
+)
+def test_model_is_judged_on_every_endpoint_that_names_one(key: str, path: str) -> None:
+    found = check_exchange(model_exchange(key, "claude-2.1", path), DEFAULT_CONTRACT, today=DAY)
+    assert "model-retired" in rules(found)
+
+
+def test_each_batch_request_is_judged(key: str) -> None:
+    def item(n: int, model: str) -> dict[str, Any]:
+        return {
+            "custom_id": f"r{n}",
+            "params": {"model": model, "max_tokens": 8, "messages": [{"role": "user", "content": "Hi"}]},
+        }
+
+    body = json.dumps(
+        {"requests": [item(0, MODEL), item(1, "claude-3-opus-20240229"), item(2, "claude-opus-4-5")]}
+    )
+    reply = json.dumps({"id": "msgbatch_01", "type": "message_batch", "processing_status": "in_progress"})
+    batch = exchange(request_headers(key), body, url=f"{API}/v1/messages/batches", response_body=reply)
+    found = check_exchange(batch, DEFAULT_CONTRACT, today=DAY)
+    assert [(v.rule, v.message.split(",")[0]) for v in found] == [
+        ("model-retired", "requests[1].params names model 'claude-3-opus-20240229'"),
+        ("model-deprecated", "requests[2].params names model 'claude-opus-4-5'"),
+    ]
+
+
+def test_lint_says_what_the_status_was_when_recorded(key: str) -> None:
+    [found] = check_exchange(
+        model_exchange(key, "claude-sonnet-4-5"), DEFAULT_CONTRACT, today=DAY, recorded_on=date(2026, 9, 1)
+    )
+    assert found.message.endswith("; recorded 2026-09-01 when it was active")
+
+
+def test_model_lifecycle_table_is_data() -> None:
+    """Every listed id has a source; a user's contract can carry its own table (a platform's)."""
+    lifecycle = DEFAULT_CONTRACT.model_lifecycle
+    assert all(entry.source for entry in lifecycle.models)
+    assert lifecycle.entry_for("claude-sonnet-4-5").retired_on == date(2026, 11, 30)  # type: ignore[union-attr]
+    assert lifecycle.entry_for("claude-sonnet-4-6") is None
+    own = lifecycle.model_copy(
+        update={
+            "platform": "Amazon Bedrock",
+            "models": (
+                ModelLifecycleEntry(model="claude-sonnet-4-6", retired_on=date(2026, 1, 1), source="test"),
+            ),
+        }
+    )
+    contract = DEFAULT_CONTRACT.model_copy(update={"model_lifecycle": own})
+    assert rules(check_exchange(model_exchange("k", "claude-sonnet-4-6"), contract, today=DAY)) == [
+        "model-retired"
+    ]
+    assert check_exchange(model_exchange("k", "claude-sonnet-4-5"), contract, today=DAY) == []
+    # Edits of the profiles keep the table.
+    assert contract.with_profile_edits({"2023-06-01": {"notes": "x"}}).model_lifecycle is own
+
+
+def test_endpoint_lookup_by_first_segment_keeps_the_first_match() -> None:
+    """Endpoints are looked up among those that share the path's first segment after /v1/ (and those
+    whose segment is a `{name}`): the first listed that matches wins, as in a scan of the whole list."""
+    endpoints = (
+        Endpoint(name="Literal", method="GET", path="/v1/things/{id}", body="none"),
+        Endpoint(name="Any first segment", method="GET", path="/v1/{kind}/{id}", body="none"),
+        Endpoint(name="Short", method="GET", path="/health", body="none"),
+        Endpoint(name="Root", method="GET", path="/", body="none"),
+    )
+    profile = DEFAULT_CONTRACT.profile_for(None).model_copy(update={"endpoints": endpoints})
+    found = {
+        path: (e.name if (e := profile.endpoint_for("GET", path)) else None)
+        for path in ("/v1/things/1", "/v1/other/1", "/health", "/", "/v1/things", "/v2/things/1")
+    }
+    assert found == {
+        "/v1/things/1": "Literal",
+        "/v1/other/1": "Any first segment",
+        "/health": "Short",
+        "/": "Root",
+        "/v1/things": None,
+        "/v2/things/1": None,
+    }
+    assert profile.endpoint_for("POST", "/v1/things/1") is None
+    # Every shipped endpoint is found by its own path, with ids filled in.
+    shipped = DEFAULT_CONTRACT.profile_for(None)
+    for endpoint in shipped.endpoints:
+        path = endpoint.path.replace("{id}", "x_1").replace("{user}", "u_1").replace("{version}", "2")
+        assert shipped.endpoint_for(endpoint.method, path) == endpoint, endpoint.path
+
+
+def test_lifecycle_verdicts_are_not_remembered_with_the_body_rules(key: str) -> None:
+    """A replayed body's request-schema verdict is remembered (contract.verdicts); its model's status
+    is judged again each time, as it changes with the day."""
+    from pytest_claude_contract.contract.verdicts import VerdictStore
+
+    store = VerdictStore(None)
+    replayed = model_exchange(key, "claude-sonnet-4-5")
+    replayed.origin = "replayed"
+    before = check_exchange(replayed, DEFAULT_CONTRACT, verdicts=store, today=date(2026, 9, 1))
+    after = check_exchange(replayed, DEFAULT_CONTRACT, verdicts=store, today=date(2026, 12, 7))
+    assert (rules(before), rules(after)) == ([], ["model-retired"])

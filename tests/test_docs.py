@@ -36,7 +36,8 @@ def test_rules_page_is_generated_from_the_code(page: str) -> None:
 def test_rules_page_has_a_section_and_a_table_row_per_rule(page: str) -> None:
     for rule in RULES:
         assert f"\n### {rule.id}\n" in page
-        assert f"| [`{rule.id}`](#{rule.id}) | {rule.side} |" in page
+        checks = f"{rule.side} (warning)" if rule.severity == "warning" else rule.side
+        assert f"| [`{rule.id}`](#{rule.id}) | {checks} |" in page
         assert f"**How to fix:** {rule.hint}" in page
 
 
@@ -55,9 +56,21 @@ def test_the_oversized_example_is_a_note_not_32_mb_of_text(page: str) -> None:
 
 
 def test_reference_tables_come_from_the_contract(page: str) -> None:
-    assert "| Message Batches | POST | `/v1/messages/batches` | JSON | 256 MB | JSON | yes |" in page
-    assert "| Files | POST | `/v1/files` | multipart/form-data | 500 MB | JSON | yes |" in page
-    assert "| OpenAI SDK compatibility | POST | `/v1/chat/completions` | JSON | 32 MB | JSON | no |" in page
+    assert (
+        "| Message Batches | POST | `/v1/messages/batches` | JSON | 256 MB | JSON | API key | yes | - |"
+        in page
+    )
+    assert "| Files | POST | `/v1/files` | multipart/form-data | 500 MB | JSON | API key | yes | - |" in page
+    assert (
+        "| OpenAI SDK compatibility | POST | `/v1/chat/completions` | JSON | 32 MB | JSON | API key | no | - |"
+        in page
+    )
+    assert "| `/v1/messages/batches/{id}/results` | none | 32 MB | JSON Lines | API key |" in page
+    assert "| `/v1/agents` | JSON | 32 MB | JSON | API key | yes | `managed-agents-2026-04-01` |" in page
+    assert "| `/v1/organizations/cost_report` | none | 32 MB | JSON | admin key | yes | - |" in page
+    assert (
+        "| `claude-sonnet-4-5` | retired | 2026-10-01 (assumed: the 60 days' notice) | 2026-11-30 |" in page
+    )
     assert "| `2026-10-21` | current | `x-api-key`, `Authorization: Bearer` |" in page
     assert "| 529 | `overloaded_error` |" in page
     assert "| other 4xx | `invalid_request_error` |" in page
@@ -106,6 +119,9 @@ def test_rules_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
     for rule in RULES:
         assert re.search(rf"^{re.escape(rule.id)} +{rule.side} +\S", out, re.MULTILINE), rule.id
     assert "pytest-claude-contract rules RULE_ID" in out
+    assert re.search(
+        r"^model-deprecated +request +\(warning: fails nothing\) The request names", out, re.MULTILINE
+    )
 
 
 def test_the_table_wraps_to_the_width() -> None:

@@ -514,3 +514,59 @@ def test_binary_body_round_trip_unaffected(tmp_path: Path) -> None:
     record = interaction(body={"string": base64.b64decode(base64.b64encode(b"\x00\x01"))})
     path = write_yaml(tmp_path / "bin.yaml", record)
     assert read_cassette_document(path) is not None
+
+
+def test_a_cassette_parsed_under_looser_limits_is_read_again_under_stricter_ones(
+    pytester: pytest.Pytester,
+) -> None:
+    # The parse cache (memory and the pytest cache's pickles) is kept per reading limits: a
+    # cassette that passed before is refused once the user lowers a limit, not replayed from cache.
+    first, second = interaction(), interaction()
+    first["response"]["headers"] = second["response"]["headers"] = RESPONSE_HEADERS  # YAML aliases
+    cassettes = pytester.mkdir("cassettes") / "test_deep"
+    cassettes.mkdir()
+    path = cassettes / "test_call.yaml"
+    path.write_text(yaml.dump({"interactions": [first, second], "version": 1}), encoding="utf-8")
+    assert "*id001" in path.read_text(encoding="utf-8")
+    pytester.makepyfile(
+        test_deep=REPLAY_TEST.replace("    httpx.post(", "    for _ in range(2):\n        httpx.post(")
+    )
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+    strict = pytester.runpytest_inprocess("--claude-max-yaml-aliases=1")
+    strict.assert_outcomes(errors=1)
+    strict.stdout.fnmatch_lines(["*more than the limit of 1*claude_max_yaml_aliases*"])
+    pytester.runpytest_inprocess().assert_outcomes(passed=1)
+
+
+def test_a_search_inflates_what_a_reader_refuses_up_to_the_limit() -> None:
+    import zlib
+
+    bomb = gzip.compress(b"k" * 10_000, mtime=0)
+    with pytest.raises(limits.LimitExceeded):
+        limits.inflate(bomb, 31, 1_000)
+    assert limits.inflate(bomb, 31, 1_000, partial=True) == b"k" * 1_000
+    truncated = gzip.compress(b"sk-ant-api03-" + b"x" * 5_000, mtime=0)[:-8]  # no trailer
+    with pytest.raises(zlib.error):
+        limits.inflate(truncated, 31, 1_000_000)
+    assert limits.inflate(truncated, 31, 1_000_000, partial=True).startswith(b"sk-ant-api03-")
+    two_members = gzip.compress(b"one ", mtime=0) + gzip.compress(b"two", mtime=0) + b"junk"
+    assert limits.inflate(two_members, 31, 100, partial=True) == b"one two"
+    with pytest.raises(zlib.error):
+        limits.inflate(b"not compressed", 31, 100, partial=True)
+
+
+def test_deep_toml_is_refused_at_the_limit_not_only_past_pythons_recursion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # cassetter's TOML: tomllib recurses, so only ~1,000 levels raised RecursionError; 300 passed.
+    path = tmp_path / "deep.toml"
+    path.write_text("a = " + "[" * 300 + "]" * 300 + "\ninteractions = []\n", encoding="utf-8")
+    code, out = lint(capsys, str(path))
+    assert code == 2
+    assert "is nested deeper than the limit of 200 levels" in out
+    code, out = lint(capsys, "--max-json-depth", "400", str(path))
+    assert "unreadable" not in out.splitlines()[0], out
+    path.write_text("a = " + "[" * 5000 + "]" * 5000 + "\ninteractions = []\n", encoding="utf-8")
+    code, out = lint(capsys, str(path))
+    assert code == 2
+    assert "is nested deeper than the limit of 200 levels" in out

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,15 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "crewAIInc__crewAI__test_anthropic_stop_sequences_sent_to_api.yaml": (set(), {"auth-missing"}),
     "pydantic__logfire__test_async_beta_messages.yaml": (set(), {"auth-missing"}),
     "pydantic__pydantic-ai__test_anthropic_count_tokens_error.yaml": (set(), FILTERED),
-    "pydantic__pydantic-ai__test_anthropic_model_thinking_part_stream.yaml": (set(), FILTERED),
-    "simonw__llm-anthropic__test_schema_prompt.yaml": (set(), {"auth-missing"}),
+    # Recorded with models retired since (claude-sonnet-4-0 on 2026-06-15, claude-sonnet-4-5 on
+    # 2026-11-30, claude-3-opus-20240229 below on 2026-01-05): the live API refuses them today.
+    "pydantic__pydantic-ai__test_anthropic_model_thinking_part_stream.yaml": ({"model-retired"}, FILTERED),
+    "simonw__llm-anthropic__test_schema_prompt.yaml": ({"model-retired"}, {"auth-missing"}),
     "simonw__llm-anthropic__test_stream_events_thinking.yaml": (set(), {"auth-missing"}),
     # Recorded in April 2024, before the API sent anthropic-organization-id; request-id was kept, so
     # nothing says the recorder removed it: a true finding against today's contract.
     "traceloop__openllmetry__test_anthropic_message_create_legacy.yaml": (
-        {"response-organization-id"},
+        {"response-organization-id", "model-retired"},
         {"auth-missing"},
     ),
     "traceloop__openllmetry__test_async_anthropic_beta_message_stream_manager_legacy.yaml": (
@@ -105,8 +108,8 @@ def test_assume_recorded_makes_absent_headers_violations(name: str) -> None:
 
 def test_a_folder_is_walked_and_the_report_explains_not_recorded(capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, str(REAL))
-    assert code == 1  # the 2024 recording without anthropic-organization-id
-    assert "9 cassettes (12 interactions, 11 with a Claude host): 1 violation in 1 file" in out
+    assert code == 1  # the 2024 recording without anthropic-organization-id, and retired models
+    assert "9 cassettes (12 interactions, 11 with a Claude host): 4 violations in 3 files" in out
     assert (
         "not recorded  [version-missing] no `anthropic-version` header is sent (the recorder removed" in out
     )
@@ -415,9 +418,14 @@ def test_json_format(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1
     data = json.loads(out)
     assert data["exit_code"] == 1
-    assert data["summary"]["violations"] == 1
+    assert data["summary"]["violations"] == 4  # the one below, and three retired models
     assert data["summary"]["unreadable"] == 0
-    finding = next(f for file in data["files"] for f in file["findings"] if f["level"] == "violation")
+    finding = next(
+        f
+        for file in data["files"]
+        for f in file["findings"]
+        if f["level"] == "violation" and f["rule"] != "model-retired"
+    )
     assert finding["rule"] == "response-organization-id"
     assert finding["interaction"] == 1
     assert finding["line"] == 2
@@ -863,3 +871,80 @@ def test_openai_shaped_errors_pass_only_on_the_openai_compatible_endpoint(
     )
     assert code == 1
     assert "[error-shape]" in out
+
+
+# ------------------------------------------------------------------ model lifecycle
+
+
+def model_request(model: str) -> dict[str, Any]:
+    return request(
+        body=json.dumps({"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": "Hi"}]})
+    )
+
+
+def test_a_deprecated_model_is_a_warning_and_exits_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write_yaml(
+        tmp_path / "deprecated.yaml",
+        {
+            "request": model_request("claude-opus-4-5"),
+            "response": response(),
+            "recorded_at": "2026-12-01T09:00:00Z",
+        },
+    )
+    result = lint_paths([path], today=date(2026, 12, 7))
+    (file,) = result.files
+    assert file.violations == []
+    assert [(f.rule, f.level) for f in file.warnings] == [("model-deprecated", "warning")]
+    assert file.warnings[0].message == (
+        "the request names model 'claude-opus-4-5', deprecated: it retires on 2027-01-22 (judged on "
+        "2026-12-07); use 'claude-opus-4-8' instead; recorded 2026-12-01 when it was deprecated"
+    )
+    assert result.exit_code == 0
+    text = _lint.text_report(result)
+    assert "    WARN          [model-deprecated] the request names model 'claude-opus-4-5'" in text
+    assert "0 violations in 0 files, 0 not recorded, 0 unreadable, 1 warning (not failing)" in text
+    github = _lint.github_report(result)
+    assert "::warning file=" in github
+    assert "title=model-deprecated::" in github
+    # The same cassette judged after the retirement date: a failure.
+    later = lint_paths([path], today=date(2027, 1, 22))
+    assert [f.rule for f in later.files[0].violations] == ["model-retired"]
+    assert later.exit_code == 1
+
+
+def test_a_retired_model_names_its_status_on_the_recording_date(tmp_path: Path) -> None:
+    """recorded_at first; without it, the response's Date header."""
+    date_header = {"date": ["Thu, 01 Oct 2026 10:00:00 GMT"]}
+    path = write_yaml(
+        tmp_path / "retired.yaml",
+        {
+            "request": model_request("claude-sonnet-4-5"),
+            "response": response(),
+            "recorded_at": "2026-08-01T00:00:00Z",
+        },
+        {"request": model_request("claude-sonnet-4-5"), "response": response(headers=date_header)},
+        {"request": model_request("claude-sonnet-4-5"), "response": response()},
+        {"request": model_request("claude-sonnet-4-6"), "response": response()},
+    )
+    result = lint_paths([path], today=date(2026, 12, 7))
+    messages = [f.message for f in result.files[0].violations]
+    prefix = (
+        "the request names model 'claude-sonnet-4-5', retired on 2026-11-30 (judged on 2026-12-07): the API "
+        "refuses it; use 'claude-sonnet-4-6' instead"
+    )
+    assert messages == [
+        prefix + "; recorded 2026-08-01 when it was active",
+        prefix + "; recorded 2026-10-01 when it was deprecated",
+        prefix,  # no date to say when it was recorded
+    ]
+    assert result.exit_code == 1
+
+
+def test_lint_judges_by_the_real_date_by_default(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without `today`, the CLI judges by today's date: a model retired in 2024 is retired now."""
+    path = write_yaml(tmp_path / "old.yaml", {"request": model_request("claude-2.1"), "response": response()})
+    code, out = run(capsys, str(path))
+    assert code == 1
+    assert f"(judged on {date.today()})" in out

@@ -587,3 +587,127 @@ def test_auth_narrows_a_platforms_credentials_too() -> None:
     ]
     keyed = _exchange(url, {**base, "x-api-key": "a-foundry-key-of-some-length"}, body)
     assert check_exchange(keyed, contract) == []
+
+
+TOKEN_FETCH = """
+import os
+import socket
+
+import httpx
+import pytest
+
+REAL_GETADDRINFO = socket.getaddrinfo
+
+def to_the_stand_in(host, *args, **kwargs):
+    # Google's token endpoint and another host, both answered by the stand-in on 127.0.0.1.
+    local = host in ("oauth2.googleapis.com", "tracker.example")
+    return REAL_GETADDRINFO("127.0.0.1" if local else host, *args, **kwargs)
+
+@pytest.mark.claude_contract
+def test_token(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", to_the_stand_in)
+    port = os.environ["FAKE_API_HOST"].rsplit(":", 1)[1]
+    form = {"grant_type": "refresh_token", "refresh_token": os.environ["REFRESH_TOKEN"],
+            "client_secret": os.environ["CLIENT_SECRET"]}
+    assert httpx.post(f"http://oauth2.googleapis.com:{port}/token", data=form).status_code == 404
+    assert httpx.get(f"http://tracker.example:{port}/v1/models").status_code == 200
+"""
+
+
+def test_a_platforms_token_endpoint_passes_through_unrecorded(
+    pytester: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """google-auth's token request (a refresh token and a client secret in its body, the access token
+    in its answer) goes to oauth2.googleapis.com: live, and never into the cassette; the test's other
+    traffic is recorded as ever."""
+    refresh_token, client_secret = "1//" + a_token(), "GOCSPX-" + a_token()
+    monkeypatch.setenv("REFRESH_TOKEN", refresh_token)
+    monkeypatch.setenv("CLIENT_SECRET", client_secret)
+    pytester.makepyfile(test_token=TOKEN_FETCH)
+    pytester.runpytest("--claude-record-mode=once").assert_outcomes(passed=1)
+    assert [r.path for r in api.requests] == ["/token", "/v1/models"]  # both went out
+    assert client_secret in api.requests[0].body.decode()
+
+    text = (pytester.path / "cassettes" / "test_token" / "test_token.yaml").read_text(encoding="utf-8")
+    assert "tracker.example" in text
+    assert "oauth2.googleapis.com" not in text
+    assert refresh_token[3:] not in text  # as sent: form-encoded
+    assert client_secret not in text
+
+
+def test_each_violation_names_the_platform_that_judged_it() -> None:
+    body = {"anthropic_version": "vertex-2023-10-16", "model": "m", "max_tokens": 8, "messages": MESSAGES}
+    (vertex,) = check_exchange(_exchange(VERTEX_URL, VERTEX_HEADERS, body), DEFAULT_CONTRACT)
+    assert (vertex.rule, vertex.platform) == ("platform-model-in-body", "vertex")
+    headers = {"x-api-key": "a-key-of-some-length", "content-type": "application/json"}
+    first_party = check_exchange(
+        _exchange("https://api.anthropic.com/v1/messages", headers, body), DEFAULT_CONTRACT
+    )
+    assert {(v.rule, v.platform) for v in first_party} == {
+        ("version-missing", "anthropic"),
+        ("response-request-id", "anthropic"),  # required on the API, not on Vertex AI
+        ("response-organization-id", "anthropic"),
+    }
+
+
+def test_a_vertex_stream_is_checked_as_the_apis(
+    vertex_suite: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """streamRawPredict's SSE goes through the stream rules: an out-of-order stream fails."""
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", "ya29." + a_token())
+    api.misbehave.add("stream-out-of-order")
+    vertex_suite.makepyfile(
+        test_stream="""
+import os
+import pytest
+from anthropic import AnthropicVertex
+
+@pytest.mark.claude_contract(cassette=False)
+def test_stream():
+    with AnthropicVertex(region="us-east5", project_id="my-project", max_retries=0,
+                         access_token=os.environ["VERTEX_ACCESS_TOKEN"], base_url=os.environ["VERTEX_BASE_URL"]) as vertex:
+        with vertex.messages.stream(model="claude-sonnet-4-6", max_tokens=64,
+                                    messages=[{"role": "user", "content": "Hi"}]) as stream:
+            stream.until_done()
+"""
+    )
+    result = vertex_suite.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*:streamRawPredict -> 200 (live), exchange 1, judged by the vertex contract",
+            "  [[]stream-order[]] *message_stop*",
+        ]
+    )
+
+
+def test_the_contract_server_judges_by_the_upstreams_platform(
+    pytester: pytest.Pytester, api: FakeClaudeAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client pointed at `claude_contract_server`, recording from the stand-in as upstream: its
+    requests are judged by the platform `hosts=` maps the upstream's host to."""
+    monkeypatch.setenv("VERTEX_ACCESS_TOKEN", "ya29." + a_token())
+    pytester.makepyfile(
+        test_upstream_platform="""
+import os
+import httpx
+import pytest
+
+@pytest.mark.claude_contract(cassette=False, upstream=os.environ["FAKE_API_URL"],
+                             hosts={os.environ["FAKE_API_HOST"]: "vertex"})
+def test_curl_like(claude_contract_server):
+    url = (claude_contract_server.url + "/v1/projects/p/locations/us-east5/publishers/anthropic/models/"
+           "claude-sonnet-4-6:rawPredict")
+    body = {"anthropic_version": "vertex-2023-10-16", "max_tokens": 8, "model": "claude-sonnet-4-6",
+            "messages": [{"role": "user", "content": "Hi"}]}
+    httpx.post(url, json=body, headers={"authorization": "Bearer " + os.environ["VERTEX_ACCESS_TOKEN"]})
+"""
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            f"POST {api.url}/v1/projects/*:rawPredict -> 400 (live), exchange 1, judged by the vertex contract",
+            "  [[]platform-model-in-body[]] *",
+        ]
+    )

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from pytest_claude_contract.contract.aws_eventstream import body_from_text
 from pytest_claude_contract.contract.checks import check_exchange
-from pytest_claude_contract.contract.docs import example_exchange
+from pytest_claude_contract.contract.docs import EXAMPLE_DAY, example_exchange
 from pytest_claude_contract.contract.exchange import CapturedRequest, CapturedResponse, Exchange
 from pytest_claude_contract.contract.models import DEFAULT_CONTRACT
 from pytest_claude_contract.contract.redaction import SHOWN, redact, redact_data, shown_secret
@@ -80,6 +80,11 @@ _OUTPUT_TOKENS = (
 )
 
 
+def _with_content(ex: Exchange, s: str) -> str:
+    """The example's body (its model kept) with `s` as the message's content."""
+    return ex.request.body.decode().replace('"Hi"', json.dumps(s))
+
+
 def _in_body(ex: Exchange, s: str) -> Exchange:
     return _request(ex, body=_MESSAGE % ("64", json.dumps(s)))
 
@@ -115,6 +120,11 @@ HOSTILE: dict[str, tuple[Callable[[Exchange, str], Exchange], bool]] = {
         lambda ex, s: _request(ex, body=ex.request.body.decode().replace("0.5", json.dumps(s))),
         True,
     ),
+    "beta-required": (lambda ex, s: _request(ex, anthropic_beta=s), True),
+    # The admin key sent is the secret (its tail): the message shows the key's first characters only.
+    "auth-key-kind": (lambda ex, s: _request(ex, x_api_key="sk-ant-" + "admin01-" + s), False),
+    "model-deprecated": (lambda ex, s: _request(ex, body=_with_content(ex, s)), False),
+    "model-retired": (lambda ex, s: _request(ex, body=_with_content(ex, s)), False),
     "platform-version-body": (
         lambda ex, s: _request(ex, body=json.dumps({"anthropic_version": s, **json.loads(ex.request.body)})),
         True,
@@ -163,10 +173,11 @@ def test_each_rule_firing_with_a_secret_in_what_it_quotes(
         monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", secret)
     place, quoted = HOSTILE[rule_id]
     exchange = place(example_exchange(RULES_BY_ID[rule_id]), secret)
-    # auth-scheme's is the header itself; bedrock-sigv4's, the SigV4 request's session token
-    if kind == "request's credential" and rule_id not in ("auth-scheme", "bedrock-sigv4"):
+    # auth-scheme's and auth-key-kind's is the header itself; bedrock-sigv4's, the SigV4 request's
+    # session token
+    if kind == "request's credential" and rule_id not in ("auth-scheme", "auth-key-kind", "bedrock-sigv4"):
         exchange = _request(exchange, x_api_key=secret, authorization=None)
-    found = check_exchange(exchange, DEFAULT_CONTRACT)
+    found = check_exchange(exchange, DEFAULT_CONTRACT, today=EXAMPLE_DAY)
     assert rule_id in {v.rule for v in found}, [str(v) for v in found]
     report = violation_report(found, 1)
     assert leaks(secret, report) == [], report
@@ -183,11 +194,13 @@ def test_each_rule_quiet_on_its_clean_example(rule_id: str, monkeypatch: pytest.
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
     example = example_exchange(RULES_BY_ID[rule_id])
-    plain = violation_report(check_exchange(example, DEFAULT_CONTRACT), 1)
+    plain = violation_report(check_exchange(example, DEFAULT_CONTRACT, today=EXAMPLE_DAY), 1)
     monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", a_token())
     monkeypatch.setenv("ANTHROPIC_API_KEY", a_key())
-    with_key = example if "x-api-key" not in example.request.headers else _request(example, x_api_key=a_key())
-    assert violation_report(check_exchange(with_key, DEFAULT_CONTRACT), 1) == plain
+    # auth-key-kind's example sends an admin key: the kind of key is what it is about.
+    keep = "x-api-key" not in example.request.headers or rule_id == "auth-key-kind"
+    with_key = example if keep else _request(example, x_api_key=a_key())
+    assert violation_report(check_exchange(with_key, DEFAULT_CONTRACT, today=EXAMPLE_DAY), 1) == plain
     assert redact(plain) == plain
 
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
+import time
 from typing import TYPE_CHECKING
 
 import anthropic
@@ -436,7 +438,7 @@ def test_serve_command_records_then_replays(
     assert lines[2].startswith("  [auth-missing] ")
     assert lines[3] == "POST /v1/messages -> 404 (refused): not answered from the cassette or upstream"
     assert lines[4] == "Claude contract: no recorded answer for POST https://api.anthropic.com/v1/messages"
-    assert lines[-1].endswith("stopped after 2 exchange(s), 1 violation(s), 1 unanswered")
+    assert lines[-1].endswith("stopped after 2 exchange(s), 1 violation(s), 0 warning(s), 1 unanswered")
 
 
 @needs_curl
@@ -512,3 +514,52 @@ def test_serve_verify_reports_drift_on_exit(
     )
     assert f"serve --cassette {cassette} --record-mode rewrite --upstream {api.url}" in out
     assert cassette.read_bytes() == recorded  # verify never writes
+
+
+def test_serve_takes_the_server_limits_as_flags(serve: list[subprocess.Popen[str]], tmp_path: Path) -> None:
+    """--body-timeout reaches the server: a stalled body is dropped after 0.3 s, not the default 10."""
+    process, url = _serve(serve, "--cassette", str(tmp_path / "none.yaml"), "--body-timeout", "0.3")
+    host, _, port = url.removeprefix("http://").partition(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"POST /v1/messages HTTP/1.1\r\nhost: a\r\ncontent-length: 100\r\n\r\n{")
+        started = time.monotonic()
+        reply = b""
+        while chunk := sock.recv(65536):  # the server closes after its 408
+            reply += chunk
+        assert time.monotonic() - started < 3
+    assert reply.startswith(b"HTTP/1.1 408 "), reply
+    assert b"did not arrive in time (0.3 s)" in reply
+    process.terminate()
+    process.communicate(timeout=30)
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (["--body-timeout", "soon"], "argument --body-timeout: 'soon' is not a number of seconds above 0"),
+        (["--max-workers", "0"], "argument --max-workers: '0' is not a whole number above 0"),
+        (["--body-memory", "lots"], "argument --body-memory: 'lots' is not a size: use a whole number"),
+    ],
+)
+def test_bad_server_limit_flags_are_usage_errors(
+    args: list[str], error: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from pytest_claude_contract.cli import main
+
+    assert main(["serve", "--cassette", str(tmp_path / "x.yaml"), *args]) == 2
+    assert error in capsys.readouterr().err
+
+
+def test_the_server_limit_flags_name_the_servers_own_defaults() -> None:
+    import inspect
+    import re
+
+    from pytest_claude_contract.cli import SERVER_LIMIT_FLAGS
+    from pytest_claude_contract.contract.limits import parse_size
+
+    defaults = inspect.signature(ContractServer.__init__).parameters
+    for flag, kind, help_text in SERVER_LIMIT_FLAGS:
+        found = re.search(r"\(default (\S+)\)$", help_text)
+        assert found, help_text
+        shown = parse_size(found.group(1)) if kind == "size" else float(found.group(1))
+        assert shown == defaults[flag.removeprefix("--").replace("-", "_")].default, flag

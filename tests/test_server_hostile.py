@@ -343,6 +343,40 @@ def test_a_stalled_body_is_dropped_after_the_body_timeout(replaying: ContractSer
     assert message == "The request was dropped: its body did not arrive in time (0.5 s)."
 
 
+def test_a_trickled_body_is_dropped_below_the_minimum_rate(replaying: ContractServer) -> None:
+    """Probe: a byte every 0.3 s never trips the body timeout (0.5 s of silence), so it held a worker
+    for as long as the client liked. Past the first body_timeout it must average body_min_rate."""
+    with _connect(replaying) as sock:
+        sock.sendall(_post("/v1/messages", b"", "content-length: 1000"))
+        started = time.monotonic()
+        for _ in range(20):
+            try:
+                sock.sendall(b" ")
+            except OSError:
+                break
+            time.sleep(0.3)
+            if time.monotonic() - started > 2:
+                break
+        status, _, message = _api_error(_read_all(sock))
+        assert time.monotonic() - started < 3
+    assert status == 408
+    assert (
+        message == "The request was dropped: its body arrived slower than 10,000 bytes a second on average."
+    )
+
+
+def test_a_steady_body_above_the_minimum_rate_is_not_dropped(replaying: ContractServer) -> None:
+    body = json.dumps(_message("Hi")).encode()
+    with _connect(replaying) as sock:
+        sock.sendall(_post("/v1/messages", b"", f"content-length: {len(body) + 30_000}"))
+        for _ in range(3):  # 8 KB every 0.25 s for a second: above 10 KB/s
+            sock.sendall(b" " * 8_000)
+            time.sleep(0.25)
+        sock.sendall(b" " * 6_000 + body)
+        reply = _read_all(sock)
+    assert reply.startswith(b"HTTP/1.1 200"), reply[:200]
+
+
 def test_a_well_behaved_sdk_is_not_cut_by_the_timeouts(cassette: Path) -> None:
     """Quiet for a good client: the SDK on a keep-alive connection, idle longer than idle_timeout
     between two requests (the server closes the idle connection; the SDK opens a new one), with

@@ -325,7 +325,10 @@ def test_order_checks_only_messages_event_streams() -> None:
     """JSON responses, other endpoints' event streams (a beta session's events) and error responses
     are not read as Messages streams."""
     out_of_order = stream(MESSAGE_STOP, MESSAGE_START)
-    assert found(exchange(out_of_order, url=f"{API}/v1/sessions/sesn_01/events")) == []
+    session = {**REQUEST_HEADERS, "anthropic-beta": "managed-agents-2026-04-01"}  # beta-required's
+    assert (
+        found(exchange(out_of_order, url=f"{API}/v1/sessions/sesn_01/events", request_headers=session)) == []
+    )
     json_headers = {**RESPONSE_HEADERS, "content-type": "application/json"}
     plain = json.dumps({**MESSAGE, "content": [{"type": "text", "text": "Hi"}], "stop_reason": "end_turn"})
     no_stream = json.dumps({**json.loads(STREAM_REQUEST), "stream": False})

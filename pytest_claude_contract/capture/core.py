@@ -10,7 +10,8 @@ and kept for the cassette when it ends (or when the client closes it early: then
 Which host a request goes to decides how much of this applies: a Claude host (`hosts=`, the host
 of ANTHROPIC_BASE_URL, and with no hosts= given every platform's hosts) is checked against the
 contract of the platform its host selects (`Contract.platform_for`); any other host is recorded and replayed the
-same way but never checked; `allowed_hosts=` and the loopback server's own address pass through live,
+same way but never checked; `allowed_hosts=`, the hosts where a platform's credentials are fetched
+(Google's and Microsoft's token endpoints) and the loopback server's own address pass through live,
 unrecorded. Matching, the size check, the checks, scrubbing and the record-mode policy live here only.
 """
 
@@ -253,6 +254,23 @@ class ClaudeContractRecorder:
             return self._refuse(401, "authentication_error", self._placeholder_message(request))
         return Live(claude=is_claude)
 
+    def observe(
+        self, request: CapturedRequest, response: CapturedResponse, origin: Origin, *, foreign: bool = False
+    ) -> list[Violation]:
+        """An exchange another tool answered (pytest-recording's vcrpy cassette, see
+        plugin/vcr_bridge.py): checked when its host is a Claude host, counted when not, never
+        decided here. `foreign`: the response was read from a cassette another recorder wrote, whose
+        filters may have removed headers; an absent response header it shows was removed is "not
+        recorded" (as `lint` says), not a violation."""
+        route = self._route(request)
+        if route == "pass":
+            return []
+        if route == "other":
+            with self._lock:
+                self.stats.other_hosts += 1
+            return []
+        return self._complete(request, response, origin, foreign=foreign)
+
     def live(
         self,
         request: CapturedRequest,
@@ -329,7 +347,8 @@ class ClaudeContractRecorder:
                 return []
             kept = [v for v in found if v.rule not in self.settings.allow]
             self.violations.extend(kept)
-            self.stats.violations.update(v.rule for v in kept)
+            for violation in kept:
+                self._count(violation)
             self.stats.allowed.update(v.rule for v in found if v.rule in self.settings.allow)
         return kept
 
@@ -351,6 +370,8 @@ class ClaudeContractRecorder:
             return "claude"
         if host_listed(self._allowed_hosts, name, address):
             return "pass"
+        if self.contract.credential_host(name):
+            return "pass"  # a platform's token endpoint: refresh tokens and secrets are never recorded
         if address not in self.unlisted and (platform := _claude_shaped(request, self.contract)):
             with self._lock:
                 self.unlisted.setdefault(address, (request.target, platform))
@@ -411,10 +432,11 @@ class ClaudeContractRecorder:
     # ------------------------------------------------------------ public surface
 
     def assert_conformant(self) -> None:
-        """Fail with the full report if any exchange so far broke the contract."""
+        """Fail with the full report if any exchange so far broke the contract (warnings aside)."""
         __tracebackhide__ = True
-        if self.violations:
-            raise AssertionError(violation_report(self.violations, len(self.exchanges)))
+        errors = [v for v in self.violations if v.severity != "warning"]  # warnings fail nothing
+        if errors:
+            raise AssertionError(violation_report(errors, len(self.exchanges)))
 
     @property
     def path(self) -> Path | None:
@@ -595,7 +617,13 @@ class ClaudeContractRecorder:
         )
 
     def _complete(
-        self, request: CapturedRequest, response: CapturedResponse, origin: Origin, complete: bool = True
+        self,
+        request: CapturedRequest,
+        response: CapturedResponse,
+        origin: Origin,
+        complete: bool = True,
+        *,
+        foreign: bool = False,
     ) -> list[Violation]:
         with self._lock:
             exchange = Exchange(request, response, origin, len(self.exchanges) + 1)
@@ -611,6 +639,8 @@ class ClaudeContractRecorder:
         )
         if not complete:  # the client closed the stream: that it stops short is the client's doing
             found = [v for v in found if not _cut_short(v)]
+        if foreign:
+            found = self._set_aside_unrecorded(found, response)
         kept: list[Violation] = []
         with self._lock:
             for violation in found:
@@ -619,7 +649,28 @@ class ClaudeContractRecorder:
                 else:
                     kept.append(violation)
                     self.violations.append(violation)
-                    self.stats.violations[violation.rule] += 1
+                    self._count(violation)
+        return kept
+
+    def _count(self, violation: Violation) -> None:
+        """In the summary: a warning (model-deprecated) apart from the violations that fail."""
+        counter = self.stats.warnings if violation.severity == "warning" else self.stats.violations
+        counter[violation.rule] += 1
+
+    def _set_aside_unrecorded(self, found: list[Violation], response: CapturedResponse) -> list[Violation]:
+        """The findings on a foreign cassette's response that are "not recorded": counted apart (the
+        summary), not failing. One judgement with `lint`'s (contract.verdicts.unrecorded_reason)."""
+        from ..contract.verdicts import ABSENCE_RULES, unrecorded_reason
+
+        kept: list[Violation] = []
+        names = set(response.headers)
+        for violation in found:
+            side = ABSENCE_RULES.get(violation.rule, ("request",))[0]
+            if side == "response" and unrecorded_reason(violation.rule, set(), names, response.status):
+                with self._lock:
+                    self.stats.not_recorded[violation.rule] += 1
+                continue
+            kept.append(violation)
         return kept
 
 

@@ -14,8 +14,9 @@ Clients are not trusted to behave (see "Clients that misbehave" in docs/server.m
   HTTP/1.1 (a bad request line, header or chunk, a body shorter than its length, a length and a
   transfer-encoding at once) is answered with a 4xx in the API's error shape and the connection
   closed. A request's headers must arrive within `header_timeout`, a keep-alive connection may idle
-  for `idle_timeout`, and a body may stall for `body_timeout` at a time: past them the connection is
-  dropped (408 when part of a request had arrived). Nothing times the answer but `send_timeout`, the
+  for `idle_timeout`, and a body may stall for `body_timeout` at a time and, once it has taken longer
+  than that, must average `body_min_rate` bytes a second: past them the connection is dropped (408
+  when part of a request had arrived). Nothing times the answer but `send_timeout`, the
   longest a client may take to accept the next 64 KB: a slow stream is never cut.
 - At most `max_workers` connections are served at once, by a fixed pool of threads; more wait in the
   listen backlog (`backlog`), an idle keep-alive connection gives its worker up to one that waits,
@@ -157,7 +158,8 @@ class _Rejected(Exception):
 
 
 class _TimedOut(Exception):
-    """The client was silent too long: while its request line and headers arrived, or in its body."""
+    """The client was too slow: silent too long while its request line and headers arrived ("head") or
+    in its body ("body"), or its body trickled in below the minimum rate ("rate")."""
 
     def __init__(self, what: str) -> None:
         super().__init__(what)
@@ -212,6 +214,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._phase = "head"
         self._deadline = time.monotonic() + self.owner.header_timeout
         self._got = 0  # bytes of the current request received
+        self._body_from, self._body_base = 0.0, 0  # when the body began, and _got then
         self._linger = False
         self._reader = SocketReader(self._recv_into)
         self._buffered = io.BufferedReader(self._reader, READ_CHUNK)
@@ -251,6 +254,12 @@ class _Handler(BaseHTTPRequestHandler):
             phase = self._phase
             if phase == "body":
                 wait = self.owner.body_timeout
+                # A trickle (a byte now and then, each within body_timeout) would hold a worker
+                # for as long as the client likes: past the first body_timeout, the body must keep
+                # an average of body_min_rate bytes a second.
+                elapsed = time.monotonic() - self._body_from
+                if elapsed > wait and self._got - self._body_base < self.owner.body_min_rate * elapsed:
+                    raise _TimedOut("rate")
             else:
                 wait = self._deadline - time.monotonic()
                 if phase == "idle":
@@ -306,9 +315,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._reject(exc.status, exc.message, exc.error_type)
         except _TimedOut as exc:
             if self._got and not self._answered:  # part of a request came: say why it is dropped
-                what = "its request line and headers" if exc.what == "head" else "its body"
-                seconds = self.owner.header_timeout if exc.what == "head" else self.owner.body_timeout
-                message = f"The request was dropped: {what} did not arrive in time ({seconds:g} s)."
+                message = self._dropped_because(exc.what)
                 self._reject(408, message, linger=False)  # all it sent was read: nothing to wait for
             self.close_connection = True
         except OSError:
@@ -319,6 +326,20 @@ class _Handler(BaseHTTPRequestHandler):
                 message = f"Claude contract server: internal error ({type(exc).__name__}: {exc})"
                 self._send_error(500, "api_error", cut(message, 512), close=True)
             raise  # shown by handle_error: a bug
+
+    def _dropped_because(self, what: str) -> str:
+        owner = self.owner
+        if what == "rate":
+            return (
+                f"The request was dropped: its body arrived slower than {owner.body_min_rate:,} bytes a "
+                "second on average."
+            )
+        if what == "head":
+            return (
+                "The request was dropped: its request line and headers did not arrive in time "
+                f"({owner.header_timeout:g} s)."
+            )
+        return f"The request was dropped: its body did not arrive in time ({owner.body_timeout:g} s)."
 
     # ------------------------------------------------------------ the head
 
@@ -432,8 +453,7 @@ class _Handler(BaseHTTPRequestHandler):
         """The body as it arrives, READ_CHUNK bytes at most at a time, each a view of one buffer that
         the next overwrites (no allocation per piece: a long upload would fragment the heap); a
         malformed or short body is rejected (400)."""
-        self._phase = "body"
-        self._continue()
+        self._start_body()
         buffer = memoryview(bytearray(READ_CHUNK))
         if not chunked:
             left = length or 0
@@ -557,6 +577,11 @@ class _Handler(BaseHTTPRequestHandler):
             if spool is not None:
                 spool.close()
 
+    def _start_body(self) -> None:
+        self._phase = "body"
+        self._continue()
+        self._body_from, self._body_base = time.monotonic(), self._got
+
     def _continue(self) -> None:
         if self._expect_continue:  # the client waits for the go-ahead before it sends the body
             self._expect_continue = False
@@ -564,8 +589,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_exact(self, size: int) -> bytes:
         """A body of known length held whole: read into one buffer of its size (no chunk list to join)."""
-        self._phase = "body"
-        self._continue()
+        self._start_body()
         body = self.rfile.read(size)  # one bytes object of `size`; each socket read within body_timeout
         if len(body) != size:
             raise _Rejected(
@@ -795,6 +819,7 @@ class ContractServer:
         header_timeout: float = 5.0,
         idle_timeout: float = 30.0,
         body_timeout: float = 10.0,
+        body_min_rate: int = 10_000,
         send_timeout: float = 60.0,
         max_workers: int = 64,
         backlog: int = 128,
@@ -810,6 +835,8 @@ class ContractServer:
         self.idle_timeout = idle_timeout
         # The longest silence while a request body arrives.
         self.body_timeout = body_timeout
+        # Bytes a second a body must average once it has taken longer than `body_timeout`.
+        self.body_min_rate = body_min_rate
         # The longest a client may take to accept the next 64 KB of its answer.
         self.send_timeout = send_timeout
         # Connections served at once (worker threads); more wait in the listen backlog of `backlog`.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..contract.exchange import CapturedRequest, body_bytes, lower_headers
+from ..contract.exchange import CapturedRequest, CapturedResponse, body_bytes, lower_headers
 from .core import Live, Refuse, Replay
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class VcrCassette:
         recorder = self._current()
         if recorder is None:
             return None
-        captured = _captured(request)
+        captured = captured_request(request)
         decision = recorder.decide(captured)
         with self._lock:
             self._decided[id(request)] = (request, captured, recorder, decision)
@@ -105,11 +105,21 @@ class VcrCassette:
         return []  # aiohttp asks this to follow recorded redirects
 
 
-def _captured(request: Any) -> CapturedRequest:
-    """A vcrpy Request as the core sees it."""
+def captured_request(request: Any) -> CapturedRequest:
+    """A vcrpy Request as the core sees it (also plugin/vcr_bridge.py's, under pytest-recording)."""
     raw = request.body
     headers = lower_headers(request.headers.items())
     if isinstance(raw, dict | list) and "content-type" not in headers:
         # aiohttp's json=: aiohttp adds this header itself after vcrpy has seen the request.
         headers["content-type"] = "application/json"
     return CapturedRequest(request.method, request.uri, headers, body_bytes(raw))
+
+
+def captured_response(response: dict[str, Any]) -> CapturedResponse:
+    """A vcrpy response dict (recorded, or a live answer handed to `Cassette.append`) as the checks
+    see it: the body decoded, the headers that agree with it."""
+    from ..cassette.formats import playable_response
+
+    playable = playable_response(response)
+    status = playable["status"]["code"]
+    return CapturedResponse(status, lower_headers(playable["headers"]), playable["body"]["string"])

@@ -54,6 +54,18 @@ except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 
+class _TextLoader(_Loader):
+    """YAML with no timestamps: a date-like scalar stays the text it is. cassetter writes YAML 1.2,
+    where `anthropic-version: 2023-06-01` unquoted is a string; YAML 1.1 would read a date, which no
+    header value or JSON body can hold. `recorded_at` is read as text and parsed where it is used."""
+
+
+_TextLoader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+
+
 # What `lint` finds when it walks a folder; `load_cassette` reads any of them by name.
 CASSETTE_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".yaml.gz", ".yml.gz", ".json.gz")
 
@@ -123,7 +135,7 @@ def _parse_yaml(path: Path, text: str, raw: bytes) -> Any:
     try:
         if "&" in text and _ANCHOR.search(text):  # an alias needs an anchor: most files have none
             return _load_guarded(path, text)
-        return yaml.load(text, Loader=_Loader)
+        return yaml.load(text, Loader=_TextLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -148,7 +160,7 @@ def _load_guarded(path: Path, text: str) -> Any:
     builds an alias as a second reference to the same object, so a "billion laughs" loads quickly
     and small, but every later walk (json.dumps of a body, joining header values, a report) expands
     it: composed, the node graph says how large it is as if every alias were copied out."""
-    loader = _Loader(text)
+    loader = _TextLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -219,18 +231,21 @@ def _parse_toml(path: Path, text: str) -> Any:
     JSON string, binary as hex) become `body: {type, content}`."""
     import tomllib
 
+    limits = current()
+    too_deep = CassetteError(
+        path,
+        f"is nested deeper than the limit of {limits.json_depth} levels ({limits.setting('json_depth')})",
+    )
     try:
         data = tomllib.loads(text)
     except RecursionError:  # tomllib reads nested arrays and tables by recursion
-        limits = current()
-        raise CassetteError(
-            path,
-            f"is nested deeper than the limit of {limits.json_depth} levels ({limits.setting('json_depth')})",
-        ) from None
+        raise too_deep from None
     except tomllib.TOMLDecodeError as exc:
         found = re.search(r"\(at line (\d+)", str(exc))
         line = int(found.group(1)) if found else None
         raise CassetteError(path, f"is not valid TOML: {exc}", line) from exc
+    if _nesting_over(data, limits.json_depth):  # what tomllib's recursion let through
+        raise too_deep
     interactions = data.get("interactions")
     for interaction in interactions if isinstance(interactions, list) else []:
         if not isinstance(interaction, dict):
@@ -239,6 +254,18 @@ def _parse_toml(path: Path, text: str) -> Any:
             if isinstance(side, dict) and "body_type" in side:
                 side["body"] = {"type": side.pop("body_type"), "content": side.pop("body_content", None)}
     return data
+
+
+def _nesting_over(data: Any, limit: int) -> bool:
+    """Whether lists and dicts in `data` nest deeper than `limit` (walked without recursion)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def raw_interactions(document: CassetteDocument) -> list[Any]:

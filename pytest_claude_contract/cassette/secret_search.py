@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..contract.credentials import CREDENTIAL_SHAPES, shape_hinted
+from ..contract.limits import inflate
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Sequence
@@ -205,29 +206,16 @@ def _zlib_header(data: bytes) -> bool:
 
 
 def _inflate(data: bytes) -> bytes | None:
-    """gzip (possibly several members) or zlib data decoded, at most DECOMPRESSED_CAP bytes; None if
-    it is neither."""
+    """gzip (possibly several members), zlib or raw deflate data decoded as far as it goes, at most
+    DECOMPRESSED_CAP bytes; None if it is none of them."""
     wbits = 31 if data[:2] == b"\x1f\x8b" else 15
-    out: list[bytes] = []
-    left = DECOMPRESSED_CAP
-    while data and left > 0:
-        decoder = zlib.decompressobj(wbits)
-        try:
-            out.append(decoder.decompress(data, left))
-        except zlib.error:
-            if not out and wbits == 15:  # raw deflate, as some servers send `deflate`
-                return _inflate_raw(data)
-            return b"".join(out) if out else None
-        left -= len(out[-1])
-        data = decoder.unused_data if decoder.eof else b""
-        if data[:2] != b"\x1f\x8b":
-            break
-    return b"".join(out)
-
-
-def _inflate_raw(data: bytes) -> bytes | None:
     try:
-        return zlib.decompressobj(-15).decompress(data, DECOMPRESSED_CAP)
+        return inflate(data, wbits, DECOMPRESSED_CAP, partial=True)
+    except zlib.error:
+        if wbits == 31:
+            return None
+    try:  # raw deflate, as some servers send `deflate`
+        return inflate(data, -15, DECOMPRESSED_CAP, partial=True)
     except zlib.error:
         return None
 

@@ -3,6 +3,7 @@ processes, and the atomic write that refuses a leak."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import marshal
 import os
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import process
+from ..contract import limits
 from .cache_files import read_marshal, replace_atomically, temporary_files, write_atomically
 from .model import CassetteError
 
@@ -41,15 +43,16 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
             return None
         except OSError:
             identity = None
-        digest = index.digest(str(path), identity)
-        if digest is not None:
-            interactions = process.PARSED.get(digest)
+        noted = index.digest(str(path), identity)
+        if noted is not None:
+            key = _parse_key(noted)
+            interactions = process.PARSED.get(key)
             if interactions is not None:
-                process.PARSED.move_to_end(digest)
+                process.PARSED.move_to_end(key)
                 return list(interactions)
-            interactions = _unpickle(cache_dir / f"{digest}.{_PICKLE_FORMAT}")
+            interactions = _unpickle(cache_dir / f"{key}.{_PICKLE_FORMAT}")
             if interactions is not None:
-                _remember(digest, interactions)
+                _remember(key, interactions)
                 return list(interactions)
     # Parsing and writing need the formats (and PyYAML, about 90 M instructions to import): a replay
     # answered from the parse cache never does.
@@ -63,11 +66,12 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
     digest = hasher.hexdigest()[:40]
     if cache_dir is not None:
         index.note(str(path), identity, digest)
-    interactions = process.PARSED.get(digest)
+    key = _parse_key(digest)
+    interactions = process.PARSED.get(key)
     if interactions is not None:
-        process.PARSED.move_to_end(digest)
+        process.PARSED.move_to_end(key)
         return list(interactions)
-    pickled = cache_dir / f"{digest}.{_PICKLE_FORMAT}" if cache_dir is not None else None
+    pickled = cache_dir / f"{key}.{_PICKLE_FORMAT}" if cache_dir is not None else None
     interactions = _unpickle(pickled) if pickled is not None else None
     if interactions is None:
         interactions = document_interactions(_document(path, raw))
@@ -81,12 +85,24 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
                 # which keys the remembered verdicts): worked out once here and pickled with it.
                 interaction.captured_response.digest  # noqa: B018 - computed for its cache
             _pickle(pickled, interactions)
-    _remember(digest, interactions)
+    _remember(key, interactions)
     return list(interactions)
 
 
-def _remember(digest: str, interactions: list[Interaction]) -> None:
-    process.PARSED[digest] = interactions
+def _parse_key(digest: str) -> str:
+    """A parse is kept per content and per reading limits: a cassette that passed under looser limits
+    is read again, and refused, under stricter ones."""
+    return f"{digest}-{_limits_tag(limits.current())}"
+
+
+@functools.lru_cache(maxsize=8)
+def _limits_tag(held: limits.Limits) -> str:
+    bounds = (held.yaml_aliases, held.json_depth, held.decoded_size, held.line_length)
+    return hashlib.sha256(repr(bounds).encode()).hexdigest()[:8]
+
+
+def _remember(key: str, interactions: list[Interaction]) -> None:
+    process.PARSED[key] = interactions
     if len(process.PARSED) > process.PARSED_LIMIT:
         process.PARSED.popitem(last=False)
 

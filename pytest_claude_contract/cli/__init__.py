@@ -8,8 +8,10 @@ Subcommands:
   lint --orphans DIR  cassettes under DIR that no collected test uses (exit 1 when there are some)
   diff OLD NEW        what changed in the API's answers between two recordings (exit 1 on changes)
   serve --cassette P  a contract-checking server for any client, replaying (or recording) a cassette
+  models              the model lifecycle table (deprecated and retired ids, dates, replacements)
+  migrate PATH...     carry pytest-recording, vcrpy and cassetter cassettes over to the plugin's layout
 
-Exit codes: 0 done, 1 findings (lint, diff, serve), 2 usage error or unreadable input. Only argparse
+Exit codes: 0 done, 1 findings (lint, diff, serve, migrate), 2 usage error or unreadable input. Only argparse
 and the rule catalogue are imported up front; the contract models (pydantic), PyYAML and deepdiff are
 imported by the subcommands that use them.
 """
@@ -92,8 +94,87 @@ def build_parser() -> argparse.ArgumentParser:
         help="play each recording once, as a test does (default: identical requests get their "
         "recordings in order and start over when they run out, so any number of clients can replay)",
     )
+    bounds = serve.add_argument_group(
+        "server limits",
+        'how far a client may make the server wait or hold (docs/server.md, "Clients that misbehave"; '
+        "the defaults suit any well-behaved client)",
+    )
+    for flag, kind, help_text in SERVER_LIMIT_FLAGS:
+        bounds.add_argument(flag, type=_LIMIT_TYPES[kind], default=None, metavar=kind.upper(), help=help_text)
     serve.set_defaults(handler=_serve_command, subparser=serve)
+
+    models = commands.add_parser(
+        "models",
+        help="print the model lifecycle table (rules model-deprecated and model-retired)",
+        description="Print the model ids the contract knows as deprecated or retired: each id's status, "
+        "the day it is deprecated from and retires on, the suggested replacement, and the source. An id "
+        "not listed is accepted by the rules.",
+    )
+    models.add_argument("--json", action="store_true", help="print the table as JSON")
+    models.add_argument(
+        "--on", default=None, metavar="DATE", help="give each status on DATE (YYYY-MM-DD) instead of today"
+    )
+    models.set_defaults(handler=_models_command, subparser=models)
+    _add_migrate(commands)
     return parser
+
+
+# `serve`'s flags for ContractServer's keyword arguments of the same names (its defaults apply to
+# what is not given).
+SERVER_LIMIT_FLAGS: tuple[tuple[str, str, str], ...] = (
+    ("--header-timeout", "seconds", "time for a request's line and headers (default 5)"),
+    ("--idle-timeout", "seconds", "time a keep-alive connection may wait for its next request (default 30)"),
+    ("--body-timeout", "seconds", "the longest pause while a request body arrives (default 10)"),
+    (
+        "--body-min-rate",
+        "count",
+        "bytes a second a body must average once it has taken --body-timeout (default 10000)",
+    ),
+    (
+        "--send-timeout",
+        "seconds",
+        "time a client may take to accept the next 64 KB of its answer (default 60)",
+    ),
+    ("--max-workers", "count", "connections served at once (default 64)"),
+    ("--backlog", "count", "connections the system holds for the server to accept (default 128)"),
+    (
+        "--wait-timeout",
+        "seconds",
+        "time a connection waits for a worker, or a body for memory, before 503 (default 10)",
+    ),
+    ("--body-memory", "size", "request bodies held in memory at once, e.g. 64MB (default 32MB)"),
+)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds < 1e6:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above 0, e.g. 2.5")
+    return seconds
+
+
+def _count(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and 0 < int(value) < 1 << 31):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number above 0")
+    return int(value)
+
+
+def _size(value: str) -> int:
+    from ..contract.limits import SIZE_FORMS, parse_size
+
+    try:
+        size = parse_size(value)
+    except ValueError:
+        size = 0
+    if size <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a size: use {SIZE_FORMS}")
+    return size
+
+
+_LIMIT_TYPES: dict[str, Callable[[str], Any]] = {"seconds": _seconds, "count": _count, "size": _size}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -251,6 +332,80 @@ def _diff_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     return result.exit_code
 
 
+# ---------------------------------------------------------------- migrate
+
+
+def _add_migrate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    migrate = commands.add_parser(
+        "migrate",
+        help="carry pytest-recording, vcrpy and cassetter cassettes over to the plugin's layout",
+        description="Read cassettes another recorder wrote (pytest-recording and vcrpy YAML or JSON, .gz "
+        "too, gzip !!binary bodies; cassetter's YAML and TOML; folders are walked) and show, for each, "
+        "where the plugin will look for it and what it will hold: JSON bodies pretty-printed, "
+        "compressed bodies decoded, a stream one event per group, credentials replaced; then the "
+        "lint verdicts on the originals. A file in pytest-recording's layout "
+        "(<test dir>/cassettes/<module>/<test>.yaml) goes to <cassette dir>/<test dir>/<module>/"
+        "<test>.yaml; any other keeps its path under the PATH given. Nothing is written without "
+        "--write. A file whose copy would not replay every interaction as the original does is "
+        "refused. Exit 0 done, 1 lint violations in the originals or a target left alone (it exists "
+        "and differs; --force), 2 a file refused or unreadable, or nothing to migrate.",
+    )
+    migrate.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="cassette files or folders")
+    migrate.add_argument(
+        "--to",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the cassette folder to copy into (default: claude_cassette_dir from the pytest "
+        "configuration in --rootdir, else <rootdir>/cassettes)",
+    )
+    migrate.add_argument(
+        "--rootdir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="the folder you run pytest from: test module paths are taken relative to it (default: here)",
+    )
+    migrate.add_argument(
+        "--write",
+        action="store_true",
+        help="write the copies (atomically); without it nothing is written",
+    )
+    migrate.add_argument(
+        "--force",
+        action="store_true",
+        help="with --write: replace a target that exists and differs (never without it)",
+    )
+    migrate.add_argument(
+        "--host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="also judge requests to this host by the contract (api.anthropic.com always); repeatable",
+    )
+    migrate.add_argument(
+        "--brief",
+        action="store_true",
+        help="leave out the text of each copy: where it goes, what became of it, and the verdicts",
+    )
+    migrate.set_defaults(handler=_migrate_command, subparser=migrate)
+
+
+def _migrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.force and not args.write:
+        parser.error("--force replaces existing targets when writing; give it with --write")
+    rootdir: Path = args.rootdir if args.rootdir is not None else Path.cwd()
+    if not rootdir.is_dir():
+        parser.error(f"--rootdir {rootdir}: no such folder (give the folder you run pytest from)")
+    from .migrate import migrate_paths
+
+    result = migrate_paths(
+        args.paths, rootdir=rootdir, to=args.to, hosts=args.host, write=args.write, force=args.force
+    )
+    sys.stdout.write(result.text_report(show=not args.brief and not args.write))
+    return result.exit_code
+
+
 # ---------------------------------------------------------------- rules
 
 
@@ -258,6 +413,12 @@ def _serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) ->
     from .serve import serve_command
 
     return serve_command(args, parser)
+
+
+def _models_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .models import models_command
+
+    return models_command(args, parser)
 
 
 def _rules_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -292,7 +453,8 @@ def rules_table(width: int | None = None) -> str:
     text_width = max(width - indent, 30)
     lines = [f"{'RULE':<{id_width}}  {'CHECKS':<{side_width}}  WHAT IT CHECKS"]
     for rule in RULES:
-        wrapped = textwrap.wrap(rule.summary.replace("`", ""), text_width) or [""]
+        summary = ("(warning: fails nothing) " if rule.severity == "warning" else "") + rule.summary
+        wrapped = textwrap.wrap(summary.replace("`", ""), text_width) or [""]
         lines.append(f"{rule.id:<{id_width}}  {rule.side:<{side_width}}  {wrapped[0]}")
         lines += [" " * indent + line for line in wrapped[1:]]
     lines += [

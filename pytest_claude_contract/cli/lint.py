@@ -23,6 +23,8 @@ import tempfile
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
+from email.utils import parsedate_to_datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
@@ -40,7 +42,7 @@ from ..cassette.formats import (
     raw_interactions,
     read_cassette_document,
 )
-from ..cassette.model import CassetteError
+from ..cassette.model import CassetteError, recorded_time
 from ..cassette.scrub import REDACTED
 from ..cassette.secret_search import search
 from ..contract.credentials import KEY_PATTERN, SECRET_HEADERS, is_credential_param, secret_of
@@ -56,6 +58,7 @@ from ..contract.exchange import (
 )
 from ..contract.limits import LimitExceeded, decoded_limit, inflate
 from ..contract.redaction import redact, redact_data, shown_secret
+from ..contract.verdicts import ABSENCE_RULES, unrecorded_reason
 from ..plugin.options import DEFAULT_HOSTS
 
 if TYPE_CHECKING:
@@ -64,7 +67,8 @@ if TYPE_CHECKING:
     from ..cassette.model import Interaction
     from ..contract.models import Contract
 
-Level = Literal["violation", "not recorded"]
+# warning: a rule of severity warning (model-deprecated): shown, but lint exits 0 on warnings alone.
+Level = Literal["violation", "warning", "not recorded"]
 
 
 @dataclass(frozen=True)
@@ -104,16 +108,6 @@ NOT_RECORDED_LEGEND = (
     "`request-id` on every answer). These findings do not fail; --assume-recorded says the cassette "
     "holds every header sent and makes them violations."
 )
-
-# Rules about an absent header, with the side and the header they are about.
-_ABSENCE_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "auth-missing": ("request", ("x-api-key", "authorization", "api-key")),
-    "version-missing": ("request", ("anthropic-version",)),
-    "content-type": ("request", ("content-type",)),
-    "response-request-id": ("response", ("request-id",)),
-    "response-organization-id": ("response", ("anthropic-organization-id",)),
-    "response-content-type": ("response", ("content-type",)),
-}
 
 # Placeholders recorders write instead of a credential (crewAI `X-API-KEY-XXX`, vcrpy filters, ours).
 _PLACEHOLDER_MARKS = (
@@ -188,6 +182,10 @@ class FileResult:
     @property
     def not_recorded(self) -> list[Finding]:
         return [f for f in self.findings if f.level == "not recorded"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.level == "warning"]
 
 
 @dataclass
@@ -392,29 +390,15 @@ def _names(headers: Any) -> set[str]:
     return {name.lower() for name, _ in _header_items(headers)}
 
 
-def _unrecorded_reason(
-    rule: str, request_names: set[str], response_names: set[str], status: int
-) -> str | None:
-    """Why an absent-header finding is "not recorded" rather than a violation; None: it is one."""
-    side, headers = _ABSENCE_RULES[rule]
-    names = request_names if side == "request" else response_names
-    if any(h in names for h in headers):
-        return None  # the header was recorded: whatever the finding says is about its value
-    if rule == "auth-missing" and status != 401:
-        return f"the API answered {status}, not 401, so credentials were sent"
-    if rule == "version-missing" and 200 <= status < 300:
-        return f"the API answered {status}; it refuses requests without `anthropic-version`"
-    if side == "request":
-        if not request_names:
-            return "the recorder kept no request headers"
-        if "user-agent" not in request_names:
-            return "the recorder removed request headers (no `user-agent`, which every client sends)"
-        return None
-    if not response_names:
-        return "the recorder kept no response headers"
-    if "request-id" not in response_names and not any(n.startswith("anthropic-") for n in response_names):
-        return "the recorder removed response headers (no `request-id` and no `anthropic-*` header)"
-    return None
+def recording_day(recorded_at: object, date_header: str | None) -> date | None:
+    """The day an interaction was recorded: its `recorded_at`, else the response's `Date` header."""
+    when = recorded_time(recorded_at)
+    if when is None and date_header:
+        try:
+            when = parsedate_to_datetime(date_header)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return when.date() if when is not None else None
 
 
 def _check(
@@ -425,6 +409,7 @@ def _check(
     *,
     contract: Contract,
     assume_recorded: bool,
+    today: date,
 ) -> Iterator[Finding]:
     from ..contract.checks import check_exchange
 
@@ -435,19 +420,20 @@ def _check(
     target = interaction.request.target
     # Still br-encoded when loaded: brotli is missing (reported as body-not-decodable by lint_document).
     encoded = response.headers.get("content-encoding", "").strip().lower() == "br"
-    for violation in check_exchange(exchange, contract):
+    # Model lifecycle: judged as of today, saying what the status was when the cassette was recorded.
+    recorded_on = recording_day(interaction.recorded_at, response.headers.get("date"))
+    for violation in check_exchange(exchange, contract, today=today, recorded_on=recorded_on):
         if encoded and violation.rule in _BODY_RULES:
             continue
         line = lines[position - 1]  # only for a finding: finding the lines costs a second parse
         reason = None
-        if not assume_recorded and violation.rule in _ABSENCE_RULES:
+        if not assume_recorded and violation.rule in ABSENCE_RULES:
             request_names = _names(raw["request"].get("headers"))
             response_names = _names(raw["response"].get("headers"))
-            reason = _unrecorded_reason(violation.rule, request_names, response_names, status)
+            reason = unrecorded_reason(violation.rule, request_names, response_names, status)
         if reason is None:
-            yield Finding(
-                violation.rule, "violation", violation.message, violation.hint, position, target, line
-            )
+            level: Level = "warning" if violation.severity == "warning" else "violation"
+            yield Finding(violation.rule, level, violation.message, violation.hint, position, target, line)
         else:
             message = f"{violation.message} ({reason})"
             yield Finding(violation.rule, "not recorded", message, violation.hint, position, target, line)
@@ -459,8 +445,10 @@ def lint_document(
     hosts: frozenset[str],
     contract: Contract,
     assume_recorded: bool = False,
+    today: date | None = None,
 ) -> FileResult:
-    """Every finding in one read cassette. Raises CassetteError when it is not one."""
+    """Every finding in one read cassette. Raises CassetteError when it is not one. `today`: the day
+    the model lifecycle rules judge by (default: today)."""
     result = FileResult(document.path)
     raws = raw_interactions(document)
     interactions = document_interactions(document)
@@ -508,6 +496,7 @@ def lint_document(
                 lines,
                 contract=contract,
                 assume_recorded=assume_recorded,
+                today=today or date.today(),
             )
         )
     result.findings.sort(key=lambda f: (f.interaction or 0, f.level != "violation"))
@@ -741,9 +730,12 @@ def lint_paths(
     hosts: Iterable[str] = (),
     assume_recorded: bool = False,
     fix: bool = False,
+    today: date | None = None,
 ) -> LintResult:
+    """Lint cassettes; `today` is the day the model lifecycle rules judge by (default: today)."""
     from ..contract.models import DEFAULT_CONTRACT
 
+    today = today or date.today()
     # HOST or HOST=PLATFORM (validated by the CLI): the platform a listed host is judged by.
     given = [h.lower().partition("=") for h in hosts]
     host_set = frozenset((*DEFAULT_HOSTS, *(host for host, _, _ in given)))
@@ -761,10 +753,14 @@ def lint_paths(
                 result.skipped.append(path)
                 continue
             checked = lint_document(
-                document, hosts=host_set, contract=contract, assume_recorded=assume_recorded
+                document,
+                hosts=host_set,
+                contract=contract,
+                assume_recorded=assume_recorded,
+                today=today,
             )
             if fix:
-                checked = _fix(document, checked, host_set, contract, assume_recorded)
+                checked = _fix(document, checked, host_set, contract, assume=assume_recorded, today=today)
         except CassetteError as exc:
             result.files.append(FileResult(path, error=str(exc), error_line=exc.line))
             continue
@@ -780,7 +776,13 @@ def _looks_like_cassette(data: Any) -> bool:
 
 
 def _fix(
-    document: CassetteDocument, checked: FileResult, hosts: frozenset[str], contract: Contract, assume: bool
+    document: CassetteDocument,
+    checked: FileResult,
+    hosts: frozenset[str],
+    contract: Contract,
+    *,
+    assume: bool,
+    today: date,
 ) -> FileResult:
     lines = InteractionLines(document.text, len(raw_interactions(document)))
     secrets = find_secrets(document, lines)
@@ -790,7 +792,7 @@ def _fix(
     again = read_cassette_document(document.path)
     if again is None:  # pragma: no cover - we just wrote it
         raise CassetteError(document.path, "disappeared while being fixed")
-    rechecked = lint_document(again, hosts=hosts, contract=contract, assume_recorded=assume)
+    rechecked = lint_document(again, hosts=hosts, contract=contract, assume_recorded=assume, today=today)
     left = sum(1 for f in rechecked.findings if f.rule == SECRET_RULE.id)
     rechecked.fixed = len(secrets) - left
     rechecked.unfixed = left
@@ -807,6 +809,7 @@ def _counts(result: LintResult) -> dict[str, int]:
         "interactions": sum(f.interactions for f in files),
         "checked": sum(f.checked for f in files),
         "violations": sum(len(f.violations) for f in files),
+        "warnings": sum(len(f.warnings) for f in files),
         "files_with_violations": sum(1 for f in files if f.violations),
         "not_recorded": sum(len(f.not_recorded) for f in files),
         "unreadable": sum(1 for f in files if f.error),
@@ -823,6 +826,8 @@ def summary_line(result: LintResult) -> str:
         f"in {c['files_with_violations']} file{'s' if c['files_with_violations'] != 1 else ''}, "
         f"{c['not_recorded']} not recorded, {c['unreadable']} unreadable"
     )
+    if c["warnings"]:
+        text += f", {c['warnings']} warning{'s' if c['warnings'] != 1 else ''} (not failing)"
     if c["fixed"]:
         text += f", {c['fixed']} secret{'s' if c['fixed'] != 1 else ''} replaced"
     if c["skipped"]:
@@ -852,9 +857,9 @@ def text_report(result: LintResult) -> str:
                 else:
                     at = f" (line {finding.line})" if finding.line else ""
                     lines.append(f"  #{current} {finding.target}{at}")
-            label = "FAIL" if finding.level == "violation" else "not recorded"
+            label = {"violation": "FAIL", "warning": "WARN"}.get(finding.level, finding.level)
             lines.append(f"    {label:<12}  [{finding.rule}] {finding.message}")
-            if finding.level == "violation":
+            if finding.level != "not recorded":
                 lines.append(f"    {'':<12}  fix: {finding.hint}")
         lines.append("")
     lines.append(summary_line(result))
@@ -924,10 +929,10 @@ def github_report(result: LintResult) -> str:
             lines.append(f"::error file={path}{at},title=unreadable cassette::{error}")
             continue
         for f in file.findings:
-            kind = "error" if f.level == "violation" else "notice"
+            kind = {"violation": "error", "warning": "warning"}.get(f.level, "notice")
             at = f",line={f.line}" if f.line else ""
             where = f"interaction {f.interaction}: {f.target}: " if f.interaction else ""
-            title = _escape_property(f"{f.rule}" + (" (not recorded)" if f.level != "violation" else ""))
+            title = _escape_property(f"{f.rule}" + (" (not recorded)" if f.level == "not recorded" else ""))
             message = _escape_data(redact(where + f.message, secrets))
             lines.append(f"::{kind} file={path}{at},title={title}::{message}")
     lines.append(redact(summary_line(result), secrets))

@@ -85,7 +85,14 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
             print(line, flush=True)
 
     map_large_allocations()  # large bodies are given back to the system when freed (Linux, glibc)
-    server = ContractServer(recorder, upstream=upstream, port=args.port, on_exchange=log)
+    from . import SERVER_LIMIT_FLAGS
+
+    bounds = {
+        name: value
+        for flag, _, _ in SERVER_LIMIT_FLAGS
+        if (value := getattr(args, name := flag.removeprefix("--").replace("-", "_"))) is not None
+    }
+    server = ContractServer(recorder, upstream=upstream, port=args.port, on_exchange=log, **bounds)
     try:
         server.open()
     except OSError as exc:
@@ -113,9 +120,11 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     drifted = _report_drift(recorder, path, upstream)
     stats = recorder.stats
     saved = f"; saved {path}" if stats.recorded else ""
+    errors = [v for v in recorder.violations if v.severity != "warning"]  # warnings fail nothing
+    warned = len(recorder.violations) - len(errors)
     print(
         f"{PROG} serve: stopped after {len(recorder.exchanges)} exchange(s), "
-        f"{len(recorder.violations)} violation(s), {len(recorder.fatal)} unanswered{saved}",
+        f"{len(errors)} violation(s), {warned} warning(s), {len(recorder.fatal)} unanswered{saved}",
         flush=True,
     )
-    return 1 if recorder.violations or recorder.fatal or drifted else EXIT_OK
+    return 1 if errors or recorder.fatal or drifted else EXIT_OK

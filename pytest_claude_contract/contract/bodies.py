@@ -210,6 +210,100 @@ class ModelList(_Body):
     has_more: bool
 
 
+class BatchResult(_Body):
+    """One line of GET /v1/messages/batches/{id}/results (JSON Lines: each line is checked)."""
+
+    custom_id: str
+    result: _TypedObject  # succeeded (with the message), errored, canceled, expired
+
+
+class CompletionRequest(_Body):
+    """POST /v1/complete (Docs, Text Completions, legacy)."""
+
+    model: str
+    prompt: str
+    max_tokens_to_sample: int
+    stop_sequences: list[str] | None = None
+    stream: bool | None = None
+    temperature: float | None = None
+
+
+class CompletionResponse(_Body):
+    """POST /v1/complete: the completion."""
+
+    type: Literal["completion"]
+    completion: str
+    stop_reason: str | None
+    model: str | None = None
+
+
+class FileMetadata(_Body):
+    """A file: upload, retrieve (Docs, Files API; SDK types/file_metadata.py)."""
+
+    id: str
+    type: Literal["file"]
+    filename: str
+    mime_type: str
+    size_bytes: int
+    created_at: str
+
+
+class FileList(_Body):
+    """GET /v1/files: a page of files."""
+
+    data: list[FileMetadata]
+
+
+class DeletedFile(_Body):
+    """DELETE /v1/files/{id}."""
+
+    id: str
+
+
+class Skill(_Body):
+    """A skill: create, retrieve (Docs, Skills; SDK types/skill.py)."""
+
+    id: str
+    type: Literal["skill"]
+    created_at: str
+
+
+class SkillList(_Body):
+    """GET /v1/skills: a page of skills."""
+
+    data: list[Skill]
+
+
+class AdminList(_Body):
+    """A page of Admin API objects (users, invites, workspaces, members, API keys): each has `type`."""
+
+    data: list[_TypedObject]
+
+
+class Workspace(_Body):
+    """An Admin API workspace (SDK types/organization/workspace.py)."""
+
+    id: str
+    type: Literal["workspace"]
+    name: str
+
+
+class ApiKey(_Body):
+    """An Admin API key record (SDK types/organization/api_key.py); it never holds the key itself."""
+
+    id: str
+    type: Literal["api_key"]
+    name: str
+
+
+class Report(_Body):
+    """A Usage, Cost or Claude Code Analytics report page: time buckets or records in `data`."""
+
+    data: list[Any]
+    has_more: bool | None = None
+    next_page: str | None = None
+
+
 class _ErrorDetail(_Body):
     type: str
     message: str
@@ -238,6 +332,18 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "deleted_message_batch": DeletedMessageBatch,
     "model_info": ModelInfo,
     "models_list": ModelList,
+    "batch_result": BatchResult,
+    "completion_request": CompletionRequest,
+    "completion_response": CompletionResponse,
+    "file_metadata": FileMetadata,
+    "file_list": FileList,
+    "deleted_file": DeletedFile,
+    "skill": Skill,
+    "skill_list": SkillList,
+    "admin_list": AdminList,
+    "workspace": Workspace,
+    "api_key": ApiKey,
+    "report": Report,
     "error": ErrorBody,
 }
 

@@ -13,13 +13,13 @@ import json
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
-from .credentials import header_token, is_credential_param, looks_like_key
+from .credentials import header_token, is_credential_param, looks_like_key, secret_of
 from .exchange import EVENTSTREAM, Exchange, media_type
-from .redaction import redact, request_secrets
+from .redaction import redact, request_secrets, shown_secret
 from .streams import frame_events, stream_problems
 
 if TYPE_CHECKING:
@@ -38,6 +38,23 @@ class Violation:
     def __str__(self) -> str:
         return f"[{self.rule}] {self.message}"
 
+    @property
+    def severity(self) -> str:
+        """The rule's: "error" fails, "warning" is only reported (rules.Rule.severity)."""
+        from .rules import RULES_BY_ID
+
+        rule = RULES_BY_ID.get(self.rule)
+        return rule.severity if rule is not None else "error"
+
+
+def errors_and_warnings(violations: Sequence[Violation]) -> tuple[list[Violation], list[Violation]]:
+    """The violations that fail, and the warnings that are only reported."""
+    errors: list[Violation] = []
+    warnings: list[Violation] = []
+    for violation in violations:
+        (warnings if violation.severity == "warning" else errors).append(violation)
+    return errors, warnings
+
 
 @dataclass(frozen=True, slots=True)
 class Context:
@@ -48,6 +65,10 @@ class Context:
     version: str | None  # the version value the request sends (header or body, as its platform reads it)
     platform: Platform
     api_version: str | None = None  # the API version `version` stands for; None: not one accepted
+    # The day model lifecycle rules judge by (None: today) and, for `lint`, the day the exchange was
+    # recorded (the message says what the model's status was then).
+    today: date | None = None
+    recorded_on: date | None = None
 
 
 Check = Callable[[Context], Iterator[Violation]]
@@ -321,11 +342,12 @@ def check_response_body(ctx: Context) -> Iterator[Violation]:
     response = ctx.exchange.response
     if response is None:
         return
-    if ctx.endpoint is not None and ctx.endpoint.response_body == "binary" and response.status < 400:
-        return
+    kind = ctx.endpoint.response_body if ctx.endpoint is not None else "json"
+    if kind in ("binary", "jsonl") and response.status < 400:
+        return  # jsonl: its lines are response-schema's; its content type is not documented
     sent = media_type(response.headers.get("content-type"))
     request_json = ctx.exchange.request.json
-    streaming = (ctx.endpoint is not None and ctx.endpoint.always_streams) or (
+    streaming = kind == "event-stream" or (
         isinstance(request_json, dict) and request_json.get("stream") is True
     )
     stream_type = ctx.platform.stream_content_type
@@ -333,7 +355,7 @@ def check_response_body(ctx: Context) -> Iterator[Violation]:
     if response.body and sent != expected:
         what = f"the {response.status}"
         if expected == stream_type:
-            always = ctx.endpoint is not None and ctx.endpoint.always_streams
+            always = kind == "event-stream" and ctx.endpoint is not None
             what = f"the {ctx.endpoint.name}" if always and ctx.endpoint else "a stream: true request's"
         yield _violation(
             ctx,
@@ -568,6 +590,109 @@ def _check_body_betas(ctx: Context) -> Iterator[Violation]:
             )
 
 
+def check_beta_required(ctx: Context) -> Iterator[Violation]:
+    endpoint = ctx.endpoint
+    if endpoint is None or endpoint.required_beta is None:
+        return
+    value = ctx.exchange.request.headers.get("anthropic-beta")
+    names = {name.strip() for name in value.split(",")} if value is not None else set()
+    if endpoint.required_beta not in names:
+        sent = f"`anthropic-beta: {value}`" if value is not None else "no `anthropic-beta` header"
+        yield _violation(
+            ctx,
+            "beta-required",
+            f"{endpoint.name} ({ctx.exchange.request.method} {endpoint.path}) requires the beta "
+            f"{endpoint.required_beta!r}, and the request sends {sent}",
+        )
+
+
+def check_key_kind(ctx: Context) -> Iterator[Violation]:
+    """An admin key where a standard key belongs, or the other way round (OAuth tokens and values of
+    other shapes are not judged)."""
+    endpoint = ctx.endpoint
+    if endpoint is None:
+        return
+    headers = ctx.exchange.request.headers
+    prefixes = ctx.profile.key_prefixes
+    where = f"{endpoint.name} ({ctx.exchange.request.method} {endpoint.path})"
+    for name in ("x-api-key", "authorization"):
+        value = headers.get(name)
+        if not value:
+            continue
+        key = secret_of(value)
+        kind = next((k for k, prefix in prefixes.items() if key.startswith(prefix)), None)
+        if kind is None or kind == endpoint.credential:
+            continue
+        shown = f"`{shown_secret(key)}` in `{name}`"
+        if kind == "admin-key":
+            message = (
+                f"an admin key ({shown}) is sent to {where}; admin keys work only on the Admin API "
+                "(`/v1/organizations/...`), the other endpoints take a standard API key"
+            )
+        else:
+            message = f"a standard API key ({shown}) is sent to {where}, which takes an admin key"
+        yield _violation(ctx, "auth-key-kind", message)
+
+
+def requested_models(ctx: Context) -> list[tuple[str, str]]:
+    """The model ids a request names, each with where it stands: the JSON body's `model`, and each
+    Message Batches request's `params.model`. (Bedrock and Vertex name the model in the URL: a
+    platform profile adds it here.)"""
+    data = ctx.exchange.request.json
+    if not isinstance(data, dict):
+        return []
+    found: list[tuple[str, str]] = []
+    if isinstance(data.get("model"), str):
+        found.append(("the request", data["model"]))
+    requests = data.get("requests")
+    if isinstance(requests, list):
+        for position, item in enumerate(requests):
+            params = item.get("params") if isinstance(item, dict) else None
+            if isinstance(params, dict) and isinstance(params.get("model"), str):
+                found.append((f"requests[{position}].params", params["model"]))
+    return found
+
+
+def judging_day() -> date:
+    """The day the plugin judges model lifecycles by when the context names none: today. (The
+    project's own tests fix it here, so that they do not change verdict as time passes.)"""
+    return date.today()
+
+
+def check_model_lifecycle(ctx: Context) -> Iterator[Violation]:
+    """model-retired and model-deprecated, by the contract's lifecycle table on `ctx.today`."""
+    lifecycle = ctx.contract.model_lifecycle
+    body = ctx.exchange.request.body
+    if not body or lifecycle.body_pattern.search(body) is None:
+        return  # names no listed model (nearly every request): the body is not parsed here
+    day = ctx.today or judging_day()
+    for where, model in requested_models(ctx):
+        entry = lifecycle.entry_for(model)
+        if entry is None:
+            continue
+        status = entry.status_on(day)
+        if status == "active":
+            continue
+        instead = f"; use {entry.replacement!r} instead" if entry.replacement else ""
+        recorded = ""
+        if ctx.recorded_on is not None:
+            recorded = f"; recorded {ctx.recorded_on} when it was {entry.status_on(ctx.recorded_on)}"
+        if status == "retired":
+            yield _violation(
+                ctx,
+                "model-retired",
+                f"{where} names model {model!r}, retired on {entry.retired_on} (judged on {day}): "
+                f"the API refuses it{instead}{recorded}",
+            )
+        else:
+            yield _violation(
+                ctx,
+                "model-deprecated",
+                f"{where} names model {model!r}, deprecated: it retires on {entry.retired_on} "
+                f"(judged on {day}){instead}{recorded}",
+            )
+
+
 # ---------------------------------------------------------------- documented bodies
 # The models live in contract.bodies (pydantic), imported on first use: importing the checks stays light.
 
@@ -608,6 +733,9 @@ def check_response_schema(ctx: Context) -> Iterator[Violation]:
         return  # a stream, or a stream request answered as JSON (response-content-type's)
     from .bodies import validate_body
 
+    if endpoint.response_body == "jsonl":
+        yield from _check_json_lines(ctx, endpoint, response.body)
+        return
     errors, total = validate_body(endpoint.response_schema, response.json)
     if errors:
         yield _violation(
@@ -615,6 +743,33 @@ def check_response_schema(ctx: Context) -> Iterator[Violation]:
             "response-schema",
             f"the {response.status} {endpoint.name} response body does not match the documented "
             f"response: {_listed(errors, total)}",
+        )
+
+
+def _check_json_lines(ctx: Context, endpoint: Endpoint, body: bytes) -> Iterator[Violation]:
+    """A JSON Lines body: each line against the response model; the first bad line is reported, with
+    how many more there are."""
+    from .bodies import validate_body
+    from .exchange import parse_json
+
+    assert endpoint.response_schema is not None
+    bad: list[str] = []
+    for number, line in enumerate(body.splitlines(), 1):
+        if not line.strip():
+            continue
+        data = parse_json(line)
+        if not isinstance(data, dict):
+            bad.append(f"line {number} is not a JSON object")
+            continue
+        errors, total = validate_body(endpoint.response_schema, data)
+        if errors:
+            bad.append(f"line {number}: {_listed(errors, total)}")
+    if bad:
+        more = f" (and {len(bad) - 1} more line{'s' if len(bad) > 2 else ''})" if len(bad) > 1 else ""
+        yield _violation(
+            ctx,
+            "response-schema",
+            f"the {endpoint.name} results (JSON Lines) do not match the documented result: {bad[0]}{more}",
         )
 
 
@@ -748,10 +903,14 @@ def check_sigv4(ctx: Context) -> Iterator[Violation]:
 REQUEST_CHECKS: tuple[Check, ...] = (
     check_auth,
     check_sigv4,
+    check_key_kind,
     check_version,
     check_body,
     check_model_in_body,
     check_beta_header,
+    check_beta_required,
+    # Not remembered with the body rules: its verdict on the same body changes with the day.
+    check_model_lifecycle,
     check_request_schema,
     check_version_body,
 )
@@ -770,7 +929,9 @@ RESPONSE_CHECKS: tuple[Check, ...] = (
 )
 
 
-def context_for(exchange: Exchange, contract: Contract) -> Context:
+def context_for(
+    exchange: Exchange, contract: Contract, *, today: date | None = None, recorded_on: date | None = None
+) -> Context:
     request = exchange.request
     platform = contract.platform_for(request.host)
     if platform.version_in == "header":
@@ -781,7 +942,7 @@ def context_for(exchange: Exchange, contract: Contract) -> Context:
         version = sent if isinstance(sent, str) or sent is None else json.dumps(sent)
     profile, api_version = contract.judged_by(platform, version)
     endpoint = profile.endpoint_for(request.method, request.path)
-    return Context(exchange, contract, profile, endpoint, version, platform, api_version)
+    return Context(exchange, contract, profile, endpoint, version, platform, api_version, today, recorded_on)
 
 
 def check_exchange(
@@ -789,11 +950,15 @@ def check_exchange(
     contract: Contract,
     allow: frozenset[str] = frozenset(),
     verdicts: VerdictStore | None = None,
+    *,
+    today: date | None = None,
+    recorded_on: date | None = None,
 ) -> list[Violation]:
     """Every violation in one exchange, less the allowed rules. With `verdicts` (a replayed exchange:
     its response is a recorded one), the verdicts of the response rules and of the body rules are
-    looked up there first; the header rules always run."""
-    ctx = context_for(exchange, contract)
+    looked up there first; the header rules always run. `today`: the day the model lifecycle rules
+    judge by (default: today); `recorded_on`: when the exchange was recorded (lint)."""
+    ctx = context_for(exchange, contract, today=today, recorded_on=recorded_on)
     if verdicts is None:
         found = [v for check in REQUEST_CHECKS for v in check(ctx)]
         if exchange.response is not None:

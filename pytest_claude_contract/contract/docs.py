@@ -7,6 +7,7 @@ plugin prints for it; tests/test_docs.py keeps docs/rules.md equal to `rules_mar
 from __future__ import annotations
 
 import textwrap
+from datetime import date
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
@@ -17,6 +18,11 @@ from .rules import RULES, Rule
 
 REGENERATE = "python -m pytest_claude_contract rules --markdown > docs/rules.md"
 _BODY_KIND = {"json": "JSON", "multipart": "multipart/form-data", "none": "none"}
+_RESPONSE_KIND = {"json": "JSON", "binary": "binary", "jsonl": "JSON Lines", "event-stream": "event stream"}
+_KEY_KIND = {"api-key": "API key", "admin-key": "admin key"}
+# The model lifecycle rules judge by a day: the examples are judged as of this one, so that the page
+# does not change as time passes (the plugin judges by today).
+EXAMPLE_DAY = date(2026, 12, 7)
 
 
 # ---------------------------------------------------------------- the example exchange
@@ -37,7 +43,7 @@ def example_exchange(rule: Rule) -> Exchange:
 
 def example_violations(rule: Rule, contract: Contract = DEFAULT_CONTRACT) -> list[Violation]:
     """What the checks report for the rule's example. Raises RuntimeError if its rule does not fire."""
-    found = check_exchange(example_exchange(rule), contract)
+    found = check_exchange(example_exchange(rule), contract, today=EXAMPLE_DAY)
     if rule.id not in {v.rule for v in found}:
         raise RuntimeError(
             f"the example of rule {rule.id!r} does not trigger it (found: {[v.rule for v in found]})"
@@ -89,7 +95,7 @@ def rule_text(rule: Rule, width: int = 100) -> str:
     """One rule in full, for `pytest-claude-contract rules RULE_ID`; prose wrapped to `width`."""
     indent = "    "
     lines = [
-        f"{rule.id} ({rule.side} rule)",
+        f"{rule.id} ({rule.side} rule{', a warning: reported, fails nothing' if rule.severity == 'warning' else ''})",
         "",
         textwrap.fill(_plain(rule.summary), width),
         "",
@@ -134,7 +140,7 @@ def rule_markdown(rule: Rule) -> list[str]:
     return [
         f"### {rule.id}",
         "",
-        f"*Checks the {rule.side}.* {rule.summary}",
+        f"*Checks the {rule.side}{'; a warning' if rule.severity == 'warning' else ''}.* {rule.summary}",
         "",
         f"**How to fix:** {rule.hint}",
         "",
@@ -159,10 +165,16 @@ _ENDPOINT_COLUMNS = [
     "Request body",
     "Size limit",
     "Response body",
+    "Key",
     "`anthropic-version` required",
+    "Beta required",
     "Request model",
     "Response model",
 ]
+
+
+def _checks(rule: Rule) -> str:
+    return f"{rule.side} (warning)" if rule.severity == "warning" else rule.side
 
 
 def _endpoint_rows(endpoints: tuple[Endpoint, ...]) -> list[list[str]]:
@@ -173,8 +185,10 @@ def _endpoint_rows(endpoints: tuple[Endpoint, ...]) -> list[list[str]]:
             f"`{e.path}`",
             _BODY_KIND[e.body],
             e.limit_text,
-            "binary" if e.response_body == "binary" else "JSON",
+            _RESPONSE_KIND[e.response_body],
+            _KEY_KIND[e.credential],
             "yes" if e.requires_version else "no",
+            f"`{e.required_beta}`" if e.required_beta else "-",
             f"`{e.request_schema}`" if e.request_schema else "-",
             f"`{e.response_schema}`" if e.response_schema else "-",
         ]
@@ -224,6 +238,7 @@ def _platform_rows(contract: Contract) -> list[list[str]]:
                 "the profile's" if p.auth is None else _auth_text(p.auth),
                 "the profile's" if headers is None else (", ".join(f"`{h}`" for h in headers) or "none"),
                 "the profile's" if p.endpoints is None else f"[its own](#{p.name}-endpoints)",
+                ", ".join(f"`{h}`" for h in p.credential_hosts) or "-",
                 p.source or "-",
             ]
         )
@@ -277,6 +292,48 @@ def _fallback_sentence(profile: Profile) -> str:
     )
 
 
+def lifecycle_rows(contract: Contract, day: date) -> list[list[str]]:
+    """The lifecycle table: id, status on `day`, deprecated from, retired on, replacement, source."""
+    rows = []
+    for entry in contract.model_lifecycle.models:
+        deprecated = (
+            str(entry.deprecated_on)
+            if entry.deprecated_on
+            else f"{entry.deprecated_from} (assumed: the 60 days' notice)"
+        )
+        rows.append(
+            [
+                entry.model,
+                entry.status_on(day),
+                deprecated,
+                str(entry.retired_on),
+                entry.replacement or "-",
+                entry.source,
+            ]
+        )
+    return rows
+
+
+def _lifecycle_lines(contract: Contract) -> list[str]:
+    lifecycle = contract.model_lifecycle
+    rows = [
+        [f"`{row[0]}`", *row[1:4], f"`{row[4]}`" if row[4] != "-" else "-", row[5]]
+        for row in lifecycle_rows(contract, EXAMPLE_DAY)
+    ]
+    return [
+        "## Model lifecycle",
+        "",
+        "The model a request names (the JSON body's `model`, and each Message Batches request's) is "
+        "looked up in this table: `model-deprecated` (a warning) from its deprecation, `model-retired` "
+        "(a failure) from its retirement on. An id the table does not list is accepted. The plugin "
+        "judges by today's date; `lint` by today's, and says what the status was on the recording date. "
+        f"Status below as of {EXAMPLE_DAY}; `pytest-claude-contract models` prints it as of today. "
+        f"Platform: {lifecycle.platform}. {lifecycle.notes}",
+        "",
+        *_table(["Model", "Status", "Deprecated from", "Retired on", "Replacement", "Source"], rows),
+    ]
+
+
 def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
     """The whole of docs/rules.md."""
     fallback = contract.profiles[contract.fallback_version]
@@ -294,11 +351,13 @@ def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
         "RULE_ID`.",
         "",
         "Each example below is run through the plugin's checks when this page is generated, and the "
-        "message shown is the one the plugin prints for it.",
+        "message shown is the one the plugin prints for it (the model lifecycle rules as of "
+        f"{EXAMPLE_DAY}). A rule marked *warning* is reported but fails no test, and `lint` exits 0 on "
+        "warnings alone.",
         "",
         *_table(
             ["Rule", "Checks", "What it checks"],
-            [[f"[`{r.id}`](#{r.id})", r.side, r.summary] for r in RULES],
+            [[f"[`{r.id}`](#{r.id})", _checks(r), r.summary] for r in RULES],
         ),
         "",
         "## The rules",
@@ -321,7 +380,15 @@ def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
         "Sizes are decimal (1 MB = 1,000,000 bytes), measured on the body as sent. A request to a path "
         "not listed here is held to the Messages limit, and a body it sends must be `application/json` or "
         "`multipart/form-data`; whether that body is valid JSON is not checked. An endpoint whose response "
-        "body is binary is not held to the JSON content type when it succeeds.",
+        "body is binary is not held to the JSON content type when it succeeds; a JSON Lines body (Message "
+        "Batches results, which the SDK reads as a stream) is checked line by line against its response "
+        "model, and its content type is not checked. Key: the Admin API takes an admin key, every other "
+        "endpoint a standard API key (`auth-key-kind`). Beta required: the name `anthropic-beta` must "
+        "list (`beta-required`). Files and Skills are generally available since 2026-08-19 and need no "
+        "beta header any more (the SDK 2.17's `client.files` and `client.skills` send none); the names "
+        "their betas had, `files-api-2025-04-14` and `skills-2025-10-02`, are still accepted.",
+        "",
+        *_lifecycle_lines(contract),
         "",
         "## Body models",
         "",
@@ -372,6 +439,7 @@ def rules_markdown(contract: Contract = DEFAULT_CONTRACT) -> str:
                 "Accepted auth",
                 "Required response headers",
                 "Endpoints",
+                "Credentials fetched at (live, never recorded)",
                 "Source",
             ],
             _platform_rows(contract),

@@ -183,18 +183,33 @@ def too_large(limit: int, what: str) -> LimitExceeded:
     )
 
 
-def inflate(data: bytes, wbits: int, limit: int, what: str = "the compressed body") -> bytes:
+def inflate(
+    data: bytes, wbits: int, limit: int, what: str = "the compressed body", *, partial: bool = False
+) -> bytes:
     """zlib/gzip/deflate data (`wbits` as zlib takes it) decompressed, never past `limit` bytes:
     zlib's max_length stops the output there, so a bomb costs `limit` bytes, not what it would
     inflate to. Concatenated gzip members are read as gzip.decompress reads them. Raises zlib.error
-    for broken data and LimitExceeded past the limit."""
+    for broken data and LimitExceeded past the limit.
+
+    `partial`: for a search, not a reader: what decodes is returned, cut at `limit`, where a reader
+    is refused (a truncated stream, a bomb, garbage after a member); zlib.error only when nothing
+    decodes at all."""
     out = bytearray()
     while True:
         inflater = zlib.decompressobj(wbits)
-        out += inflater.decompress(data, limit + 1 - len(out))
+        try:
+            out += inflater.decompress(data, limit + 1 - len(out))
+        except zlib.error:
+            if partial and out:
+                return bytes(out)
+            raise
         if len(out) > limit or inflater.unconsumed_tail:
+            if partial:
+                return bytes(out[:limit])
             raise too_large(limit, what)
         if not inflater.eof:
+            if partial:
+                return bytes(out)
             raise zlib.error("incomplete or truncated stream")
         data = inflater.unused_data
         if wbits <= 15 or not data.lstrip(b"\0"):  # gzip members may follow; zlib/raw: the end

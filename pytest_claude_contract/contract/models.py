@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from datetime import date, timedelta
 from functools import cached_property
 from typing import Any, Literal
 
@@ -30,7 +31,11 @@ BodyKind = Literal["json", "multipart", "none"]
 # AWS's REST-JSON errors {"message": ...} with the type in `x-amzn-errortype` (Amazon Bedrock).
 ErrorShape = Literal["anthropic", "google", "aws"]
 ResponseHeader = Literal["request-id", "anthropic-organization-id"]
+# Which kind of key an endpoint takes (rule auth-key-kind): the Admin API (`/v1/organizations/...`)
+# takes an admin key, every other endpoint a standard API key (Docs, Admin API overview).
+KeyKind = Literal["api-key", "admin-key"]
 
+_KEY_PREFIXES: dict[KeyKind, str] = {"api-key": "sk-ant-api", "admin-key": "sk-ant-admin"}
 MB = 1_000_000  # the docs give limits in MB; we read them as decimal megabytes, the stricter reading
 
 
@@ -46,7 +51,17 @@ class Endpoint(_Model):
     path: str = Field(description="Path pattern; `{name}` matches one path segment.")
     body: BodyKind = "json"
     max_body_bytes: int | None = Field(default=32 * MB, description="Docs: 'Request size limits'.")
-    response_body: Literal["json", "binary"] = "json"
+    # jsonl: one JSON object a line (Message Batches results), each line checked against the response
+    # model; its content type is not checked. event-stream: the endpoint always answers with a stream
+    # (the platform's stream content type: SSE, or Amazon Bedrock's AWS event stream).
+    response_body: Literal["json", "binary", "jsonl", "event-stream"] = "json"
+    credential: KeyKind = Field(
+        default="api-key", description="The kind of key the endpoint takes (rule auth-key-kind)."
+    )
+    required_beta: str | None = Field(
+        default=None,
+        description="A beta name the request's `anthropic-beta` must list (rule beta-required).",
+    )
     requires_version: bool = Field(
         default=True,
         description="False for the OpenAI-compatible endpoint, which takes no anthropic-version.",
@@ -65,11 +80,6 @@ class Endpoint(_Model):
         default=False,
         description="A `stream: true` request is answered with a Messages event stream (rules "
         "stream-order, stream-event).",
-    )
-    always_streams: bool = Field(
-        default=False,
-        description="Every successful answer is a stream, whatever the body says (Bedrock's "
-        "InvokeModelWithResponseStream: the SDK takes `stream` out of the body and picks this path).",
     )
     # Names of models in `bodies.BODY_MODELS` (rules request-schema / response-schema); None: not checked.
     request_schema: str | None = None
@@ -145,6 +155,9 @@ class Profile(_Model):
     )
     endpoints: tuple[Endpoint, ...]
     notes: str = ""
+    # Docs, Admin API overview: admin keys start `sk-ant-admin01-`, standard keys `sk-ant-api03-`; the
+    # generation digits are left out so that a later one is still told apart (rule auth-key-kind).
+    key_prefixes: dict[KeyKind, str] = Field(default_factory=lambda: dict(_KEY_PREFIXES))
 
     @field_validator("auth")
     @classmethod
@@ -156,12 +169,14 @@ class Profile(_Model):
     def endpoint_for(self, method: str, path: str) -> Endpoint | None:
         cache = self._endpoint_cache
         if cache[0] is not self.endpoints:  # a model_copy(update={"endpoints": ...}) shares the cache
-            cache[:] = [self.endpoints, {}]
+            cache[:] = [self.endpoints, {}, _index_endpoints(self.endpoints)]
         by_target: dict[tuple[str, str], Endpoint | None] = cache[1]
         try:
             return by_target[method, path]
         except KeyError:
-            found = next((e for e in self.endpoints if e.matches(method, path)), None)
+            index: dict[tuple[str, str], tuple[Endpoint, ...]] = cache[2]
+            candidates = index.get((method, _head(path))) or index.get((method, _ANY_HEAD), ())
+            found = next((e for e in candidates if e.matches(method, path)), None)
             if len(by_target) > 4096:  # paths with ids in them: keep it bounded
                 by_target.clear()
             by_target[method, path] = found
@@ -170,8 +185,9 @@ class Profile(_Model):
     @cached_property
     def _endpoint_cache(self) -> list[Any]:
         # Every request asks, twice (before it is sent and when it is checked): the patterns are
-        # matched once per method and path. [the endpoints it is for, {(method, path): endpoint}]
-        return [self.endpoints, {}]
+        # matched once per method and path, and only those that share the path's first segment
+        # after /v1/. [the endpoints it is for, {(method, path): endpoint}, index]
+        return [self.endpoints, {}, _index_endpoints(self.endpoints)]
 
     def expected_error_types(self, status: int) -> tuple[str, ...]:
         """Error types the docs allow for `status` (empty: the docs name none)."""
@@ -182,6 +198,134 @@ class Profile(_Model):
             return (self.fallback_4xx_error_type,)
         return ()
 
+
+_ANY_HEAD = "\0"  # the index key of every endpoint of a method (no path segment holds a NUL)
+
+
+def _head(path: str) -> str:
+    """`/v1/messages/batches` -> `messages`: the segment endpoints are indexed by."""
+    parts = path.split("/", 3)
+    return parts[2] if len(parts) > 2 else ""
+
+
+def _index_endpoints(endpoints: tuple[Endpoint, ...]) -> dict[tuple[str, str], tuple[Endpoint, ...]]:
+    """Endpoints by (method, first segment after /v1/), in their order; a pattern whose segment is a
+    `{name}` is a candidate for every path, after the literal ones. (method, _ANY_HEAD): every
+    endpoint of the method, for a path whose segment no endpoint names."""
+    index: dict[tuple[str, str], list[Endpoint]] = {}
+    wild: list[Endpoint] = []
+    for endpoint in endpoints:
+        head = _head(endpoint.path)
+        index.setdefault((endpoint.method, _ANY_HEAD), []).append(endpoint)
+        if "{" in head:
+            wild.append(endpoint)
+        else:
+            index.setdefault((endpoint.method, head), []).append(endpoint)
+    out = {key: tuple(found) for key, found in index.items()}
+    for (method, head), found in list(out.items()):
+        if head != _ANY_HEAD:
+            out[method, head] = found + tuple(e for e in wild if e.method == method)
+    return out
+
+
+# SDK 2.17 resources/beta/agents/agents.py and its siblings add it to every request they send.
+MANAGED_AGENTS_BETA = "managed-agents-2026-04-01"
+
+# (name, method, path, request body) of the Managed Agents beta endpoints.
+_MANAGED_AGENTS_ENDPOINTS: tuple[tuple[str, str, str, BodyKind], ...] = (
+    ("Agents (beta)", "POST", "/v1/agents", "json"),
+    ("Agents (beta)", "GET", "/v1/agents", "none"),
+    ("Agents (beta)", "GET", "/v1/agents/{id}", "none"),
+    ("Agents (beta)", "POST", "/v1/agents/{id}", "json"),
+    ("Agents (beta)", "POST", "/v1/agents/{id}/archive", "none"),
+    ("Agents (beta)", "GET", "/v1/agents/{id}/versions", "none"),
+    ("Sessions (beta)", "POST", "/v1/sessions", "json"),
+    ("Sessions (beta)", "GET", "/v1/sessions", "none"),
+    ("Sessions (beta)", "GET", "/v1/sessions/{id}", "none"),
+    ("Sessions (beta)", "POST", "/v1/sessions/{id}", "json"),
+    ("Sessions (beta)", "DELETE", "/v1/sessions/{id}", "none"),
+    ("Sessions (beta)", "POST", "/v1/sessions/{id}/archive", "none"),
+    ("Sessions (beta)", "GET", "/v1/sessions/{id}/events", "none"),
+    ("Sessions (beta)", "POST", "/v1/sessions/{id}/events", "json"),
+    ("Environments (beta)", "POST", "/v1/environments", "json"),
+    ("Environments (beta)", "GET", "/v1/environments", "none"),
+    ("Environments (beta)", "GET", "/v1/environments/{id}", "none"),
+    ("Environments (beta)", "POST", "/v1/environments/{id}", "json"),
+    ("Environments (beta)", "DELETE", "/v1/environments/{id}", "none"),
+    ("Environments (beta)", "POST", "/v1/environments/{id}/archive", "none"),
+)
+# (name, method, path, request body, response model) of the Admin API endpoints.
+_ADMIN_ENDPOINTS: tuple[tuple[str, str, str, BodyKind, str | None], ...] = (
+    ("Admin API: organization", "GET", "/v1/organizations/me", "none", None),
+    ("Admin API: users", "GET", "/v1/organizations/users", "none", "admin_list"),
+    ("Admin API: users", "GET", "/v1/organizations/users/{id}", "none", None),
+    ("Admin API: users", "POST", "/v1/organizations/users/{id}", "json", None),
+    ("Admin API: users", "DELETE", "/v1/organizations/users/{id}", "none", None),
+    ("Admin API: invites", "POST", "/v1/organizations/invites", "json", None),
+    ("Admin API: invites", "GET", "/v1/organizations/invites", "none", "admin_list"),
+    ("Admin API: invites", "GET", "/v1/organizations/invites/{id}", "none", None),
+    ("Admin API: invites", "DELETE", "/v1/organizations/invites/{id}", "none", None),
+    ("Admin API: workspaces", "POST", "/v1/organizations/workspaces", "json", "workspace"),
+    ("Admin API: workspaces", "GET", "/v1/organizations/workspaces", "none", "admin_list"),
+    ("Admin API: workspaces", "GET", "/v1/organizations/workspaces/{id}", "none", "workspace"),
+    ("Admin API: workspaces", "POST", "/v1/organizations/workspaces/{id}", "json", "workspace"),
+    (
+        "Admin API: workspaces",
+        "POST",
+        "/v1/organizations/workspaces/{id}/archive",
+        "none",
+        "workspace",
+    ),
+    (
+        "Admin API: workspace members",
+        "POST",
+        "/v1/organizations/workspaces/{id}/members",
+        "json",
+        None,
+    ),
+    (
+        "Admin API: workspace members",
+        "GET",
+        "/v1/organizations/workspaces/{id}/members",
+        "none",
+        "admin_list",
+    ),
+    (
+        "Admin API: workspace members",
+        "GET",
+        "/v1/organizations/workspaces/{id}/members/{user}",
+        "none",
+        None,
+    ),
+    (
+        "Admin API: workspace members",
+        "POST",
+        "/v1/organizations/workspaces/{id}/members/{user}",
+        "json",
+        None,
+    ),
+    (
+        "Admin API: workspace members",
+        "DELETE",
+        "/v1/organizations/workspaces/{id}/members/{user}",
+        "none",
+        None,
+    ),
+    ("Admin API: API keys", "GET", "/v1/organizations/api_keys", "none", "admin_list"),
+    ("Admin API: API keys", "GET", "/v1/organizations/api_keys/{id}", "none", "api_key"),
+    ("Admin API: API keys", "POST", "/v1/organizations/api_keys/{id}", "json", "api_key"),
+    ("Usage and Cost API", "GET", "/v1/organizations/usage_report/messages", "none", "report"),
+    ("Usage and Cost API", "GET", "/v1/organizations/cost_report", "none", "report"),
+    ("Usage and Cost API", "GET", "/v1/organizations/analytics/usage_report", "none", "report"),
+    ("Usage and Cost API", "GET", "/v1/organizations/analytics/cost_report", "none", "report"),
+    (
+        "Claude Code Analytics API",
+        "GET",
+        "/v1/organizations/usage_report/claude_code",
+        "none",
+        "report",
+    ),
+)
 
 # Docs, API overview ("Request size limits") and endpoint references.
 DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
@@ -222,8 +366,16 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
         body="none",
         response_schema="message_batch",
     ),
-    # Results are JSON Lines, one result per line: no single-body model.
-    Endpoint(name="Message Batches", method="GET", path="/v1/messages/batches/{id}/results", body="none"),
+    # Results are JSON Lines, one result per line, which the SDK reads as a stream (SDK
+    # resources/messages/batches.py `results`, JSONLDecoder): each line is checked against the model.
+    Endpoint(
+        name="Message Batches",
+        method="GET",
+        path="/v1/messages/batches/{id}/results",
+        body="none",
+        response_body="jsonl",
+        response_schema="batch_result",
+    ),
     Endpoint(
         name="Message Batches",
         method="POST",
@@ -240,18 +392,249 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     Endpoint(name="Models", method="GET", path="/v1/models", body="none", response_schema="models_list"),
     Endpoint(name="Models", method="GET", path="/v1/models/{id}", body="none", response_schema="model_info"),
-    Endpoint(name="Files", method="POST", path="/v1/files", body="multipart", max_body_bytes=500 * MB),
-    Endpoint(name="Files", method="GET", path="/v1/files", body="none"),
-    Endpoint(name="Files", method="GET", path="/v1/files/{id}", body="none"),
+    # Files: generally available since 2026-08-19, so no beta header is required any more: the SDK
+    # 2.17's `client.files` sends none (SDK resources/files.py); `files-api-2025-04-14`, which the beta
+    # required, is still accepted (Docs, Files API; SDK types/anthropic_beta_param.py).
+    Endpoint(
+        name="Files",
+        method="POST",
+        path="/v1/files",
+        body="multipart",
+        max_body_bytes=500 * MB,
+        response_schema="file_metadata",
+    ),
+    Endpoint(name="Files", method="GET", path="/v1/files", body="none", response_schema="file_list"),
+    Endpoint(name="Files", method="GET", path="/v1/files/{id}", body="none", response_schema="file_metadata"),
     Endpoint(name="Files", method="GET", path="/v1/files/{id}/content", body="none", response_body="binary"),
-    Endpoint(name="Files", method="DELETE", path="/v1/files/{id}", body="none"),
-    Endpoint(name="Text Completions (legacy)", method="POST", path="/v1/complete"),
+    Endpoint(
+        name="Files", method="DELETE", path="/v1/files/{id}", body="none", response_schema="deleted_file"
+    ),
+    # Skills: multipart upload of a skill's files; generally available like Files (SDK 2.17
+    # resources/skills/: no beta header; the beta was `skills-2025-10-02`). No size limit documented:
+    # held to the Files limit, the largest upload the API takes.
+    Endpoint(
+        name="Skills",
+        method="POST",
+        path="/v1/skills",
+        body="multipart",
+        max_body_bytes=500 * MB,
+        response_schema="skill",
+    ),
+    Endpoint(name="Skills", method="GET", path="/v1/skills", body="none", response_schema="skill_list"),
+    Endpoint(name="Skills", method="GET", path="/v1/skills/{id}", body="none", response_schema="skill"),
+    Endpoint(name="Skills", method="DELETE", path="/v1/skills/{id}", body="none"),
+    Endpoint(
+        name="Skills",
+        method="POST",
+        path="/v1/skills/{id}/versions",
+        body="multipart",
+        max_body_bytes=500 * MB,
+    ),
+    Endpoint(name="Skills", method="GET", path="/v1/skills/{id}/versions", body="none"),
+    Endpoint(name="Skills", method="GET", path="/v1/skills/{id}/versions/{version}", body="none"),
+    Endpoint(name="Skills", method="DELETE", path="/v1/skills/{id}/versions/{version}", body="none"),
+    Endpoint(
+        name="Skills",
+        method="GET",
+        path="/v1/skills/{id}/versions/{version}/content",
+        body="none",
+        response_body="binary",
+    ),
+    Endpoint(
+        name="Text Completions (legacy)",
+        method="POST",
+        path="/v1/complete",
+        request_schema="completion_request",
+        response_schema="completion_response",
+    ),
+    # Docs, OpenAI SDK compatibility: the OpenAI SDK's request and answer shapes, no anthropic-version.
     Endpoint(
         name="OpenAI SDK compatibility",
         method="POST",
         path="/v1/chat/completions",
         requires_version=False,
         openai_errors=True,
+    ),
+    *(
+        # Beta endpoints of the current overview (Docs, API overview "Endpoints"): the SDK 2.17 adds
+        # `managed-agents-2026-04-01` to every request to them (SDK resources/beta/agents/,
+        # sessions/, environments/), and the API refuses them without it.
+        Endpoint(name=name, method=method, path=path, body=body, required_beta=MANAGED_AGENTS_BETA)
+        for name, method, path, body in _MANAGED_AGENTS_ENDPOINTS
+    ),
+    # The session's events as Server-Sent Events (Docs, API overview: "/v1/sessions (with an SSE
+    # events stream)"; SDK resources/beta/sessions/events.py `stream`).
+    Endpoint(
+        name="Sessions (beta)",
+        method="GET",
+        path="/v1/sessions/{id}/events/stream",
+        body="none",
+        response_body="event-stream",
+        required_beta=MANAGED_AGENTS_BETA,
+    ),
+    *(
+        # The Admin API: an admin key (`sk-ant-admin01-...`) only (Docs, Admin API overview; SDK 2.17
+        # resources/organization/). Usage and Cost API and Claude Code Analytics API: Docs, "Usage
+        # and Cost API", "Claude Code Analytics API"; the SDK 2.17's analytics reports (beta
+        # resources/organization/analytics/, no beta header) under /analytics/.
+        Endpoint(
+            name=name,
+            method=method,
+            path=path,
+            body=body,
+            credential="admin-key",
+            response_schema=schema,
+        )
+        for name, method, path, body, schema in _ADMIN_ENDPOINTS
+    ),
+)
+
+
+# ---------------------------------------------------------------- model lifecycle
+
+LifecycleStatus = Literal["active", "deprecated", "retired"]
+# Docs, Model deprecations: "at least 60 days notice before model retirement for publicly released
+# models". A model whose deprecation date the table does not hold is taken as deprecated from then.
+MIN_NOTICE = timedelta(days=60)
+
+
+class ModelLifecycleEntry(_Model):
+    """One model id the docs deprecated: when it retires (requests fail from that day on), and what to
+    use instead."""
+
+    model: str
+    retired_on: date = Field(description="From this day on the API refuses the model.")
+    deprecated_on: date | None = Field(
+        default=None, description="None: not recorded; taken as 60 days before retirement."
+    )
+    replacement: str | None = None
+    source: str
+
+    @property
+    def deprecated_from(self) -> date:
+        return self.deprecated_on or self.retired_on - MIN_NOTICE
+
+    def status_on(self, day: date) -> LifecycleStatus:
+        if day >= self.retired_on:
+            return "retired"
+        return "deprecated" if day >= self.deprecated_from else "active"
+
+
+class ModelLifecycle(_Model):
+    """The deprecated and retired model ids of one platform; an id it does not list is accepted."""
+
+    platform: str = Field(
+        description="Whose schedule this is: the dates of Anthropic-operated platforms differ from "
+        "Amazon Bedrock's and Vertex AI's, which set their own (Docs, Model deprecations)."
+    )
+    models: tuple[ModelLifecycleEntry, ...]
+    notes: str = ""
+
+    def entry_for(self, model: str) -> ModelLifecycleEntry | None:
+        by_id: dict[str, ModelLifecycleEntry] = self._lookups()[1]
+        return by_id.get(model)
+
+    @property
+    def body_pattern(self) -> re.Pattern[bytes]:
+        """A listed id as a JSON string value of a `model` key, found in a raw body before it is parsed
+        (nearly every body names no listed model: the check then costs one scan)."""
+        pattern: re.Pattern[bytes] = self._lookups()[2]
+        return pattern
+
+    def _lookups(self) -> list[Any]:
+        held = self._held
+        if held[0] is not self.models:  # a model_copy(update={"models": ...}) shares the cache
+            ids = sorted((e.model for e in self.models), key=len, reverse=True)
+            alternatives = b"|".join(re.escape(i.encode()) for i in ids) or b"(?!)"
+            held[:] = [
+                self.models,
+                {entry.model: entry for entry in self.models},
+                re.compile(rb'"model"\s*:\s*"(?:' + alternatives + rb')"'),
+            ]
+        return held
+
+    @cached_property
+    def _held(self) -> list[Any]:
+        # [the entries it is for, {id: entry}, the body pattern]
+        return [None, {}, None]
+
+
+def _retired(day: str, replacement: str | None, source: str, *models: str) -> tuple[ModelLifecycleEntry, ...]:
+    return tuple(
+        ModelLifecycleEntry(
+            model=m, retired_on=date.fromisoformat(day), replacement=replacement, source=source
+        )
+        for m in models
+    )
+
+
+_DEPRECATIONS = "Docs, Model deprecations"
+_RELEASE_NOTES = "Docs, Model deprecations; API release notes"
+_SDK_TABLE = "SDK 2.17 anthropic/_data/deprecated_models.py; Docs, Model deprecations"
+
+# Docs, Model deprecations (status table), the API release notes and the SDK's own table of deprecated
+# ids (anthropic/_data/deprecated_models.py, which lists only ids not yet retired); see
+# shared/CONTRACT.md "Model lifecycle". Replacements: the API release notes of 2026-06-15 name
+# claude-sonnet-4-6 and claude-opus-4-8 as the upgrades from Sonnet 4 and Opus 4; older ids of each
+# family are given the same, and Haiku ids the current Haiku (Docs, Models overview).
+FIRST_PARTY_MODEL_LIFECYCLE = ModelLifecycle(
+    platform="Claude API",
+    notes="The dates apply to Anthropic-operated platforms: the Claude API, Claude Platform on AWS and "
+    "Microsoft Foundry. Amazon Bedrock and Vertex AI set their own schedules.",
+    models=(
+        *_retired(
+            "2024-11-06",
+            "claude-sonnet-4-6",
+            _DEPRECATIONS,
+            "claude-1.0",
+            "claude-1.1",
+            "claude-1.2",
+            "claude-1.3",
+        ),
+        *_retired(
+            "2024-11-06",
+            "claude-haiku-4-5",
+            _DEPRECATIONS,
+            "claude-instant-1.0",
+            "claude-instant-1.1",
+            "claude-instant-1.2",
+        ),
+        *_retired(
+            "2025-07-21",
+            "claude-sonnet-4-6",
+            _DEPRECATIONS,
+            "claude-2.0",
+            "claude-2.1",
+            "claude-3-sonnet-20240229",
+        ),
+        *_retired(
+            "2025-10-22",
+            "claude-sonnet-4-6",
+            _DEPRECATIONS,
+            "claude-3-5-sonnet-20240620",
+            "claude-3-5-sonnet-20241022",
+        ),
+        *_retired("2026-01-05", "claude-opus-4-8", _DEPRECATIONS, "claude-3-opus-20240229"),
+        *_retired(
+            "2026-06-15",
+            "claude-sonnet-4-6",
+            _RELEASE_NOTES,
+            "claude-sonnet-4-20250514",
+            "claude-sonnet-4-0",
+        ),
+        *_retired(
+            "2026-06-15", "claude-opus-4-8", _RELEASE_NOTES, "claude-opus-4-20250514", "claude-opus-4-0"
+        ),
+        *_retired("2026-06-30", None, _SDK_TABLE, "claude-mythos-preview"),
+        # The alias and the snapshot it names retire together.
+        *_retired(
+            "2026-11-30",
+            "claude-sonnet-4-6",
+            _DEPRECATIONS,
+            "claude-sonnet-4-5",
+            "claude-sonnet-4-5-20250929",
+        ),
+        *_retired("2027-01-22", "claude-opus-4-8", _SDK_TABLE, "claude-opus-4-5", "claude-opus-4-5-20251101"),
     ),
 )
 
@@ -310,6 +693,12 @@ class Platform(_Model):
         description="AWS error types (`x-amzn-errortype`) and the HTTP status each is answered with "
         "(rule error-status); a type not listed is not paired.",
     )
+    credential_hosts: tuple[str, ...] = Field(
+        default=(),
+        description="Host patterns where the platform's credentials are fetched (OAuth token endpoints, "
+        "metadata servers): their requests pass through live and are never recorded, as they carry "
+        "refresh tokens, client secrets and the tokens themselves.",
+    )
     source: str = ""
     notes: str = ""
 
@@ -324,9 +713,17 @@ class Platform(_Model):
     def _host_patterns(self) -> tuple[re.Pattern[str], ...]:
         return tuple(re.compile(fnmatch.translate(host.lower())) for host in self.hosts)
 
+    @cached_property
+    def _credential_patterns(self) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(fnmatch.translate(host.lower())) for host in self.credential_hosts)
+
     def serves(self, hostname: str) -> bool:
         """Whether one of its host patterns matches `hostname` (no port, lower-cased)."""
         return any(pattern.match(hostname) for pattern in self._host_patterns)
+
+    def fetches_credentials_at(self, hostname: str) -> bool:
+        """Whether `hostname` is one where its credentials are fetched (`credential_hosts`)."""
+        return any(pattern.match(hostname) for pattern in self._credential_patterns)
 
     @cached_property
     def first_party(self) -> bool:
@@ -400,7 +797,9 @@ BEDROCK_ENDPOINTS: tuple[Endpoint, ...] = (
         max_body_bytes=20 * MB,
         model_in_url=True,
         messages_stream=True,
-        always_streams=True,
+        # Every answer is a stream, whatever the body says: the SDK takes `stream` out of the body
+        # and picks this path.
+        response_body="event-stream",
         request_schema="messages_request_model_in_url",
     ),
 )
@@ -441,6 +840,19 @@ PLATFORMS: tuple[Platform, ...] = (
         required_response_headers=(),  # Google's front end answers: the API's headers are not promised
         error_shapes=("anthropic", "google"),
         rejects_claude_keys=True,
+        # google-auth (the SDK's vertex extra) fetches tokens at oauth2.googleapis.com (and the older
+        # accounts.google.com), sts.googleapis.com (workload identity federation),
+        # iamcredentials.googleapis.com (impersonation), reauth.googleapis.com, and the metadata server
+        # metadata.google.internal / 169.254.169.254 (google/auth/compute_engine/_metadata.py).
+        credential_hosts=(
+            "oauth2.googleapis.com",
+            "accounts.google.com",
+            "sts.googleapis.com",
+            "iamcredentials.googleapis.com",
+            "reauth.googleapis.com",
+            "metadata.google.internal",
+            "169.254.169.254",
+        ),
         source="Docs, Claude on Vertex AI; SDK anthropic/lib/vertex/_client.py",
         notes="The model is named in the URL, not the body; streams are SSE, as the API's. Body sizes are "
         "not checked: Vertex AI's own limit is not in our sources.",
@@ -456,6 +868,9 @@ PLATFORMS: tuple[Platform, ...] = (
         endpoints=_prefixed("/anthropic", ("Messages", "Token Counting")),
         required_response_headers=(),  # not documented for Foundry
         rejects_claude_keys=True,
+        # An Entra ID token (azure-identity, foundry.md) comes from the Microsoft identity platform's
+        # authority host, or from the instance metadata service for a managed identity.
+        credential_hosts=("login.microsoftonline.com", "169.254.169.254"),
         source="Docs, Claude in Microsoft Foundry; SDK anthropic/lib/foundry.py and foundry.md",
         notes="The `anthropic-version` header as on the API; the model in the body.",
     ),
@@ -525,6 +940,8 @@ class Contract(_Model):
     profiles: dict[str, Profile]
     # Used to judge a request that names no version, or one we have no profile for.
     fallback_version: str
+    # Rules model-deprecated and model-retired. One table for now; a platform's profile will name its own.
+    model_lifecycle: ModelLifecycle = FIRST_PARTY_MODEL_LIFECYCLE
     platforms: tuple[Platform, ...] = Field(default_factory=lambda: PLATFORMS)
     # hosts={host: platform}: a host (a name, or name:port) judged by the named platform.
     host_platforms: dict[str, str] = Field(default_factory=dict)
@@ -604,6 +1021,16 @@ class Contract(_Model):
             cache[hostname] = next((p for p in self.platforms if p.serves(hostname)), None)
         return cache[hostname]
 
+    def credential_host(self, hostname: str) -> bool:
+        """Whether a platform fetches its credentials at `hostname` (no port, lower-cased)."""
+        cache: dict[str, bool] = self._credential_cache
+        found = cache.get(hostname)
+        if found is None:
+            if len(cache) > 1024:
+                cache.clear()
+            found = cache[hostname] = any(p.fetches_credentials_at(hostname) for p in self.platforms)
+        return found
+
     def judged_by(self, platform: Platform, version: str | None) -> tuple[Profile, str | None]:
         """The profile that judges a request to `platform` sending `version`, and the API version it
         stands for (None: not one the platform accepts; then the fallback profile judges)."""
@@ -647,6 +1074,7 @@ class Contract(_Model):
         kept = {
             "profiles": self.profiles,
             "fallback_version": self.fallback_version,
+            "model_lifecycle": self.model_lifecycle,
             "platforms": self.platforms,
             "host_platforms": self.host_platforms,
             "default_platform": self.default_platform,
@@ -659,6 +1087,10 @@ class Contract(_Model):
 
     @cached_property
     def _platform_cache(self) -> dict[str, Platform]:
+        return {}
+
+    @cached_property
+    def _credential_cache(self) -> dict[str, bool]:
         return {}
 
     @cached_property

@@ -26,8 +26,10 @@ def violation_report(violations: list[Violation], exchange_count: int) -> str:
         index = violation.exchange.index if violation.exchange else 0
         by_exchange.setdefault(index, []).append(violation)
     noun = "violation" if len(violations) == 1 else "violations"
+    warned = sum(1 for v in violations if v.severity == "warning")
+    of_which = f" ({warned} of them {'a warning' if warned == 1 else 'warnings'})" if warned else ""
     lines = [
-        f"Claude API contract: {len(violations)} {noun} in {len(by_exchange)} of {exchange_count} "
+        f"Claude API contract: {len(violations)} {noun}{of_which} in {len(by_exchange)} of {exchange_count} "
         f"exchange{'s' if exchange_count != 1 else ''}",
     ]
     for group in by_exchange.values():
@@ -39,7 +41,8 @@ def violation_report(violations: list[Violation], exchange_count: int) -> str:
             judged = f", judged by the {platform} contract" if platform and platform != "anthropic" else ""
             lines.append(f"{exchange.describe()}, exchange {exchange.index}{judged}")
         for violation in group:
-            lines.append(f"  [{violation.rule}] {violation.message}")
+            warning = " (warning)" if violation.severity == "warning" else ""
+            lines.append(f"  [{violation.rule}]{warning} {violation.message}")
             lines.append(f"    fix: {violation.hint}")
     rules = sorted({v.rule for v in violations})
     lines += [
@@ -156,6 +159,7 @@ class SessionStats:
     replayed: int = 0
     other_hosts: int = 0  # exchanges with hosts that are not Claude's: under the cassette, not checked
     violations: Counter[str] = field(default_factory=Counter)
+    warnings: Counter[str] = field(default_factory=Counter)  # rules of severity warning: fail nothing
     allowed: Counter[str] = field(default_factory=Counter)
     recorded: set[str] = field(default_factory=set)
     replayed_from: set[str] = field(default_factory=set)
@@ -168,6 +172,12 @@ class SessionStats:
     verified: int = 0
     drifted: int = 0
     drift: list[str] = field(default_factory=list)
+    # claude_contract_vcr (plugin/vcr_bridge.py): tests whose pytest-recording cassette answered and
+    # were checked; findings on another recorder's cassette set aside as "not recorded", by rule; and
+    # tests with both markers, by the one that owned the cassette.
+    bridged: int = 0
+    not_recorded: Counter[str] = field(default_factory=Counter)
+    both_markers: Counter[str] = field(default_factory=Counter)
     # Named cassettes replayed by several tests are judged once per session:
     # path -> {"total": n, "played": [positions], "users": [node ids], "failed": bool}
     shared: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -219,11 +229,29 @@ class SessionStats:
             lines += [f"  {rule}: {count}" for rule, count in sorted(self.violations.items())]
         else:
             lines.append("violations: 0")
+        if self.warnings:
+            lines.append(f"warnings: {sum(self.warnings.values())} (reported only, failing no test)")
+            lines += [f"  {rule}: {count}" for rule, count in sorted(self.warnings.items())]
+        if self.not_recorded:
+            lines.append(
+                f"not recorded: {sum(self.not_recorded.values())} (response headers the cassette's recorder "
+                "removed, as lint reports them; not failing)"
+            )
+            lines += [f"  {rule}: {count}" for rule, count in sorted(self.not_recorded.items())]
         if self.allowed:
             lines.append(
                 "allowed by marker: " + ", ".join(f"{r} {c}" for r, c in sorted(self.allowed.items()))
             )
         lines.append(f"cassettes: {len(self.recorded)} recorded, {len(self.replayed_from)} replayed")
+        if self.bridged:
+            lines.append(
+                f"pytest-recording tests checked (claude_contract_vcr): {self.bridged}; their cassettes "
+                "are pytest-recording's"
+            )
+        lines += [
+            f"tests with both @pytest.mark.vcr and @pytest.mark.claude_contract: {count}, {owner}"
+            for owner, count in sorted(self.both_markers.items())
+        ]
         lines += [f"  not saved: {reason}" for reason in self.refused]
         lines += [f"  saved although the test failed (keep_failed): {path}" for path in self.kept]
         if self.expired:

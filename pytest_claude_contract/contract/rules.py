@@ -54,6 +54,9 @@ class ExampleResponse:
         return self.body.encode("utf-8")
 
 
+Severity = Literal["error", "warning"]
+
+
 @dataclass(frozen=True)
 class Rule:
     id: str
@@ -61,6 +64,9 @@ class Rule:
     summary: str
     hint: str
     source: str
+    # An error fails the test (contract mode strict) and makes `lint` exit 1; a warning is reported
+    # (the report, the summary, a pytest warning, lint's output) and fails nothing.
+    severity: Severity = "error"
     example_request: ExampleRequest = field(default_factory=ExampleRequest)
     example_response: ExampleResponse = field(default_factory=ExampleResponse)
     # Lets the docs say "a body of 40 MB" without shipping one: the example body is padded to this size.
@@ -114,6 +120,8 @@ _MESSAGE_DELTA = (
 _MESSAGE_STOP = '{"type": "message_stop"}'
 
 
+_ADMIN_KEY = "sk-ant-admin01-..."  # read as an admin key; too short to pass for a real one
+_STANDARD_KEY = "sk-ant-api03-..."
 # Claude on Vertex AI (contract.models.PLATFORMS): the model in the URL, the version in the body, a
 # Google OAuth access token as Bearer.
 _VERTEX_URL = (
@@ -402,6 +410,61 @@ RULES: tuple[Rule, ...] = (
             body='{"model": "claude-sonnet-4-6", "max_tokens": 64, "temperature": 0.5, '
             '"messages": [{"role": "user", "content": "Hi"}]}',
         ),
+    ),
+    Rule(
+        id="beta-required",
+        side="request",
+        summary="A request to a beta endpoint does not list the beta it requires in `anthropic-beta` "
+        "(the Managed Agents endpoints `/v1/agents`, `/v1/sessions` and `/v1/environments` need "
+        "`managed-agents-2026-04-01`); the API refuses it. The endpoint table names each endpoint's beta.",
+        hint="Send the beta in `anthropic-beta` (the SDK's `client.beta....` resources add it), alongside "
+        "any others, comma-separated.",
+        source="Docs, API overview (Endpoints); Beta headers; SDK resources/beta/",
+        example_request=ExampleRequest(
+            url="https://api.anthropic.com/v1/agents",
+            body='{"model": "claude-sonnet-4-6", "name": "Support agent"}',
+        ),
+        example_response=ExampleResponse(
+            body='{"id": "agent_011CSHoEeqs5C35K2UUqR7Fy", "type": "agent", "name": "Support agent"}'
+        ),
+    ),
+    Rule(
+        id="auth-key-kind",
+        side="request",
+        summary="The key sent is the wrong kind for the endpoint: a standard API key (`sk-ant-api03-...`) "
+        "on the Admin API (`/v1/organizations/...`), which takes an admin key (`sk-ant-admin01-...`), "
+        "or an admin key on any other endpoint (Messages, Models, Files...). Judged from the key in "
+        "`x-api-key` or `Authorization: Bearer` as the client sent it; an OAuth token "
+        "(`sk-ant-oat01-...`) or a value of another shape is not judged.",
+        hint="Use an admin key (Console, Settings, Admin keys) for the Admin API only, and a standard "
+        "API key for everything else: an admin key cannot call Messages, and a leaked admin key can "
+        "manage the whole organization, so keep it out of inference code.",
+        source="Docs, Admin API overview",
+        example_request=ExampleRequest(headers=_headers(x_api_key=_ADMIN_KEY)),
+    ),
+    Rule(
+        id="model-deprecated",
+        side="request",
+        summary="The request names a deprecated model: still served, but with a retirement date after "
+        "which the API refuses it. A warning: reported, but it fails no test and does not make "
+        "`lint` exit 1. `pytest-claude-contract models` prints the table of ids and dates; an id it "
+        "does not list is accepted.",
+        hint="Move to the suggested replacement before the retirement date (the SDK warns at run time "
+        "too); test with the new model well before then.",
+        source="Docs, Model deprecations; SDK anthropic/_data/deprecated_models.py",
+        severity="warning",
+        example_request=ExampleRequest(body=_OK_BODY.replace("claude-sonnet-4-6", "claude-opus-4-5")),
+    ),
+    Rule(
+        id="model-retired",
+        side="request",
+        summary="The request names a retired model: the API refuses it (an error, not an answer). The "
+        "plugin judges by today's date; `lint` by today's and says what the model's status was when "
+        "the cassette was recorded (`recorded_at`, else the response's `Date`).",
+        hint="Change the model id to the suggested replacement and re-record the cassette: a replayed "
+        "cassette hides that the live API would refuse the request.",
+        source="Docs, Model deprecations",
+        example_request=ExampleRequest(body=_OK_BODY.replace("claude-sonnet-4-6", "claude-sonnet-4-5")),
     ),
     Rule(
         id="platform-version-body",

@@ -45,6 +45,47 @@ def rules_fingerprint() -> str:
     return hasher.hexdigest()
 
 
+# ---------------------------------------------------------------- "not recorded"
+
+# Rules about an absent header, with the side and the header they are about. A header a recorder
+# filtered out cannot be told from one the client never sent (or the API never answered with).
+ABSENCE_RULES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "auth-missing": ("request", ("x-api-key", "authorization", "api-key")),
+    "version-missing": ("request", ("anthropic-version",)),
+    "content-type": ("request", ("content-type",)),
+    "response-request-id": ("response", ("request-id",)),
+    "response-organization-id": ("response", ("anthropic-organization-id",)),
+    "response-content-type": ("response", ("content-type",)),
+}
+
+
+def unrecorded_reason(
+    rule: str, request_names: set[str], response_names: set[str], status: int
+) -> str | None:
+    """Why an absent-header finding on a cassette another tool recorded is "not recorded" rather than
+    a violation; None: it is one. `lint` asks for every such finding; replay under
+    `claude_contract_vcr` for the response's (the request it judges is the live one, unfiltered)."""
+    side, headers = ABSENCE_RULES[rule]
+    names = request_names if side == "request" else response_names
+    if any(h in names for h in headers):
+        return None  # the header was recorded: whatever the finding says is about its value
+    if rule == "auth-missing" and status != 401:
+        return f"the API answered {status}, not 401, so credentials were sent"
+    if rule == "version-missing" and 200 <= status < 300:
+        return f"the API answered {status}; it refuses requests without `anthropic-version`"
+    if side == "request":
+        if not request_names:
+            return "the recorder kept no request headers"
+        if "user-agent" not in request_names:
+            return "the recorder removed request headers (no `user-agent`, which every client sends)"
+        return None
+    if not response_names:
+        return "the recorder kept no response headers"
+    if "request-id" not in response_names and not any(n.startswith("anthropic-") for n in response_names):
+        return "the recorder removed response headers (no `request-id` and no `anthropic-*` header)"
+    return None
+
+
 class VerdictStore:
     """Verdicts by key (`key_for`); `folder` is the pytest cache's (None: this session only)."""
 

@@ -27,10 +27,20 @@ from .options import (
     settings_for,
     validate_overrides,
 )
-from .state import FAILED, MARKER, RECORDER, STATE, STATIC_CASSETTE, SessionState, uses_plugin
+from .state import (
+    BOTH_MARKERS,
+    BRIDGED,
+    FAILED,
+    MARKER,
+    RECORDER,
+    STATE,
+    STATIC_CASSETTE,
+    SessionState,
+    uses_plugin,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Callable, Generator
     from pathlib import Path
 
     from ..capture.core import ClaudeContractRecorder
@@ -88,6 +98,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         type="linelist",
         default=[],
     )
+    group.addoption(
+        "--claude-contract-vcr",
+        dest="claude_contract_vcr",
+        action="store_true",
+        default=None,
+        help="check the Claude exchanges of pytest-recording's @pytest.mark.vcr tests, which it keeps "
+        "answering from its own cassettes (needs pytest-recording)",
+    )
+    parser.addini(
+        "claude_contract_vcr",
+        "Check @pytest.mark.vcr tests, answered by pytest-recording (see --claude-contract-vcr).",
+        type="bool",
+        default=False,
+    )
     parser.addini(
         "claude_hosts",
         "The Claude hosts, one per line, each optionally judged as a platform: `host` or "
@@ -127,6 +151,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
     limits.configure(state.options.limits)
     check_cassettes_json(config)
+    if state.options.vcr:
+        from .vcr_bridge import require_pytest_recording
+
+        require_pytest_recording(config)
     xdist.configure(config)
     config.pluginmanager.register(RecorderFixture(state), "claude_contract-recorder-fixture")
 
@@ -160,7 +188,10 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
         f"claude contract: checks={options.contract_mode}, record mode={options.record_mode}, "
         f"cassettes={options.cassette_dir}, profiles={', '.join(DOCUMENTED_VERSIONS)}"
         + (", autouse" if options.autouse else "")
-        + ("" if options.share_ssl_context else ", SSL contexts not shared"),
+        + ("" if options.share_ssl_context else ", SSL contexts not shared")
+        + (
+            ", pytest-recording's @pytest.mark.vcr tests checked (claude_contract_vcr)" if options.vcr else ""
+        ),
         # Which contract each host's requests are judged by; hosts={host: platform} adds to it per test.
         f"claude contract platforms: {hosts_header(options.hosts)}",
     ]
@@ -181,6 +212,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 if key is not None:
                     valid.add(key)
         _request_directly(item, marked or state.options.autouse)
+        if (state.options.vcr or marked) and item.get_closest_marker("vcr") is not None:
+            from .vcr_bridge import collect
+
+            collect(item, state)  # pytest-recording answers it, or the plugin's marker does
     if state.used or state.options.autouse:
         _provide_placeholder_key(state)
 
@@ -212,7 +247,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     if state is None:
         return
     state.item = item  # the test whose fixtures are set up now (see RecorderFixture)
-    if not state.patched and "claude_contract" in getattr(item, "fixturenames", ()):
+    if (
+        not state.patched
+        and "claude_contract" in getattr(item, "fixturenames", ())
+        and not item.stash.get(BRIDGED, False)
+    ):
         _engage_patches(state)
 
 
@@ -320,16 +359,18 @@ def _recorder_for(
 
     if state.stats is None:
         state.stats = SessionStats()
-    _provide_placeholder_key(state)  # also for a test that asks for the fixture without the marker
+    bridged = _bridged(item, state)
     try:
         configured = config_arguments(claude_contract_config)
         marker = marker_overrides(item)
-        memo_key = _frozen(configured, marker)
+        memo_key = _frozen(configured, marker, *([{"bridged": True}] if bridged else []))
         held = state.settings_memo.get(memo_key) if memo_key is not None else None
         if held is None:
             validate_overrides(configured, "claude_contract_config")
             merged = {**configured, **marker}
             validate_overrides(merged, f"{item.nodeid}: @pytest.mark.claude_contract")
+            if bridged:
+                merged["cassette"] = False  # pytest-recording's cassette answers
             settings = settings_for(state.options, merged)
             held = (settings, _contract_for(settings))
             if memo_key is not None:
@@ -363,19 +404,47 @@ def _recorder_for(
             _redacted(f"Claude contract: cannot use the cassette\n  {exc}"), pytrace=False
         ) from None
     item.stash[RECORDER] = recorder
-    if not state.patched:  # a test the set-up hook did not know was covered
-        _engage_patches(state)
-    recorder.activate()
+    undo = _answer_through(recorder, state, bridged)
     try:
         yield recorder
     finally:
-        recorder.deactivate()
+        undo()
     try:
         _finish(item, recorder, state)
     finally:
         # The recorder (its exchanges, parsed bodies, cassette) is done with: left on the item it would
         # live to the end of the session, and every full garbage collection would walk it again.
         del item.stash[RECORDER]
+
+
+def _bridged(item: pytest.Item, state: SessionState) -> bool:
+    """Whether pytest-recording answers the test, and its recorder only checks (vcr_bridge.py). Else
+    SDK clients get the replay key (also for a test that asks for the fixture without the marker)."""
+    bridged = item.stash.get(BRIDGED, False)
+    if not bridged:
+        _provide_placeholder_key(state)
+    if BOTH_MARKERS in item.stash:
+        from .vcr_bridge import note_both_markers
+
+        note_both_markers(item, state)
+    return bridged
+
+
+def _answer_through(
+    recorder: ClaudeContractRecorder, state: SessionState, bridged: bool
+) -> Callable[[], None]:
+    """Route the test's requests to its recorder (the plugin's patches), or, bridged, have it watch
+    vcrpy's cassette (vcr_bridge.Observer). Returns what undoes it."""
+    if bridged:
+        from .vcr_bridge import Observer
+
+        observer = Observer(recorder, state)
+        observer.start()
+        return observer.stop
+    if not state.patched:  # a test the set-up hook did not know was covered
+        _engage_patches(state)
+    recorder.activate()
+    return recorder.deactivate
 
 
 def _redacted(text: str) -> str:

@@ -12,6 +12,7 @@ from .state import FAILED, STATE, SessionState
 
 if TYPE_CHECKING:
     from ..capture.core import ClaudeContractRecorder
+    from ..contract.checks import Violation
 
 
 def judge(item: pytest.Item, recorder: ClaudeContractRecorder, raised: BaseException | None = None) -> None:
@@ -44,6 +45,8 @@ def judge(item: pytest.Item, recorder: ClaudeContractRecorder, raised: BaseExcep
         from ..contract.redaction import redact  # what leaves the plugin is cut
 
         pytest.fail(redact("\n\n".join(fatal)), pytrace=False)
+    if fresh:
+        fresh = _warn(item, recorder, fresh)  # warnings are reported, and fail nothing
     if not fresh and drift is None:
         return
     state = item.config.stash[STATE]
@@ -56,6 +59,19 @@ def judge(item: pytest.Item, recorder: ClaudeContractRecorder, raised: BaseExcep
 
     failure = [violation_report(fresh, len(recorder.exchanges))] if fresh else []
     pytest.fail("\n\n".join([*failure, *([drift.text(item.nodeid)] if drift else [])]), pytrace=False)
+
+
+def _warn(item: pytest.Item, recorder: ClaudeContractRecorder, found: list[Violation]) -> list[Violation]:
+    """Issue the warnings among `found` as a pytest warning; returns the rest."""
+    from ..contract.checks import errors_and_warnings
+
+    errors, warnings = errors_and_warnings(found)
+    if warnings:
+        from ..contract.report import violation_report
+        from .warnings import ClaudeContractRuleWarning
+
+        item.warn(ClaudeContractRuleWarning(violation_report(warnings, len(recorder.exchanges))))
+    return errors
 
 
 def warn_unlisted_hosts(item: pytest.Item, recorder: ClaudeContractRecorder) -> None:

@@ -86,6 +86,7 @@ class SessionOptions:
     share_ssl_context: bool = True
     allowed_hosts: tuple[str, ...] = ()
     limits: Limits = field(default_factory=Limits)
+    vcr: bool = False  # claude_contract_vcr: pytest-recording's @pytest.mark.vcr tests checked
     # ini claude_hosts: the session's hosts= ({host: platform or None}); None: not given.
     hosts: dict[str, str | None] | None = None
 
@@ -176,6 +177,7 @@ def session_options(config: pytest.Config) -> SessionOptions:
         share_ssl_context=bool(config.getini("claude_share_ssl_context")),
         allowed_hosts=_allowed_hosts(config),
         limits=_limits(config),
+        vcr=_flag(config, "claude_contract_vcr", "claude_contract_vcr"),
         hosts=_ini_hosts(config),
     )
 

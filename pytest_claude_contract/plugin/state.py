@@ -52,10 +52,20 @@ FAILED = pytest.StashKey[bool]()  # the test failed in set-up or call
 STATIC_CASSETTE = pytest.StashKey[tuple[str | bool, "Path"]]()  # the marker's cassette= and its path
 
 
+# claude_contract_vcr (plugin/vcr_bridge.py): pytest-recording answers this test, and its recorder
+# only checks what vcrpy's cassette answered or recorded.
+BRIDGED = pytest.StashKey[bool]()
+
+
+# A test with both @pytest.mark.vcr and @pytest.mark.claude_contract: which of them owns its cassette.
+BOTH_MARKERS = pytest.StashKey[str]()
+
+
 def uses_plugin(item: pytest.Item | None, state: SessionState) -> bool:
-    """Whether `item` gets a recorder: autouse, the marker, or the fixture (asked for directly or
-    through claude_cassette, claude_contract_server or a user's fixture: fixturenames is the closure)."""
-    if item is None:
+    """Whether `item` gets a recorder of its own, with the plugin's patches and cassette: autouse,
+    the marker, or the fixture (asked for directly or through claude_cassette, claude_contract_server
+    or a user's fixture: fixturenames is the closure); not a test pytest-recording answers (BRIDGED)."""
+    if item is None or item.stash.get(BRIDGED, False):
         return False
     return (
         state.options.autouse

@@ -20,3 +20,7 @@ class ClaudeCassetteUnplayed(ClaudeContractWarning):
 class ClaudeTrafficToUnlistedHost(ClaudeContractWarning):
     """A covered test sent what looks like Claude API traffic to a host that is not in `hosts=`: it was
     recorded or replayed, but not checked against the contract."""
+
+
+class ClaudeContractRuleWarning(ClaudeContractWarning):
+    """A rule of severity warning fired (model-deprecated): reported, but the test does not fail."""

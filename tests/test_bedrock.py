@@ -547,3 +547,51 @@ def test_bedrock_mantle_is_judged_as_the_api_signed_for_bedrock_mantle(
     replayed = pytester.runpytest("-p", "no:randomly", "-k", "test_mantle and not temporary")
     replayed.assert_outcomes(passed=1)
     replayed.stdout.fnmatch_lines(["exchanges checked: 2 (2 replayed, 0 live)", "violations: 0"])
+
+
+STS_FETCH = """
+import os
+import socket
+
+import boto3
+import httpx
+import pytest
+
+REAL_GETADDRINFO = socket.getaddrinfo
+
+
+def to_the_stand_in(host, *args, **kwargs):
+    # AWS STS and another host, both answered by the stand-in on 127.0.0.1.
+    local = host in ("sts.us-east-1.amazonaws.com", "tracker.example")
+    return REAL_GETADDRINFO("127.0.0.1" if local else host, *args, **kwargs)
+
+
+@pytest.mark.claude_contract
+def test_assume_role(monkeypatch):
+    monkeypatch.setattr(socket, "getaddrinfo", to_the_stand_in)
+    port = os.environ["FAKE_BEDROCK_HOST"].rsplit(":", 1)[1]
+    sts = boto3.client(
+        "sts",
+        endpoint_url=f"http://sts.us-east-1.amazonaws.com:{port}",
+        region_name="us-east-1",
+        aws_access_key_id=os.environ["KEY_ID"],
+        aws_secret_access_key=os.environ["SECRET"],
+    )
+    with pytest.raises(Exception):  # the stand-in is no STS: what matters is where the request went
+        sts.assume_role(RoleArn="arn:aws:iam::123456789012:role/bedrock", RoleSessionName="tests")
+    assert httpx.get(f"http://tracker.example:{port}/elsewhere").status_code == 404
+"""
+
+
+def test_where_aws_credentials_are_fetched_passes_through_unrecorded(
+    pytester: pytest.Pytester, bedrock: FakeBedrock
+) -> None:
+    """boto3 asking STS for temporary credentials (whose answer holds a secret access key and a
+    session token) goes out live and never into the cassette; the test's other traffic is recorded."""
+    pytester.makepyfile(test_sts=STS_FETCH)
+    pytester.runpytest("-p", "no:randomly").assert_outcomes(passed=1)
+    assert [r.path for r in bedrock.requests] == ["/", "/elsewhere"]  # both went out
+    assert "AssumeRole" in bedrock.requests[0].body.decode()
+    text = (pytester.path / "cassettes" / "test_sts" / "test_assume_role.yaml").read_text(encoding="utf-8")
+    assert "tracker.example" in text
+    assert "amazonaws.com" not in text

@@ -819,6 +819,23 @@ BEDROCK_ERROR_STATUSES: dict[str, int] = {
     "ModelStreamErrorException": 424,
 }
 
+# Where boto3 (the SDK's bedrock extra) fetches AWS credentials, its answers holding a secret access key
+# and a session token: STS (AssumeRole, web identity; global and regional hosts), IAM Identity
+# Center (SSO: portal.sso.{region}, its token refresh at oidc.{region}), the EC2 instance metadata
+# service and the container credentials endpoints (botocore utils.py: METADATA_BASE_URL,
+# METADATA_BASE_URL_IPv6, ContainerMetadataFetcher).
+AWS_CREDENTIAL_HOSTS: tuple[str, ...] = (
+    "sts.amazonaws.com",
+    "sts.*.amazonaws.com",
+    "portal.sso.*.amazonaws.com",
+    "oidc.*.amazonaws.com",
+    "169.254.169.254",
+    "fd00:ec2::254",
+    "169.254.170.2",
+    "169.254.170.23",
+    "fd00:ec2::23",
+)
+
 PLATFORMS: tuple[Platform, ...] = (
     Platform(
         name="anthropic",
@@ -895,6 +912,7 @@ PLATFORMS: tuple[Platform, ...] = (
         error_statuses=BEDROCK_ERROR_STATUSES,
         retry_after_on_429=False,  # not in the Bedrock Runtime API reference's errors
         rejects_claude_keys=True,
+        credential_hosts=AWS_CREDENTIAL_HOSTS,
         # The Runtime API model's `signingName` (metadata), what the SDK passes as service_name.
         sigv4_service="bedrock",
         source="Bedrock user guide, Anthropic Claude models and API keys; Bedrock Runtime API reference "
@@ -916,6 +934,7 @@ PLATFORMS: tuple[Platform, ...] = (
         endpoints=_prefixed("/anthropic", ("Messages", "Token Counting")),
         required_response_headers=(),
         rejects_claude_keys=True,
+        credential_hosts=AWS_CREDENTIAL_HOSTS,
         sigv4_service="bedrock-mantle",
         source="SDK anthropic/lib/bedrock/_mantle.py",
         notes="The first-party Messages API under /anthropic on a Bedrock host, signed for bedrock-mantle.",

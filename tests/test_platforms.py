@@ -711,3 +711,24 @@ def test_curl_like(claude_contract_server):
             "  [[]platform-model-in-body[]] *",
         ]
     )
+
+
+def test_model_lifecycle_is_judged_on_foundry_not_on_vertex() -> None:
+    """The retirement dates are Anthropic's, for the platforms it operates (the API, Foundry); Google
+    sets Vertex AI's own (shared/CONTRACT.md, Model lifecycle): a retired id is judged on Foundry only."""
+    retired = "claude-sonnet-4-5"  # retired 2026-11-30 (Docs, Model deprecations)
+    foundry = _exchange(
+        "https://r.services.ai.azure.com/anthropic/v1/messages",
+        {
+            "x-api-key": "a-foundry-key-of-some-length",
+            "anthropic-version": "2026-10-21",
+            "content-type": "application/json",
+        },
+        {"model": retired, "max_tokens": 8, "messages": MESSAGES},
+    )
+    assert [v.rule for v in check_exchange(foundry, DEFAULT_CONTRACT)] == ["model-retired"]
+    vertex_url = VERTEX_URL.replace("claude-sonnet-4-6@20260101", f"{retired}@20250929")
+    vertex = _exchange(
+        vertex_url, VERTEX_HEADERS, {"anthropic_version": "2026-10-21", "max_tokens": 8, "messages": MESSAGES}
+    )
+    assert check_exchange(vertex, DEFAULT_CONTRACT) == []

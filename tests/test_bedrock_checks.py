@@ -398,3 +398,29 @@ def test_the_body_s_betas_are_a_list_of_beta_names(betas: Any, message: str | No
         (violation,) = violations
         assert violation.rule == "beta-header"
         assert fnmatch(violation.message, message), violation.message
+
+
+def test_anthropic_s_model_lifecycle_is_not_judged_on_bedrock_s_mantle_endpoint() -> None:
+    """Amazon sets Bedrock's model schedule (the model lifecycle dates are the Anthropic-operated
+    platforms'): a retired id in a Mantle body, as on the API, is not judged there."""
+    retired = "claude-sonnet-4-5"  # retired 2026-11-30 on the API (Docs, Model deprecations)
+    url = "https://bedrock-mantle.us-east-1.api.aws/anthropic/v1/messages"
+    body = {"model": retired, "max_tokens": 8, "messages": [{"role": "user", "content": "Hi"}]}
+    headers = {**signed(url=url, body=body, service="bedrock-mantle"), "anthropic-version": "2026-10-21"}
+    request = CapturedRequest(
+        "POST", url, {"host": "bedrock-mantle.us-east-1.api.aws", **headers}, json.dumps(body).encode()
+    )
+    mantle = Exchange(
+        request,
+        CapturedResponse(200, {"content-type": "application/json"}, json.dumps(MESSAGE).encode()),
+        "live",
+        1,
+    )
+    assert rules(mantle) == []
+    api = Exchange(
+        CapturedRequest("POST", "https://api.anthropic.com/v1/messages",
+                        {"x-api-key": "a-key-of-some-length-here", "anthropic-version": "2026-10-21",
+                         "content-type": "application/json"}, json.dumps(body).encode()),
+        mantle.response, "live", 1,
+    )  # fmt: skip
+    assert "model-retired" in rules(api)

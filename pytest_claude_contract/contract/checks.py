@@ -661,6 +661,8 @@ def judging_day() -> date:
 
 def check_model_lifecycle(ctx: Context) -> Iterator[Violation]:
     """model-retired and model-deprecated, by the contract's lifecycle table on `ctx.today`."""
+    if not ctx.platform.anthropic_model_lifecycle:
+        return  # the platform sets its own schedule (Amazon Bedrock)
     lifecycle = ctx.contract.model_lifecycle
     body = ctx.exchange.request.body
     if not body or lifecycle.body_pattern.search(body) is None:

@@ -693,6 +693,12 @@ class Platform(_Model):
         description="AWS error types (`x-amzn-errortype`) and the HTTP status each is answered with "
         "(rule error-status); a type not listed is not paired.",
     )
+    anthropic_model_lifecycle: bool = Field(
+        default=True,
+        description="Anthropic's model lifecycle dates apply (rules model-deprecated, model-retired); "
+        "False where the platform sets its own schedule (shared/CONTRACT.md, Model lifecycle: Amazon "
+        "Bedrock and Google Cloud). A model named in the URL is never judged.",
+    )
     credential_hosts: tuple[str, ...] = Field(
         default=(),
         description="Host patterns where the platform's credentials are fetched (OAuth token endpoints, "
@@ -912,6 +918,7 @@ PLATFORMS: tuple[Platform, ...] = (
         error_statuses=BEDROCK_ERROR_STATUSES,
         retry_after_on_429=False,  # not in the Bedrock Runtime API reference's errors
         rejects_claude_keys=True,
+        anthropic_model_lifecycle=False,  # Amazon sets Bedrock's schedule (Docs, Model deprecations)
         credential_hosts=AWS_CREDENTIAL_HOSTS,
         # The Runtime API model's `signingName` (metadata), what the SDK passes as service_name.
         sigv4_service="bedrock",
@@ -934,6 +941,9 @@ PLATFORMS: tuple[Platform, ...] = (
         endpoints=_prefixed("/anthropic", ("Messages", "Token Counting")),
         required_response_headers=(),
         rejects_claude_keys=True,
+        # Docs, Model deprecations: the dates apply to Anthropic-operated platforms; Amazon Bedrock sets
+        # its own (the model is in the body here, so this must say it).
+        anthropic_model_lifecycle=False,
         credential_hosts=AWS_CREDENTIAL_HOSTS,
         sigv4_service="bedrock-mantle",
         source="SDK anthropic/lib/bedrock/_mantle.py",

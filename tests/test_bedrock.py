@@ -280,12 +280,32 @@ def test_throttled():
 
 
 @pytest.mark.claude_contract
+def test_stream_ended_by_an_exception_frame():
+    # Bedrock's way to end a stream with an error: an exception frame, read as an `error` event
+    import anthropic
+
+    misbehave = FakeClaudeAPI.running[os.environ["FAKE_BEDROCK_HOST"]].misbehave
+    misbehave.add("stream-exception")
+    try:
+        with AnthropicBedrock(**credentials()) as client:
+            with pytest.raises(anthropic.APIStatusError, match="The model stream failed"):
+                with client.messages.stream(**ask("Stream it please")) as stream:
+                    stream.get_final_message()
+    finally:
+        misbehave.discard("stream-exception")
+
+
+@pytest.mark.claude_contract
 def test_broken_stream():
-    FakeClaudeAPI.running[os.environ["FAKE_BEDROCK_HOST"]].misbehave.add("stream-bad-crc")
-    with AnthropicBedrock(**credentials()) as client:
-        with pytest.raises(Exception, match="Checksum mismatch"):
-            with client.messages.stream(**ask("Stream it please")) as stream:
-                stream.get_final_message()
+    misbehave = FakeClaudeAPI.running[os.environ["FAKE_BEDROCK_HOST"]].misbehave
+    misbehave.add("stream-bad-crc")
+    try:
+        with AnthropicBedrock(**credentials()) as client:
+            with pytest.raises(Exception, match="Checksum mismatch"):
+                with client.messages.stream(**ask("Stream it please")) as stream:
+                    stream.get_final_message()
+    finally:
+        misbehave.discard("stream-bad-crc")
 """
 
 
@@ -294,14 +314,14 @@ def test_a_broken_bedrock_request_fails_with_a_report_naming_the_rule(
 ) -> None:
     """Through AnthropicBedrock: `model` in the body, an `anthropic_version` Bedrock does not take,
     temporary credentials signed without their session token, and a stream whose frame is broken each
-    fail with their rule; a Bedrock API key (Bearer) and Bedrock's own throttling answer are accepted;
-    none of the secrets shows."""
+    fail with their rule; a Bedrock API key (Bearer), Bedrock's own throttling answer and a stream
+    ended by an exception frame are accepted; none of the secrets shows."""
     api_key = "ABSK" + "QmVkcm9ja0FQSUtleS10ZXN0" + "x" * 40
     monkeypatch.setenv("TEMPORARY", "0")
     monkeypatch.setenv("BEDROCK_API_KEY", api_key)
     bedrock_suite.makepyfile(test_broken=BROKEN)
     result = bedrock_suite.runpytest("-p", "no:randomly", "test_broken.py")
-    result.assert_outcomes(passed=2, failed=4)
+    result.assert_outcomes(passed=3, failed=4)
     result.stdout.fnmatch_lines(
         [
             "*_ test_model_in_body _*",

@@ -1,8 +1,10 @@
 """Claude on Amazon Bedrock, end to end: the anthropic SDK's own `AnthropicBedrock` (SigV4-signed,
-sync, async, `messages.create` and `messages.stream`) against a loopback Bedrock Runtime
+sync, async, `messages.create` and `messages.stream`, betas) against a loopback Bedrock Runtime
 (`tests/fake_bedrock.py`, event-stream framing included) records through the marker, replays with
 the stand-in stopped and no AWS credentials anywhere, and no access key id, secret, signature or
-session token reaches the cassette.
+session token reaches the cassette. A broken request of each kind fails with its rule; a live stream
+passes through frame by frame and replays frame by frame; `AnthropicBedrockMantle` is judged as the
+API on Bedrock's Mantle host; where boto3 fetches credentials is never recorded.
 """
 
 from __future__ import annotations

@@ -204,3 +204,36 @@ def test_a_request_s_sigv4_secrets_are_its_key_id_and_signature() -> None:
     assert "AWS4-HMAC-SHA256 Credential=" in shown  # the scheme stays readable
     for value in (KEY_ID, SIGNATURE, SESSION_TOKEN):
         assert leaks(value, shown) == []
+
+
+def test_base64_that_merely_contains_the_letters_of_a_key_id_is_left_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An image sent as base64 may hold "AKIA" and 16 capitals, or "ABSK", anywhere in its run: not
+    a credential, not replaced, not reported."""
+    image = "iVBORw0KGgo" + "AKIA" + "ABCDEFGHIJKLMNOP" + "q9" + "ABSK" + "x7Yq" * 10 + "AAAA"
+    body = {
+        "anthropic_version": "2026-10-21",
+        "max_tokens": 8,
+        "messages": [
+            {
+                "role": "user",
+                "content": [
+                    {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": image}}
+                ],
+            }
+        ],
+    }
+    request = bedrock_request(
+        {"authorization": sigv4()}, url=HOST + PATH.replace("-with-response-stream", ""), body=body
+    )
+    answer = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"content-type": ["application/json"]},
+        "body": {"string": b"{}"},
+    }
+    path = tmp_path / "image.yaml"
+    write_cassette(path, [Interaction(request, answer)], Scrubber(credentials_in(request.headers)))
+    assert image in path.read_text(encoding="utf-8")
+    main(["lint", str(path)])
+    assert "secret-in-cassette" not in capsys.readouterr().out

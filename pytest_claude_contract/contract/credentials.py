@@ -49,17 +49,19 @@ KEY_HINT = re.compile(r"k-ant-(?<=sk-ant-)")
 KEY_HINT_BYTES = re.compile(rb"k-ant-(?<=sk-ant-)")
 # Other credentials known by their shape, wherever they stand: AWS access key ids (AKIA: long-term,
 # ASIA: temporary; 20 characters, AWS IAM "Unique identifiers"), and Amazon Bedrock API keys
-# (long-term `ABSK` + base64, short-term `bedrock-api-key-` + base64 of a presigned URL, as the
-# AWS token generators write them).
-_AWS_SHAPES = (
-    r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"
-    r"|ABSK[A-Za-z0-9+/]{16,}={0,2}|bedrock-api-key-[A-Za-z0-9+/_\-]{16,}={0,2}"
+# (long-term: `ABSK` + base64 of "BedrockAPIKey-...", short-term: `bedrock-api-key-` + base64 of a
+# presigned URL, as the AWS token generators write them). Not inside a run of base64 (an image, a
+# PDF): a key id is bounded by characters base64 does not use, a long-term key starts with the
+# base64 of "BedrockAPIKey-".
+AWS_SHAPES = re.compile(
+    r"(?<![A-Za-z0-9+/])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9+/])"
+    r"|ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{8,}={0,2}|bedrock-api-key-[A-Za-z0-9+/_\-]{16,}={0,2}"
 )
 _AWS_HINTS = ("AKIA", "ASIA", "ABSK", "bedrock-api-key-")
 _AWS_HINTS_BYTES = tuple(hint.encode() for hint in _AWS_HINTS)
 # Every credential shape: Claude keys, AWS access key ids, Bedrock API keys. Searched for only where
 # `shape_hinted` says one may be (the alternation has no literal prefix a scan could skip ahead by).
-CREDENTIAL_SHAPES = re.compile(KEY_PATTERN.pattern + "|" + _AWS_SHAPES)
+CREDENTIAL_SHAPES = re.compile(KEY_PATTERN.pattern + "|" + AWS_SHAPES.pattern)
 CREDENTIAL_SHAPES_BYTES = re.compile(CREDENTIAL_SHAPES.pattern.encode())
 
 

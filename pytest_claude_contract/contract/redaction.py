@@ -18,7 +18,14 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from .credentials import CONFIGURED_SECRET_ENV, KEY_LIKE, credentials_in, is_credential_param, shape_hinted
+from .credentials import (
+    AWS_SHAPES,
+    CONFIGURED_SECRET_ENV,
+    KEY_LIKE,
+    credentials_in,
+    is_credential_param,
+    shape_hinted,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -35,11 +42,8 @@ _HEADER_VALUE = re.compile(
     r"(?i)\b(?:x-api-key|proxy-authorization|authorization|api-key|x-amz-security-token)[\"'`]?\s*[:=]"
     r"\s*[\"'`]?(?:(?:bearer|basic|aws4-hmac-sha256)\s+)?([^\s\"'`,;&]+)"
 )
-# AWS credentials by their shape: an access key id (AKIA..., ASIA...), a Bedrock API key, and a SigV4
-# signature however it is written out (`Signature=<hex>`, `X-Amz-Signature=<hex>` in a URL).
-_AWS_SHAPES = re.compile(
-    r"(?<![A-Z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}|ABSK[A-Za-z0-9+/]{12,}=*|bedrock-api-key-[A-Za-z0-9+/_\-]{12,}=*"
-)
+# A SigV4 signature however it is written out (`Signature=<hex>`, `X-Amz-Signature=<hex>` in a URL);
+# AWS key ids and Bedrock API keys are cut by their shape (credentials.AWS_SHAPES).
 _SIGNATURE = re.compile(r"(?i)\bSignature=([0-9a-f]{11,})")
 # The query of a URL (up to a space, a quote or a closing bracket of the sentence around it).
 _QUERY = re.compile(r"\?([^\s\"'`<>()\[\]{}]+)")
@@ -113,7 +117,7 @@ def redact_shapes(text: str) -> str:
     if "sk-ant-" in text:  # a key however short its tail: 9 more characters of one are still too many
         text = _KEY_EXCERPT.sub(_cut_whole, text)
     if shape_hinted(text):
-        text = _AWS_SHAPES.sub(_cut_whole, text)
+        text = AWS_SHAPES.sub(_cut_whole, text)
     if "ignature=" in text:
         text = _SIGNATURE.sub(_cut_group, text)
     text = _HEADER_VALUE.sub(_cut_group, text)

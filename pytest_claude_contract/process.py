@@ -20,8 +20,8 @@ PATCHES = Switchboard()
 # Shared SSL contexts by what decides how they are built (capture/ssl_sharing).
 SSL_CONTEXTS: dict[tuple[Any, ...], Any] = {}
 
-# The stream classes that show a live answer to its recording, per httpx-like module
-# (capture/httpx_transport).
+# The stream classes that show a live answer to its recording, per httpx-like module, and the one
+# that replays a body piece by piece (under "<module> pieces") (capture/httpx_transport).
 TEE_STREAMS: dict[str, tuple[type[Any], type[Any]]] = {}
 
 # Parsed cassettes by content hash, the few most recently used (tests sharing a cassette tend to run

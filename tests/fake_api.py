@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from email import policy
 from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -129,7 +129,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a client's idle keep-alive connection must not block stop()
 
     def __init__(self, fake: FakeClaudeAPI) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+        super().__init__(("127.0.0.1", 0), fake.handler_class)
         self.fake = fake
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
@@ -512,6 +512,8 @@ class FakeClaudeAPI:
 
     # Running stand-ins by host: inner pytester tests (in process) reach theirs to open its gate.
     running: ClassVar[dict[str, FakeClaudeAPI]] = {}
+    # What answers each request; a stand-in of another platform (fake_bedrock.py) brings its own.
+    handler_class: ClassVar[type[BaseHTTPRequestHandler]] = _Handler
 
     def __init__(self, *, gzip_responses: bool = False, brotli_responses: bool = False) -> None:
         self.gzip_responses = gzip_responses
@@ -535,7 +537,7 @@ class FakeClaudeAPI:
         with self._lock:
             self.requests.append(request)
 
-    def start(self) -> FakeClaudeAPI:
+    def start(self) -> Self:
         if self._server is not None:
             raise RuntimeError("FakeClaudeAPI is already running")
         self._server = _Server(self)
@@ -563,7 +565,7 @@ class FakeClaudeAPI:
         if self._thread is not None:
             self._thread.join()
 
-    def __enter__(self) -> FakeClaudeAPI:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(

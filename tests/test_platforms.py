@@ -298,7 +298,7 @@ def test_the_report_header_shows_which_contract_each_host_is_judged_by(pytester:
         [
             "claude contract platforms: api.anthropic.com → anthropic; *-aiplatform.googleapis.com, "
             "aiplatform.googleapis.com, aiplatform.*.rep.googleapis.com → vertex; *.services.ai.azure.com "
-            "→ foundry",
+            "→ foundry; bedrock-runtime.*.amazonaws.com → bedrock; bedrock-mantle.*.api.aws → bedrock-mantle",
         ]
     )
 
@@ -309,7 +309,7 @@ def test_the_report_header_shows_which_contract_each_host_is_judged_by(pytester:
         (
             '{"127.0.0.1:8080": "vertx"}',
             "hosts={'127.0.0.1:8080': 'vertx'} names unknown platform(s) 'vertx'; "
-            "platforms are: anthropic, vertex, foundry",
+            "platforms are: anthropic, vertex, foundry, bedrock, bedrock-mantle",
         ),
         (
             '{"https://x.example/v1": "vertex"}',

@@ -17,6 +17,7 @@ from helpers import KEY_PREFIX, a_key, a_token, leaks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pytest_claude_contract.contract.aws_eventstream import body_from_text
 from pytest_claude_contract.contract.checks import check_exchange
 from pytest_claude_contract.contract.docs import EXAMPLE_DAY, example_exchange
 from pytest_claude_contract.contract.exchange import CapturedRequest, CapturedResponse, Exchange
@@ -132,7 +133,20 @@ HOSTILE: dict[str, tuple[Callable[[Exchange, str], Exchange], bool]] = {
         lambda ex, s: _request(ex, body=json.dumps({**json.loads(ex.request.body), "model": s})),
         True,
     ),
+    # Quoted as the malformed x-amz-date; the request's credential as its session token.
+    "bedrock-sigv4": (lambda ex, s: _request(ex, x_amz_date=s, x_amz_security_token=s), True),
+    "bedrock-stream-frame": (lambda ex, s: _frames(ex, json.dumps({"chunk": s})), True),
 }
+
+
+def _frames(ex: Exchange, payload: str) -> Exchange:
+    """The bedrock-stream-frame example with its unreadable chunk's payload replaced."""
+    text = RULES_BY_ID["bedrock-stream-frame"].example_response.body.replace('{"chunk": "Hello!"}', payload)
+    res = ex.response
+    assert res is not None
+    return replace(ex, response=CapturedResponse(res.status, dict(res.headers), body_from_text(text)))
+
+
 # How the secret is known: by its shape (a Claude key), configured (ANTHROPIC_AUTH_TOKEN), or as the
 # request's own credential header (nothing else says it is one).
 KINDS = ("key", "configured token", "request's credential")
@@ -159,8 +173,9 @@ def test_each_rule_firing_with_a_secret_in_what_it_quotes(
         monkeypatch.setenv("ANTHROPIC_AUTH_TOKEN", secret)
     place, quoted = HOSTILE[rule_id]
     exchange = place(example_exchange(RULES_BY_ID[rule_id]), secret)
-    # auth-scheme's and auth-key-kind's is the header itself.
-    if kind == "request's credential" and rule_id not in ("auth-scheme", "auth-key-kind"):
+    # auth-scheme's and auth-key-kind's is the header itself; bedrock-sigv4's, the SigV4 request's
+    # session token
+    if kind == "request's credential" and rule_id not in ("auth-scheme", "auth-key-kind", "bedrock-sigv4"):
         exchange = _request(exchange, x_api_key=secret, authorization=None)
     found = check_exchange(exchange, DEFAULT_CONTRACT, today=EXAMPLE_DAY)
     assert rule_id in {v.rule for v in found}, [str(v) for v in found]

@@ -406,9 +406,9 @@ def test_a_json_body_with_a_lone_surrogate_is_written(tmp_path: Path) -> None:
 
 
 def test_keys_are_still_found_behind_the_quick_look(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Text without the start of a key is not scanned with the key pattern; a key is still replaced
-    and reported, in text and in bytes."""
-    key_pattern = credentials.KEY_PATTERN
+    """Text without the start of a key is not scanned with the credential shapes; a key is still
+    replaced and reported, in text and in bytes."""
+    key_pattern = credentials.CREDENTIAL_SHAPES
     scanned: list[str] = []
 
     class CountingPattern:
@@ -422,9 +422,9 @@ def test_keys_are_still_found_behind_the_quick_look(monkeypatch: pytest.MonkeyPa
             scanned.append(text)
             return key_pattern.finditer(text)
 
-    monkeypatch.setattr(credentials, "KEY_PATTERN", CountingPattern())
+    monkeypatch.setattr(credentials, "CREDENTIAL_SHAPES", CountingPattern())
     scrubber = Scrubber([])
-    clean = "sk-ant is not a key, nor is k-ant-api03 alone"
+    clean = "sk-ant is not a key, nor is k-ant-api03 alone, nor AKI, nor bedrock-api"
     assert scrubber.text(clean) == clean
     assert list(scrubber.leaks(clean)) == []
     assert scanned == []

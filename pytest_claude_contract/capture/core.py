@@ -38,8 +38,15 @@ from ..contract.checks import (
     check_exchange,
     context_for,
 )
-from ..contract.credentials import KEY_HINT, KEY_HINT_BYTES, credentials_in, looks_like_key
+from ..contract.credentials import (
+    CONFIGURED_SECRET_ENV,
+    credentials_in,
+    looks_like_key,
+    shape_hinted,
+    shape_hinted_bytes,
+)
 from ..contract.exchange import (
+    EVENTSTREAM,
     CapturedRequest,
     CapturedResponse,
     Exchange,
@@ -47,6 +54,7 @@ from ..contract.exchange import (
     host_and_address,
     host_listed,
     lower_headers,
+    media_type,
 )
 from ..contract.report import SessionStats, miss_report, violation_report
 from ..plugin.options import PLACEHOLDER_KEY
@@ -184,9 +192,7 @@ class ClaudeContractRecorder:
     def __post_init__(self) -> None:
         path = self.cassette_path
         self._lock = threading.RLock()
-        self._secrets: set[str] = {
-            v for v in (os.environ.get("ANTHROPIC_API_KEY"), os.environ.get("ANTHROPIC_AUTH_TOKEN")) if v
-        }
+        self._secrets: set[str] = {v for v in map(os.environ.get, CONFIGURED_SECRET_ENV) if v}
         self._secrets.discard(PLACEHOLDER_KEY)
         loaded = load_cassette(path, self.parse_cache) if path is not None else None
         self._exists = loaded is not None
@@ -411,7 +417,7 @@ class ClaudeContractRecorder:
         secrets = self._secrets.union(credentials_in(request.headers))
         secrets.discard(PLACEHOLDER_KEY)
         url, body = request.url, request.body
-        if secrets or KEY_HINT.search(url) or KEY_HINT_BYTES.search(body):  # else nothing to scrub
+        if secrets or shape_hinted(url) or shape_hinted_bytes(body):  # else nothing to scrub
             scrubber = Scrubber(secrets)
             url, body = scrubber.text(url), scrubber.data(body)
         if url is request.url and body is request.body:
@@ -636,12 +642,14 @@ class ClaudeContractRecorder:
         return Refuse(status, error_type, message)
 
     def _placeholder_message(self, request: CapturedRequest) -> str:
+        signed = request.headers.get("authorization", "").lower().startswith("aws4-hmac-sha256")
+        variable = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are" if signed else "ANTHROPIC_API_KEY is"
         return (
             f"Claude contract: {request.target} would go to the live API with the replay placeholder key, "
-            "because ANTHROPIC_API_KEY is not set.\n"
+            f"because {variable} not set.\n"
             f"  cassette: {self.cassette_path or '(check only)'} (record mode {self.record_mode!r})\n"
-            f"Set ANTHROPIC_API_KEY to {'verify' if self._verifier else 'record'} it, or replay with "
-            "--claude-record-mode=none."
+            f"Set {'AWS credentials' if signed else 'ANTHROPIC_API_KEY'} to "
+            f"{'verify' if self._verifier else 'record'} it, or replay with --claude-record-mode=none."
         )
 
     def _miss_message(self, request: CapturedRequest, seen: CapturedRequest) -> str:
@@ -749,9 +757,13 @@ def _claude_shaped(request: CapturedRequest, contract: Contract) -> str | None:
 
 def _whole_events(response: dict[str, Any]) -> bytes:
     """The body of an answer the client closed early; for an event stream, up to its last whole
-    event (what a client could have acted on), so that the recording parses."""
+    event or frame (what a client could have acted on), so that the recording parses."""
     body: bytes = response["body"]["string"]
     content_type = lower_headers(response["headers"]).get("content-type", "")
+    if media_type(content_type) == EVENTSTREAM:  # Bedrock's binary frames: up to the last whole one
+        from ..contract.aws_eventstream import whole_frames
+
+        return whole_frames(body)
     if "text/event-stream" not in content_type:
         return body
     ends = [found + len(sep) for sep in (b"\n\n", b"\r\n\r\n") if (found := body.rfind(sep)) >= 0]

@@ -15,7 +15,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .. import process
-from ..contract.exchange import CapturedRequest
+from ..contract.exchange import EVENTSTREAM, CapturedRequest, media_type
 from .attribute_patch import patched
 from .core import Live, Refuse, Replay, grouped_headers
 from .ssl_sharing import ssl_sharing_patchers
@@ -131,13 +131,45 @@ def _live(
 def _replayed(module: Any, recorded: dict[str, Any]) -> Any:
     """The recorded answer as the transport returns it."""
     message = recorded["status"]["message"]
+    headers = [(name, value) for name, values in recorded["headers"].items() for value in values]
+    body: bytes = recorded["body"]["string"]
+    if any(n.lower() == "content-type" and media_type(v) == EVENTSTREAM for n, v in headers):
+        # Bedrock's binary event stream: handed over frame by frame, as the service sends it.
+        from ..contract.aws_eventstream import frame_spans
+
+        stream = _pieces_class(module)(frame_spans(body))
+    else:
+        # A stream, not content=: content would close the response, and a real one is left open.
+        stream = module.ByteStream(body)
     return module.Response(
         recorded["status"]["code"],
-        headers=[(name, value) for name, values in recorded["headers"].items() for value in values],
-        # A stream, not content=: content would close the response, and a real one is left open.
-        stream=module.ByteStream(recorded["body"]["string"]),
+        headers=headers,
+        stream=stream,
         extensions={"reason_phrase": message.encode("ascii")} if message else None,
     )
+
+
+def _pieces_class(module: Any) -> type[Any]:
+    """A response stream that yields its body in the pieces it is given (sync or async), a subclass
+    of the module's own stream classes as its ByteStream is."""
+    key = f"{module.__name__} pieces"
+    held = process.TEE_STREAMS.get(key)
+    if held is not None:
+        return held[0]
+
+    class PieceStream(module.SyncByteStream, module.AsyncByteStream):  # type: ignore[misc]
+        def __init__(self, pieces: list[bytes]) -> None:
+            self._pieces = pieces
+
+        def __iter__(self) -> Iterator[bytes]:
+            yield from self._pieces
+
+        async def __aiter__(self) -> AsyncIterator[bytes]:
+            for piece in self._pieces:
+                yield piece
+
+    process.TEE_STREAMS[key] = (PieceStream, PieceStream)
+    return PieceStream
 
 
 def _tee_classes(module: Any) -> tuple[type[Any], type[Any]]:

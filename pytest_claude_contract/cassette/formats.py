@@ -19,8 +19,10 @@ from urllib.parse import urlencode
 
 import yaml
 
+from ..contract import aws_eventstream
 from ..contract.excerpts import excerpt
 from ..contract.exchange import (
+    EVENTSTREAM,
     CapturedRequest,
     body_bytes,
     decode_body,
@@ -388,7 +390,7 @@ def document_interactions(document: CassetteDocument) -> list[Interaction]:
     for position, raw in enumerate(raw_interactions(document)):
         try:
             out.append(_interaction(raw))
-        except LimitExceeded as exc:
+        except (LimitExceeded, UnreadableFrames) as exc:
             raise CassetteError(
                 document.path,
                 f"interaction {position + 1}: {exc}",
@@ -402,6 +404,18 @@ def document_interactions(document: CassetteDocument) -> list[Interaction]:
                 _line_of_interaction(document.text, position),
             ) from exc
     return out
+
+
+class UnreadableFrames(ValueError):
+    """A response body stored as readable event-stream frames (Amazon Bedrock) that cannot be encoded
+    back into frames."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(
+            f"its event-stream response body cannot be played: {problem}. Each frame is a group of "
+            "`:header: value` lines, then `data: <event JSON>` and/or `payload: <text>`, groups parted by "
+            "an empty line; fix the group, or record the interaction again"
+        )
 
 
 class _WrongType(TypeError):
@@ -520,9 +534,22 @@ def playable_response(
     if "parsed_body" in response:
         body = json.dumps(response["parsed_body"]).encode()
     else:
-        body = body_bytes(_body_string(response.get("body")))
+        stored = _body_string(response.get("body"))
+        if isinstance(stored, str) and _is_eventstream(headers):
+            try:
+                stored = aws_eventstream.body_from_text(stored)  # the readable form: frames again
+            except ValueError as exc:
+                raise UnreadableFrames(str(exc)) from None
+        body = body_bytes(stored)
     headers, body = _agreeing(headers, body, limit, strict)
     return {"status": {"code": code, "message": message}, "headers": headers, "body": {"string": body}}
+
+
+def _is_eventstream(headers: dict[str, list[str]]) -> bool:
+    return any(
+        name.lower() == "content-type" and values and media_type(values[0]) == EVENTSTREAM
+        for name, values in headers.items()
+    )
 
 
 def _agreeing(
@@ -630,6 +657,13 @@ def _written_body(body: bytes, headers: dict[str, str], scrubber: Scrubber, plac
     """The body as written: credentials replaced however they are encoded (`secret_search`), where
     that can be done exactly. Raises CredentialLeft when one is left (the caller refuses the write)."""
     content_type, coding = headers.get("content-type"), headers.get("content-encoding")
+    if coding is None and media_type(content_type) == EVENTSTREAM:
+        # Bedrock's binary frames as text (each event's JSON), searched and scrubbed as text: a
+        # credential inside a frame's base64 is replaced where it reads, and the frames are built
+        # again from the text when it is played (`playable_response`). None: kept as bytes.
+        text = aws_eventstream.readable_text(body)
+        if text is not None:
+            body, content_type = text.encode(), "text/plain; charset=utf-8"
     found = [
         f.value
         for f in secret_search.search(

@@ -3,11 +3,16 @@ anything is written, by value and by header name, never by substring of a key na
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 from ..contract import credentials
-from ..contract.credentials import KEY_HINT, KEY_HINT_BYTES, SECRET_HEADERS, keeps_scheme
+from ..contract.credentials import (
+    SECRET_HEADERS,
+    keeps_scheme,
+    shape_hinted,
+    shape_hinted_bytes,
+    sigv4_scrubbed,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -35,19 +40,22 @@ class Scrubber:
         for secret in self._secrets:
             if secret in value:
                 value = value.replace(secret, REDACTED)
-        return credentials.KEY_PATTERN.sub(REDACTED, value) if KEY_HINT.search(value) else value
+        return credentials.CREDENTIAL_SHAPES.sub(REDACTED, value) if shape_hinted(value) else value
 
     def data(self, value: bytes) -> bytes:
         for secret in self._secrets:
             encoded = secret.encode()
             if encoded in value:
                 value = value.replace(encoded, REDACTED.encode())
-        if KEY_HINT_BYTES.search(value):
-            value = re.sub(credentials.KEY_PATTERN.pattern.encode(), REDACTED.encode(), value)
+        if shape_hinted_bytes(value):
+            value = credentials.CREDENTIAL_SHAPES_BYTES.sub(REDACTED.encode(), value)
         return value
 
     def header(self, name: str, value: str) -> str:
         if name.lower() in self._headers:
+            signed = sigv4_scrubbed(value, REDACTED)  # SigV4 keeps its scope and signed header names
+            if signed is not None:
+                return signed
             scheme = keeps_scheme(value)
             return f"{scheme} {REDACTED}" if scheme else REDACTED
         return self.text(value)
@@ -57,6 +65,6 @@ class Scrubber:
         for secret in self._secrets:
             if secret in text:
                 yield secret[:10] + "..."
-        if KEY_HINT.search(text):
-            for match in credentials.KEY_PATTERN.finditer(text):
+        if shape_hinted(text):
+            for match in credentials.CREDENTIAL_SHAPES.finditer(text):
                 yield match.group(0)[:10] + "..."

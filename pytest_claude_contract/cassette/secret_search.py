@@ -4,7 +4,8 @@ A key echoed by a server or sent by a client may reach a cassette in a form no p
 sees: percent-encoded, as JSON `\\u` escapes, as HTML entities, base64-encoded, split across the
 events of a stream, in a body compressed once or several times, or in UTF-16. `search` reads a value
 the ways a reader could decode it and returns every credential it finds: the configured secret values
-(the Scrubber's) and anything shaped like a Claude key (`credentials.KEY_PATTERN`). `redact` replaces
+(the Scrubber's) and anything shaped like a credential (`credentials.CREDENTIAL_SHAPES`: a Claude key,
+an AWS access key id, an Amazon Bedrock API key). `redact` replaces
 a credential where it stands, in its encoded form, when that can be done exactly (an escape run, a
 base64 run, a UTF-16 text); what it cannot reach is left for the writer to refuse.
 
@@ -25,7 +26,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..contract.credentials import KEY_HINT, KEY_PATTERN
+from ..contract.credentials import CREDENTIAL_SHAPES, shape_hinted
 from ..contract.limits import inflate
 
 if TYPE_CHECKING:
@@ -99,8 +100,8 @@ class _Search:
         for secret in self.secrets:
             if secret in text:
                 self.note(secret, how)
-        if KEY_HINT.search(text):
-            for match in KEY_PATTERN.finditer(text):
+        if shape_hinted(text):
+            for match in CREDENTIAL_SHAPES.finditer(text):
                 self.note(match.group(0), how)
         if depth <= 0:
             return
@@ -340,8 +341,9 @@ def _base64_blobs(text: str) -> Iterator[bytes]:
 def _base64_hints(secrets: tuple[str, ...]) -> tuple[str, ...]:
     """What the base64 of a credential's start looks like at each alignment, in both alphabets: for
     a Claude key (`sk-ant-`) and for each configured secret, as UTF-8 and as UTF-16; and gzip's
-    magic bytes (a compressed body in base64 is decompressed and searched)."""
-    starts = [b"sk-ant-", *(s[:12].encode() for s in secrets)]
+    magic bytes (a compressed body in base64 is decompressed and searched). AWS access key ids and
+    Bedrock API keys start with four letters, a shorter hint: a few more runs get decoded."""
+    starts = [b"sk-ant-", b"AKIA", b"ASIA", b"ABSK", *(s[:12].encode() for s in secrets)]
     hints = {"H4sI"}
     for start in starts:
         text = start.decode("latin-1")

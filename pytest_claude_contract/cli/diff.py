@@ -19,9 +19,9 @@ from ..cassette.formats import document_interactions, read_cassette_document
 from ..cassette.model import CassetteError
 from ..contract.credentials import credentials_in
 from ..contract.excerpts import excerpt
-from ..contract.exchange import lower_headers, media_type, parse_json
+from ..contract.exchange import EVENTSTREAM, lower_headers, media_type, parse_json
 from ..contract.redaction import redact, redact_data, request_secrets
-from ..contract.streams import parse_events
+from ..contract.streams import frame_events, parse_events
 from ..plugin.options import DEFAULT_HOSTS
 
 if TYPE_CHECKING:
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..cassette.model import Interaction
+    from ..contract.streams import Event
 
 # Headers whose presence and value both depend on the transport or the moment, not on the API.
 IGNORED_HEADERS = frozenset(
@@ -55,7 +56,19 @@ IGNORED_HEADERS = frozenset(
     }
 )
 # Headers the API sends whose value changes on every call: their presence is compared, not their value.
-VOLATILE_HEADERS = frozenset({"request-id", "x-request-id", "anthropic-organization-id", "retry-after"})
+VOLATILE_HEADERS = frozenset(
+    {
+        "request-id",
+        "x-request-id",
+        "anthropic-organization-id",
+        "retry-after",
+        # Amazon Bedrock's request id and per-call figures
+        "x-amzn-requestid",
+        "x-amzn-bedrock-invocation-latency",
+        "x-amzn-bedrock-input-token-count",
+        "x-amzn-bedrock-output-token-count",
+    }
+)
 VOLATILE_HEADER_PREFIXES = ("anthropic-ratelimit-",)
 
 # Body keys whose string values are ids or free text (the model's words, signatures, citations).
@@ -132,11 +145,11 @@ def _merge(a: Any, b: Any) -> Any:
     return a
 
 
-def _stream_sketch(body: bytes) -> dict[str, Any]:
+def _stream_sketch(events: list[Event]) -> dict[str, Any]:
     """A stream by its kinds of events (event name, block or delta type) and the shape of each."""
     shapes: dict[str, Any] = {}
-    for event in parse_events(body):
-        kind, data = event.name or "message", event.parsed
+    for event in events:
+        kind, data = event.type or "message", event.parsed  # unnamed events (Bedrock's): by their type
         if isinstance(data, dict):
             inner = data.get("delta") if isinstance(data.get("delta"), dict) else data.get("content_block")
             if isinstance(inner, dict) and isinstance(inner.get("type"), str):
@@ -149,8 +162,10 @@ def _stream_sketch(body: bytes) -> dict[str, Any]:
 def _body_sketch(body: bytes, content_type: str | None) -> Any:
     if not body:
         return None
+    if media_type(content_type) == EVENTSTREAM:  # Amazon Bedrock: the events its frames carry
+        return _stream_sketch(frame_events(body)[0])
     if media_type(content_type) == "text/event-stream" or body.lstrip().startswith((b"event:", b"data:")):
-        return _stream_sketch(body)
+        return _stream_sketch(parse_events(body))
     parsed = parse_json(body)
     if parsed is not None:
         return sketch(parsed)

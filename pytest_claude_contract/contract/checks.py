@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from .credentials import header_token, is_credential_param, looks_like_key, secret_of
 from .excerpts import excerpt
-from .exchange import Exchange, media_type
+from .exchange import EVENTSTREAM, Exchange, media_type
 from .redaction import redact, request_secrets, shown_secret
-from .streams import stream_problems
+from .streams import frame_events, stream_problems
 
 if TYPE_CHECKING:
     from .models import Contract, Endpoint, Platform, Profile
@@ -409,7 +409,10 @@ def check_response_body(ctx: Context) -> Iterator[Violation]:
     stream_type = ctx.platform.stream_content_type
     expected = stream_type if response.status < 400 and streaming else ctx.profile.json_content_type
     if response.body and sent != expected:
-        what = "a stream: true request's" if expected == stream_type else f"the {response.status}"
+        what = f"the {response.status}"
+        if expected == stream_type:
+            always = kind == "event-stream" and ctx.endpoint is not None
+            what = f"the {ctx.endpoint.name}" if always and ctx.endpoint else "a stream: true request's"
         yield _violation(
             ctx,
             "response-content-type",
@@ -432,6 +435,9 @@ def _check_error(ctx: Context, status: int, body: object) -> Iterator[Violation]
         return  # OpenAI's error shape: its types are OpenAI's, not paired with statuses here
     if "google" in ctx.platform.error_shapes and _google_error(body):
         return  # Google's front end answered (Vertex AI): its `status` names are Google's
+    if "aws" in ctx.platform.error_shapes:
+        yield from _check_aws_error(ctx, status, body)
+        return
     if (
         not isinstance(body, dict)
         or body.get("type") != "error"
@@ -455,6 +461,34 @@ def _check_error(ctx: Context, status: int, body: object) -> Iterator[Violation]
         )
 
 
+def _check_aws_error(ctx: Context, status: int, body: object) -> Iterator[Violation]:
+    """AWS's REST-JSON error (Amazon Bedrock): `{"message": ...}`, its type named by the
+    `x-amzn-errortype` header (`ThrottlingException:http://internal.amazon.com/...`) or a `__type`."""
+    message = body.get("message", body.get("Message")) if isinstance(body, dict) else None
+    if not isinstance(message, str):
+        yield _violation(
+            ctx,
+            "error-shape",
+            f'the {status} response body is not {{"message": ...}}, the error shape {ctx.platform.title} answers with',
+            f"Whatever answered is not {ctx.platform.title} (a proxy, a stub): answer with "
+            '`{"message": "..."}` and the error type in `x-amzn-errortype`, as AWS does.',
+        )
+        return
+    response = ctx.exchange.response
+    named = response.headers.get("x-amzn-errortype") if response is not None else None
+    if named is None and isinstance(body, dict) and isinstance(body.get("__type"), str):
+        named = body["__type"]
+    error_type = (named or "").split(":", 1)[0].rpartition("#")[2].strip()
+    expected = ctx.platform.error_statuses.get(error_type)
+    if expected is not None and expected != status:
+        yield _violation(
+            ctx,
+            "error-status",
+            f"a {status} response carries error type {error_type!r}; {ctx.platform.title} answers "
+            f"{error_type} with {expected}",
+        )
+
+
 def _google_error(body: object) -> bool:
     """Google APIs' error body: {"error": {"code": 401, "message": "...", "status": "UNAUTHENTICATED"}}."""
     error = body.get("error") if isinstance(body, dict) else None
@@ -473,14 +507,20 @@ def check_stream(ctx: Context) -> Iterator[Violation]:
     """A Messages event stream: its order (stream-order, the first break only: later ones follow from
     it) and each event's data (stream-event, the first problem and how many more)."""
     response = ctx.exchange.response
-    if (
-        response is None
-        or ctx.endpoint is None
-        or not ctx.endpoint.messages_stream
-        or media_type(response.headers.get("content-type")) != "text/event-stream"
-    ):
+    if response is None or ctx.endpoint is None or not ctx.endpoint.messages_stream:
         return
-    problem, problems = stream_problems(response.events)  # both rules in one pass over the events
+    kind = media_type(response.headers.get("content-type"))
+    if kind == EVENTSTREAM:  # Amazon Bedrock: each frame's `bytes` is a Messages event
+        events, frame_problems = frame_events(response.body)
+        if frame_problems:
+            more = len(frame_problems) - 1
+            suffix = f" (and {more} more frame problem{'s' if more > 1 else ''})" if more else ""
+            yield _violation(ctx, "bedrock-stream-frame", frame_problems[0] + suffix)
+    elif kind == "text/event-stream":
+        events = response.events
+    else:
+        return
+    problem, problems = stream_problems(events)  # both rules in one pass over the events
     if problem is not None:
         yield _violation(ctx, "stream-order", problem)
     if problems:
@@ -518,7 +558,7 @@ def check_ratelimit_headers(ctx: Context) -> Iterator[Violation]:
             yield _violation(ctx, "ratelimit-headers", f"`{name}: {shown}` is not a non-negative integer")
     retry_after = response.headers.get("retry-after")
     if retry_after is None:
-        if response.status == 429:
+        if response.status == 429 and ctx.platform.retry_after_on_429:
             yield _violation(
                 ctx,
                 "ratelimit-headers",
@@ -559,6 +599,8 @@ _BETA_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def check_beta_header(ctx: Context) -> Iterator[Violation]:
+    if ctx.platform.version_in == "body":
+        yield from _check_body_betas(ctx)
     value = ctx.exchange.request.headers.get("anthropic-beta")
     if value is None:
         return
@@ -580,6 +622,34 @@ def check_beta_header(ctx: Context) -> Iterator[Violation]:
                 "beta-header",
                 f"`anthropic-beta: {shown}` {what} (lowercase letters, digits and hyphens, "
                 "e.g. files-api-2025-04-14; several names are separated by commas)",
+            )
+
+
+def _check_body_betas(ctx: Context) -> Iterator[Violation]:
+    """A platform that reads the version from the body reads the betas there too, as a list
+    (Bedrock user guide: `"anthropic_beta": ["computer-use-2024-10-22"]`; the SDK puts them there)."""
+    data = ctx.exchange.request.json
+    betas = data.get("anthropic_beta") if isinstance(data, dict) and ctx.endpoint is not None else None
+    if betas is None:
+        return
+    if not isinstance(betas, list) or not all(isinstance(b, str) for b in betas):
+        shown = json.dumps(betas)
+        yield _violation(
+            ctx,
+            "beta-header",
+            f"the body's `anthropic_beta` is {shown[:60]}{'...' if len(shown) > 60 else ''}, not a list of "
+            f"beta names as {ctx.platform.title} takes them",
+            'Send `"anthropic_beta": ["name1", "name2"]` (the SDK\'s `betas=[...]` does this).',
+        )
+        return
+    for name in betas:
+        if not _BETA_NAME.fullmatch(name):
+            yield _violation(
+                ctx,
+                "beta-header",
+                f"the body's `anthropic_beta` names {name!r}, which is not a beta name (lowercase letters, "
+                "digits and hyphens, e.g. files-api-2025-04-14)",
+                'Send `"anthropic_beta": ["name1", "name2"]` (the SDK\'s `betas=[...]` does this).',
             )
 
 
@@ -654,6 +724,8 @@ def judging_day() -> date:
 
 def check_model_lifecycle(ctx: Context) -> Iterator[Violation]:
     """model-retired and model-deprecated, by the contract's lifecycle table on `ctx.today`."""
+    if not ctx.platform.anthropic_model_lifecycle:
+        return  # the platform sets its own schedule (Amazon Bedrock)
     lifecycle = ctx.contract.model_lifecycle
     body = ctx.exchange.request.body
     if not body or lifecycle.body_pattern.search(body) is None:
@@ -718,7 +790,7 @@ def check_response_schema(ctx: Context) -> Iterator[Violation]:
         or endpoint.response_schema is None
         or not 200 <= response.status < 300
         or not response.body
-        or media_type(response.headers.get("content-type")) == ctx.platform.stream_content_type
+        or media_type(response.headers.get("content-type")) in ("text/event-stream", EVENTSTREAM)
     ):
         return
     request_json = ctx.exchange.request.json
@@ -814,8 +886,88 @@ def _listed(errors: Sequence[object], total: int) -> str:
     return f"{text}; and {more} more" if more > 0 else text
 
 
+# ---------------------------------------------------------------- SigV4 (Amazon Bedrock)
+# AWS Signature Version 4 (AWS IAM user guide, "Create a signed AWS API request" and "Elements of an
+# AWS API request signature"): `Authorization: AWS4-HMAC-SHA256 Credential=<access key id>/<yyyymmdd>/
+# <region>/<service>/aws4_request, SignedHeaders=<names;...>, Signature=<64 hex>`, the request time in
+# `x-amz-date` (yyyymmddThhmmssZ, signed, its date the scope's; or a signed `Date`), `host` signed; temporary
+# credentials (access key ids starting ASIA) send their session token as `x-amz-security-token`.
+_SIGV4_FIELD = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
+_AMZ_DATE = re.compile(r"(\d{8})T\d{6}Z")
+_REGION_HOST = re.compile(r"[a-z0-9-]+\.([a-z0-9-]+)\.(?:amazonaws\.com|api\.aws)(?::\d+)?")
+
+
+def check_sigv4(ctx: Context) -> Iterator[Violation]:
+    """A SigV4 `Authorization` header: well formed, scoped to the platform's service and the host's
+    region, dated by `x-amz-date`, and sent with the session token temporary credentials need."""
+    headers = ctx.exchange.request.headers
+    scheme, _, rest = headers.get("authorization", "").strip().partition(" ")
+    if scheme.lower() != "aws4-hmac-sha256" or "sigv4" not in ctx.profile.auth:
+        return  # another scheme: check_auth's; SigV4 where it is not taken: auth-scheme
+    fields = dict(_SIGV4_FIELD.findall(rest))
+    missing = [name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)]
+    if missing:
+        yield _violation(ctx, "bedrock-sigv4", f"the SigV4 `Authorization` has no {', '.join(missing)}")
+        return
+    scope = fields["Credential"].split("/")
+    if len(scope) != 5 or scope[4] != "aws4_request":
+        yield _violation(
+            ctx,
+            "bedrock-sigv4",
+            "the SigV4 credential is not `<access key id>/<date>/<region>/<service>/aws4_request`",
+        )
+        return
+    key_id, day, region, service, _ = scope
+    wanted = ctx.platform.sigv4_service
+    if wanted is not None and service != wanted:
+        yield _violation(
+            ctx,
+            "bedrock-sigv4",
+            f"the SigV4 signature is scoped to service {service!r}; {ctx.platform.title} takes {wanted!r}",
+        )
+    host_region = _REGION_HOST.fullmatch(ctx.exchange.request.host)
+    if host_region is not None and host_region.group(1) != region:
+        yield _violation(
+            ctx,
+            "bedrock-sigv4",
+            f"the SigV4 signature is scoped to region {region!r}, but the request goes to "
+            f"{host_region.group(1)!r} ({ctx.exchange.request.host})",
+        )
+    signed = fields["SignedHeaders"].lower().split(";")
+    amz_date = headers.get("x-amz-date")
+    if amz_date is None:
+        if "date" not in headers or "date" not in signed:  # SigV4 takes a signed `Date` instead
+            yield _violation(ctx, "bedrock-sigv4", "no `x-amz-date` header is sent with the SigV4 signature")
+    elif (dated := _AMZ_DATE.fullmatch(amz_date.strip())) is None:
+        yield _violation(ctx, "bedrock-sigv4", f"`x-amz-date: {amz_date}` is not yyyymmddThhmmssZ")
+    elif dated.group(1) != day:
+        yield _violation(
+            ctx, "bedrock-sigv4", f"`x-amz-date: {amz_date}` is not on the credential scope's date {day}"
+        )
+    unsigned = [
+        name for name in ("host", "x-amz-date") if name not in signed and (name == "host" or amz_date)
+    ]
+    if unsigned:
+        yield _violation(ctx, "bedrock-sigv4", f"SignedHeaders leaves out {', '.join(unsigned)}")
+    token = "x-amz-security-token" in headers
+    if key_id.startswith("ASIA") and not token:
+        yield _violation(
+            ctx,
+            "bedrock-sigv4",
+            f"the access key id {key_id} is temporary (ASIA...), but no `x-amz-security-token` is sent",
+        )
+    elif key_id.startswith("AKIA") and token:
+        yield _violation(
+            ctx,
+            "bedrock-sigv4",
+            f"an `x-amz-security-token` is sent with a long-term access key id ({key_id}); "
+            "only temporary credentials (ASIA...) have one",
+        )
+
+
 REQUEST_CHECKS: tuple[Check, ...] = (
     check_auth,
+    check_sigv4,
     check_key_kind,
     check_version,
     check_body,

@@ -5,11 +5,36 @@ from __future__ import annotations
 
 import re
 
-# Header names whose whole value is a credential.
-SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "api-key"})
-# Query parameters that carry a credential: the checks flag them, and reports never show their values.
+# Header names whose whole value is a credential (x-amz-security-token: AWS temporary credentials'
+# session token, sent with SigV4 by Amazon Bedrock clients).
+SECRET_HEADERS = frozenset(
+    {"x-api-key", "authorization", "proxy-authorization", "api-key", "x-amz-security-token"}
+)
+# Query parameters that carry a credential: the checks flag them, and reports never show their
+# values (the X-Amz-* ones: SigV4 signed in the query, a presigned URL).
 CREDENTIAL_PARAMS = frozenset(
-    {"api_key", "api-key", "apikey", "key", "x-api-key", "x_api_key", "anthropic_api_key"}
+    {
+        "api_key",
+        "api-key",
+        "apikey",
+        "key",
+        "x-api-key",
+        "x_api_key",
+        "anthropic_api_key",
+        "x-amz-credential",
+        "x-amz-signature",
+        "x-amz-security-token",
+    }
+)
+# Environment variables that hold a credential: the recorder scrubs their values and every report
+# cuts them. The AWS ones are what an Amazon Bedrock client signs or authenticates with.
+CONFIGURED_SECRET_ENV = (
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_BEARER_TOKEN_BEDROCK",
 )
 # Any Claude credential, wherever it stands: API keys (sk-ant-api03-), admin keys (sk-ant-admin01-),
 # OAuth tokens (sk-ant-oat01-). A value that starts like one is treated as one (`looks_like_key`).
@@ -22,8 +47,59 @@ KEY_LIKE = re.compile(_KEY_PREFIX + r"[A-Za-z0-9_\-]*")
 # twice as fast over text that holds no key (nearly all text).
 KEY_HINT = re.compile(r"k-ant-(?<=sk-ant-)")
 KEY_HINT_BYTES = re.compile(rb"k-ant-(?<=sk-ant-)")
+# Other credentials known by their shape, wherever they stand: AWS access key ids (AKIA: long-term,
+# ASIA: temporary; 20 characters, AWS IAM "Unique identifiers"), and Amazon Bedrock API keys
+# (long-term: `ABSK` + base64 of "BedrockAPIKey-...", short-term: `bedrock-api-key-` + base64 of a
+# presigned URL, as the AWS token generators write them). Not inside a run of base64 (an image, a
+# PDF): a key id is bounded by characters base64 does not use, a long-term key starts with the
+# base64 of "BedrockAPIKey-".
+AWS_SHAPES = re.compile(
+    r"(?<![A-Za-z0-9+/])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9+/])"
+    r"|ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{8,}={0,2}|bedrock-api-key-[A-Za-z0-9+/_\-]{16,}={0,2}"
+)
+_AWS_HINTS = ("AKIA", "ASIA", "ABSK", "bedrock-api-key-")
+_AWS_HINTS_BYTES = tuple(hint.encode() for hint in _AWS_HINTS)
+# Every credential shape: Claude keys, AWS access key ids, Bedrock API keys. Searched for only where
+# `shape_hinted` says one may be (the alternation has no literal prefix a scan could skip ahead by).
+CREDENTIAL_SHAPES = re.compile(KEY_PATTERN.pattern + "|" + AWS_SHAPES.pattern)
+CREDENTIAL_SHAPES_BYTES = re.compile(CREDENTIAL_SHAPES.pattern.encode())
+
+
+def shape_hinted(text: str) -> bool:
+    """Whether `text` may hold a credential by its shape (CREDENTIAL_SHAPES): substring scans, fast
+    over the text that holds none (nearly all)."""
+    return KEY_HINT.search(text) is not None or any(hint in text for hint in _AWS_HINTS)
+
+
+def shape_hinted_bytes(data: bytes) -> bool:
+    return KEY_HINT_BYTES.search(data) is not None or any(hint in data for hint in _AWS_HINTS_BYTES)
+
+
 # Schemes whose token follows a space in the header's value.
 _TOKEN_SCHEMES = ("bearer", "basic")
+# AWS Signature Version 4 (Amazon Bedrock): `AWS4-HMAC-SHA256 Credential=<access key id>/<date>/
+# <region>/<service>/aws4_request, SignedHeaders=<names>, Signature=<hex>`. The key id and the
+# signature are its secrets; the scope and the signed header names are not, and stay readable.
+SIGV4_SCHEME = "aws4-hmac-sha256"
+_SIGV4_SECRETS = re.compile(r"(?i)(\bCredential=)([^/,\s]+)|(\bSignature=)([0-9a-f]+)")
+
+
+def sigv4_secrets(value: str) -> list[str]:
+    """The access key id and the signature of a SigV4 `Authorization` value ([] for another)."""
+    scheme, _, rest = value.strip().partition(" ")
+    if scheme.lower() != SIGV4_SCHEME:
+        return []
+    return [m.group(2) or m.group(4) for m in _SIGV4_SECRETS.finditer(rest)]
+
+
+def sigv4_scrubbed(value: str, placeholder: str) -> str | None:
+    """A SigV4 `Authorization` value with its key id and signature replaced, the rest kept (None:
+    not SigV4)."""
+    scheme, _, rest = value.strip().partition(" ")
+    if scheme.lower() != SIGV4_SCHEME:
+        return None
+    replaced = _SIGV4_SECRETS.sub(lambda m: (m.group(1) or m.group(3)) + placeholder, rest)
+    return f"{scheme} {replaced}"
 
 
 def looks_like_key(value: str) -> bool:
@@ -46,9 +122,13 @@ def header_token(value: str) -> tuple[str, str]:
 
 
 def secret_of(value: str) -> str:
-    """The secret in a credential header's value: the token after Bearer or Basic, else all of it."""
+    """The secret in a credential header's value: the token after Bearer or Basic, a SigV4
+    signature, else all of it."""
     scheme, token = header_token(value)
-    return token if scheme.lower() in _TOKEN_SCHEMES else value.strip()
+    if scheme.lower() in _TOKEN_SCHEMES:
+        return token
+    signed = sigv4_secrets(value)
+    return signed[-1] if signed else value.strip()
 
 
 def keeps_scheme(value: str) -> str | None:
@@ -64,5 +144,5 @@ def credentials_in(headers: dict[str, str]) -> list[str]:
     for name in SECRET_HEADERS:
         value = headers.get(name)
         if value:
-            found.append(secret_of(value))
+            found.extend(sigv4_secrets(value) or [secret_of(value)])
     return found

@@ -41,7 +41,7 @@ def example_exchange(rule: Rule) -> Exchange:
         body += b" " * (rule.example_body_size - len(body))
     request = CapturedRequest(example.method, example.url, lower_headers(example.headers), body)
     answer = rule.example_response
-    response = CapturedResponse(answer.status, lower_headers(answer.headers), answer.body.encode("utf-8"))
+    response = CapturedResponse(answer.status, lower_headers(answer.headers), answer.wire_body())
     return Exchange(request, response, "live", 1)
 
 

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..plugin.options import AUTH_VALUES, DOCUMENTED_VERSIONS, PLATFORM_HOSTS
+from .exchange import EVENTSTREAM
 
 # `x-api-key: <key>`; `Authorization: Bearer <token>`; the bare `api-key: <key>` header (Foundry's);
 # `Authorization: AWS4-HMAC-SHA256 ...` (SigV4, Bedrock's). plugin.options.AUTH_VALUES lists the same.
@@ -27,7 +28,8 @@ AUTH_SCHEMES: tuple[str, ...] = ("x-api-key", "bearer", "api-key", "sigv4")
 BodyKind = Literal["json", "multipart", "none"]
 # The error bodies a platform answers with: the API's {"type": "error", "error": {type, message}};
 # Google's {"error": {"code", "message", "status"}} (Vertex AI's own front end: a bad token, a quota).
-ErrorShape = Literal["anthropic", "google"]
+# AWS's REST-JSON errors {"message": ...} with the type in `x-amzn-errortype` (Amazon Bedrock).
+ErrorShape = Literal["anthropic", "google", "aws"]
 # The response headers a rule asks for (each has its rule: checks._RESPONSE_HEADER_RULES).
 ResponseHeader = Literal["request-id", "anthropic-organization-id", "x-request-id"]
 # Which kind of key an endpoint takes (rule auth-key-kind): the Admin API (`/v1/organizations/...`)
@@ -58,7 +60,8 @@ class Endpoint(_Model):
     body: BodyKind = "json"
     max_body_bytes: int | None = Field(default=32 * MB, description="Docs: 'Request size limits'.")
     # jsonl: one JSON object a line (Message Batches results), each line checked against the response
-    # model; its content type is not checked. event-stream: the endpoint answers with SSE.
+    # model; its content type is not checked. event-stream: the endpoint always answers with a stream
+    # (the platform's stream content type: SSE, or Amazon Bedrock's AWS event stream).
     response_body: Literal["json", "binary", "jsonl", "event-stream"] = "json"
     credential: KeyKind = Field(
         default="api-key", description="The kind of key the endpoint takes (rule auth-key-kind)."
@@ -704,6 +707,26 @@ class Platform(_Model):
     rejects_claude_keys: bool = Field(
         default=False, description="A Claude API key (`sk-ant-...`) is the wrong credential here."
     )
+    retry_after_on_429: bool = Field(
+        default=True,
+        description="A 429 carries `retry-after` (Docs, Rate limits); False where the platform's docs "
+        "promise no such header (rule ratelimit-headers).",
+    )
+    sigv4_service: str | None = Field(
+        default=None,
+        description="The service name a SigV4 signature's credential scope must name (rule bedrock-sigv4).",
+    )
+    error_statuses: dict[str, int] = Field(
+        default_factory=dict,
+        description="AWS error types (`x-amzn-errortype`) and the HTTP status each is answered with "
+        "(rule error-status); a type not listed is not paired.",
+    )
+    anthropic_model_lifecycle: bool = Field(
+        default=True,
+        description="Anthropic's model lifecycle dates apply (rules model-deprecated, model-retired); "
+        "False where the platform sets its own schedule (shared/CONTRACT.md, Model lifecycle: Amazon "
+        "Bedrock and Google Cloud). A model named in the URL is never judged.",
+    )
     credential_hosts: tuple[str, ...] = Field(
         default=(),
         description="Host patterns where the platform's credentials are fetched (OAuth token endpoints, "
@@ -784,6 +807,69 @@ VERTEX_ENDPOINTS: tuple[Endpoint, ...] = (
     ),
 )
 
+# Claude on Amazon Bedrock (SDK anthropic/lib/bedrock/_client.py, `_prepare_options`): the model moves
+# from the body to the URL, `stream: true` picks InvokeModelWithResponseStream; Message Batches and
+# Token Counting are refused by the SDK ("not supported in Bedrock yet"). Body limit: Bedrock user
+# guide, Anthropic Claude Messages API "Request and Response": "The maximum size of the payload you
+# can send in a request is 20MB" (the Runtime API model caps the `body` blob at 25,000,000 bytes:
+# the stricter, Claude-specific figure is used).
+_BEDROCK_MODEL = "/model/{model}"
+BEDROCK_ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint(
+        name="Messages (InvokeModel)",
+        method="POST",
+        path=f"{_BEDROCK_MODEL}/invoke",
+        max_body_bytes=20 * MB,
+        model_in_url=True,
+        request_schema="messages_request_model_in_url",
+        response_schema="messages_response",
+    ),
+    Endpoint(
+        name="Messages (InvokeModelWithResponseStream)",
+        method="POST",
+        path=f"{_BEDROCK_MODEL}/invoke-with-response-stream",
+        max_body_bytes=20 * MB,
+        model_in_url=True,
+        messages_stream=True,
+        # Every answer is a stream, whatever the body says: the SDK takes `stream` out of the body
+        # and picks this path.
+        response_body="event-stream",
+        request_schema="messages_request_model_in_url",
+    ),
+)
+# The Bedrock Runtime API model (botocore data bedrock-runtime/2023-09-30/service-2.json): each error
+# type InvokeModel and InvokeModelWithResponseStream list, with its `httpStatusCode`.
+BEDROCK_ERROR_STATUSES: dict[str, int] = {
+    "AccessDeniedException": 403,
+    "ResourceNotFoundException": 404,
+    "ThrottlingException": 429,
+    "ModelTimeoutException": 408,
+    "InternalServerException": 500,
+    "ServiceUnavailableException": 503,
+    "ValidationException": 400,
+    "ServiceQuotaExceededException": 400,
+    "ModelNotReadyException": 429,
+    "ModelErrorException": 424,
+    "ModelStreamErrorException": 424,
+}
+
+# Where boto3 (the SDK's bedrock extra) fetches AWS credentials, its answers holding a secret access key
+# and a session token: STS (AssumeRole, web identity; global and regional hosts), IAM Identity
+# Center (SSO: portal.sso.{region}, its token refresh at oidc.{region}), the EC2 instance metadata
+# service and the container credentials endpoints (botocore utils.py: METADATA_BASE_URL,
+# METADATA_BASE_URL_IPv6, ContainerMetadataFetcher).
+AWS_CREDENTIAL_HOSTS: tuple[str, ...] = (
+    "sts.amazonaws.com",
+    "sts.*.amazonaws.com",
+    "portal.sso.*.amazonaws.com",
+    "oidc.*.amazonaws.com",
+    "169.254.169.254",
+    "fd00:ec2::254",
+    "169.254.170.2",
+    "169.254.170.23",
+    "fd00:ec2::23",
+)
+
 PLATFORMS: tuple[Platform, ...] = (
     Platform(
         name="anthropic",
@@ -838,6 +924,58 @@ PLATFORMS: tuple[Platform, ...] = (
         credential_hosts=("login.microsoftonline.com", "169.254.169.254"),
         source="Docs, Claude in Microsoft Foundry; SDK anthropic/lib/foundry.py and foundry.md",
         notes="The `anthropic-version` header as on the API; the model in the body.",
+    ),
+    Platform(
+        name="bedrock",
+        title="Amazon Bedrock",
+        hosts=PLATFORM_HOSTS["bedrock"],
+        version_in="body",
+        # Bedrock user guide (Anthropic Claude Messages API): `anthropic_version` is required and "must
+        # be bedrock-2023-05-31" (SDK 0.x and 1.x send it); SDK 2.x sends the API version
+        # (ANTHROPIC_API_VERSION), with `anthropic_beta` in the body too. Read as 2023-06-01, the
+        # Messages API version of its time (named stream events).
+        version_aliases={"bedrock-2023-05-31": "2023-06-01"},
+        # SigV4 (AWS credentials; the SDK signs with botocore's SigV4Auth, service "bedrock"), or an
+        # Amazon Bedrock API key as `Authorization: Bearer` (SDK `api_key=`, AWS_BEARER_TOKEN_BEDROCK).
+        auth=("sigv4", "bearer"),
+        endpoints=BEDROCK_ENDPOINTS,
+        # Bedrock answers with `x-amzn-requestid`, not the API's `request-id` and organization id.
+        required_response_headers=(),
+        stream_content_type=EVENTSTREAM,
+        error_shapes=("aws",),
+        error_statuses=BEDROCK_ERROR_STATUSES,
+        retry_after_on_429=False,  # not in the Bedrock Runtime API reference's errors
+        rejects_claude_keys=True,
+        anthropic_model_lifecycle=False,  # Amazon sets Bedrock's schedule (Docs, Model deprecations)
+        credential_hosts=AWS_CREDENTIAL_HOSTS,
+        # The Runtime API model's `signingName` (metadata), what the SDK passes as service_name.
+        sigv4_service="bedrock",
+        source="Bedrock user guide, Anthropic Claude models and API keys; Bedrock Runtime API reference "
+        "and API model (InvokeModel, InvokeModelWithResponseStream); SDK anthropic/lib/bedrock/",
+        notes="The model is in the URL, not the body; streams are AWS event-stream frames, each "
+        "carrying one Messages event in base64.",
+    ),
+    Platform(
+        name="bedrock-mantle",
+        title="Amazon Bedrock (Mantle)",
+        hosts=PLATFORM_HOSTS["bedrock-mantle"],
+        # SDK anthropic/lib/bedrock/_mantle.py (AnthropicBedrockMantle, "an Amazon Bedrock endpoint"):
+        # the API's Messages (and beta Messages) under /anthropic, the `anthropic-version` header, the
+        # model in the body, SSE streams; SigV4 for service "bedrock-mantle", or an API key
+        # (AWS_BEARER_TOKEN_BEDROCK, ANTHROPIC_AWS_API_KEY) as `Authorization: Bearer`. Its own body
+        # limits and response headers are not in our sources: the API's endpoints (and limits) are
+        # taken as they are, and no response header is required.
+        auth=("sigv4", "bearer"),
+        endpoints=_prefixed("/anthropic", ("Messages", "Token Counting")),
+        required_response_headers=(),
+        rejects_claude_keys=True,
+        # Docs, Model deprecations: the dates apply to Anthropic-operated platforms; Amazon Bedrock sets
+        # its own (the model is in the body here, so this must say it).
+        anthropic_model_lifecycle=False,
+        credential_hosts=AWS_CREDENTIAL_HOSTS,
+        sigv4_service="bedrock-mantle",
+        source="SDK anthropic/lib/bedrock/_mantle.py",
+        notes="The first-party Messages API under /anthropic on a Bedrock host, signed for bedrock-mantle.",
     ),
 )
 assert tuple(p.name for p in PLATFORMS) == tuple(PLATFORM_HOSTS), "keep plugin.options.PLATFORM_HOSTS in step"

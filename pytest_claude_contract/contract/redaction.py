@@ -5,7 +5,8 @@ the drift report of record mode `verify`.
 A credential is shown as at most its first `SHOWN` characters (`sk-ant-api...`), wherever it stands
 in the text: anything that starts like a Claude key, the token of a credential header written out
 (`x-api-key: ...`, `Authorization: Bearer ...`), a credential query parameter of a URL, a URL's
-password, the configured keys (`ANTHROPIC_API_KEY`, `ANTHROPIC_AUTH_TOKEN`) and the secrets the caller
+password, an AWS access key id, a SigV4 signature, a Bedrock API key, the configured keys
+(`ANTHROPIC_API_KEY`, `ANTHROPIC_AUTH_TOKEN`, the AWS credentials' variables) and the secrets the caller
 knows (the credentials the reported requests carried). Text with none of these is returned as it is:
 a token count, a model id, a request id stay readable.
 """
@@ -17,7 +18,14 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote_plus
 
-from .credentials import KEY_LIKE, credentials_in, is_credential_param
+from .credentials import (
+    AWS_SHAPES,
+    CONFIGURED_SECRET_ENV,
+    KEY_LIKE,
+    credentials_in,
+    is_credential_param,
+    shape_hinted,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -26,14 +34,17 @@ if TYPE_CHECKING:
 
 SHOWN = 10  # characters of a secret a report may show: enough to tell two keys apart, not to use one
 # Where a configured key comes from; the replay placeholder the plugin lends is not a secret.
-CONFIGURED_KEYS = ("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN")
+CONFIGURED_KEYS = CONFIGURED_SECRET_ENV
 # A key, with the "..." or "…" of an excerpt that cut it short (shown once, not twice).
 _KEY_EXCERPT = re.compile(KEY_LIKE.pattern + r"(?:\.\.\.|…)?")
 # A credential header written out as text: `x-api-key: v`, `'authorization': 'Bearer v'`, `api-key=v`.
 _HEADER_VALUE = re.compile(
-    r"(?i)\b(?:x-api-key|proxy-authorization|authorization|api-key)[\"'`]?\s*[:=]\s*[\"'`]?"
-    r"(?:(?:bearer|basic)\s+)?([^\s\"'`,;&]+)"
+    r"(?i)\b(?:x-api-key|proxy-authorization|authorization|api-key|x-amz-security-token)[\"'`]?\s*[:=]"
+    r"\s*[\"'`]?(?:(?:bearer|basic|aws4-hmac-sha256)\s+)?([^\s\"'`,;&]+)"
 )
+# A SigV4 signature however it is written out (`Signature=<hex>`, `X-Amz-Signature=<hex>` in a URL);
+# AWS key ids and Bedrock API keys are cut by their shape (credentials.AWS_SHAPES).
+_SIGNATURE = re.compile(r"(?i)\bSignature=([0-9a-f]{11,})")
 # The query of a URL (up to a space, a quote or a closing bracket of the sentence around it).
 _QUERY = re.compile(r"\?([^\s\"'`<>()\[\]{}]+)")
 # A URL's userinfo password: scheme://user:password@host.
@@ -110,6 +121,10 @@ def redact_shapes(text: str) -> str:
         text = _QUERY.sub(lambda m: "?" + shown_query(m.group(1)), text)
     if "sk-ant-" in text:  # a key however short its tail: 9 more characters of one are still too many
         text = _KEY_EXCERPT.sub(_cut_whole, text)
+    if shape_hinted(text):
+        text = AWS_SHAPES.sub(_cut_whole, text)
+    if "ignature=" in text:
+        text = _SIGNATURE.sub(_cut_group, text)
     text = _HEADER_VALUE.sub(_cut_group, text)
     if "://" in text and "@" in text:
         text = _USERINFO.sub(_cut_group, text)

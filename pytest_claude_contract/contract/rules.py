@@ -42,7 +42,16 @@ class ExampleRequest:
 class ExampleResponse:
     status: int = 200
     headers: dict[str, str] = field(default_factory=lambda: dict(_OK_RESPONSE_HEADERS))
+    # An AWS event stream (Bedrock) is written as the cassette shows it, one group of lines per frame.
     body: str = _OK_RESPONSE_BODY
+
+    def wire_body(self) -> bytes:
+        """The body as it crosses the wire: an event stream's frames encoded, anything else as UTF-8."""
+        if self.headers.get("content-type") == "application/vnd.amazon.eventstream":
+            from .aws_eventstream import body_from_text
+
+            return body_from_text(self.body)
+        return self.body.encode("utf-8")
 
 
 Severity = Literal["error", "warning"]
@@ -126,6 +135,36 @@ _VERTEX_BODY = (
 )
 _VERTEX_RESPONSE_HEADERS = {"content-type": "application/json"}
 
+# Claude on Amazon Bedrock: the model in the URL, the version in the body, SigV4 signing (the key id
+# is AKIDEXAMPLE, the one AWS's SigV4 documentation signs with), streams in AWS event-stream frames.
+_BEDROCK_URL = "https://bedrock-runtime.us-east-1.amazonaws.com/model/anthropic.claude-sonnet-4-6-v1:0/invoke"
+_BEDROCK_STREAM_URL = _BEDROCK_URL + "-with-response-stream"
+_BEDROCK_HEADERS = {
+    "authorization": "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261207/us-east-1/bedrock/aws4_request, "
+    "SignedHeaders=content-type;host;x-amz-date, "
+    "Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+    "content-type": "application/json",
+    "x-amz-date": "20261207T120000Z",
+}
+_BEDROCK_BODY = (
+    '{"anthropic_version": "bedrock-2023-05-31", "max_tokens": 64, '
+    '"messages": [{"role": "user", "content": "Hi"}]}'
+)
+_BEDROCK_RESPONSE_HEADERS = {
+    "content-type": "application/vnd.amazon.eventstream",
+    "x-amzn-requestid": "2b8a3c1e-5d6f-4a7b-8c9d-0e1f2a3b4c5d",
+}
+
+
+def _frames(*events: str, broken: str = "") -> str:
+    """An event-stream body as the cassette writes it: a `chunk` frame per event (its `bytes`
+    decoded), and `broken` as one more frame's payload, after the first."""
+    group = ":event-type: chunk\n:content-type: application/json\n:message-type: event\n"
+    groups = [f"{group}data: {event}\n" for event in events]
+    if broken:
+        groups.insert(1, f"{group}payload: {broken}\n")
+    return "\n".join(groups)
+
 
 RULES: tuple[Rule, ...] = (
     Rule(
@@ -141,9 +180,10 @@ RULES: tuple[Rule, ...] = (
         id="auth-scheme",
         side="request",
         summary="Credentials are sent in a form the request's API version or platform does not accept: "
-        "`Authorization` with a scheme other than Bearer, a bare `api-key` header (accepted by Foundry "
-        "only), a key in the URL query, a scheme the profile was narrowed to exclude (`auth=[...]`), or "
-        "a Claude API key sent to a platform that takes its own credentials (Vertex AI, Foundry).",
+        "`Authorization` with a scheme other than Bearer (or SigV4's `AWS4-HMAC-SHA256`, on Amazon "
+        "Bedrock only), a bare `api-key` header (accepted by Foundry only), a key in the URL query, a "
+        "scheme the profile was narrowed to exclude (`auth=[...]`), or a Claude API key sent to a "
+        "platform that takes its own credentials (Vertex AI, Foundry, Amazon Bedrock).",
         hint="Send the key as `x-api-key: <key>` or `Authorization: Bearer <token>`; never in the URL, "
         "where proxies and logs keep it.",
         source="Docs, API overview: Authentication",
@@ -223,7 +263,8 @@ RULES: tuple[Rule, ...] = (
         id="response-content-type",
         side="response",
         summary="The response's content type is not the documented one: `application/json`, or "
-        "`text/event-stream` for a successful `stream: true` request.",
+        "`text/event-stream` for a successful `stream: true` request (on Amazon Bedrock, "
+        "`application/vnd.amazon.eventstream` for InvokeModelWithResponseStream).",
         hint="Whatever answered is not behaving like the API (a proxy's HTML error page, a stub); "
         "check `base_url` and the stub.",
         source="Docs, API overview: Content types; Streaming Messages",
@@ -233,7 +274,8 @@ RULES: tuple[Rule, ...] = (
         id="error-shape",
         side="response",
         summary='An error response (status >= 400) whose body is not `{"type": "error", "error": '
-        '{"type": ..., "message": ...}}`.',
+        '{"type": ..., "message": ...}}` (Vertex AI: or Google\'s `{"error": {"code", "message", '
+        '"status"}}`; Amazon Bedrock: AWS\'s `{"message": ...}`, its type in `x-amzn-errortype`).',
         hint="Whatever answered is not the API (a proxy, a load balancer, a stub): point the client at "
         "the API or make the stub answer with the documented error shape.",
         source="Docs, Errors",
@@ -245,7 +287,9 @@ RULES: tuple[Rule, ...] = (
         id="error-status",
         side="response",
         summary="An error response whose `error.type` does not belong to its HTTP status (e.g. 429 must "
-        "be `rate_limit_error`, 529 `overloaded_error`; other 4xx may be `invalid_request_error`).",
+        "be `rate_limit_error`, 529 `overloaded_error`; other 4xx may be `invalid_request_error`; on "
+        "Amazon Bedrock, the `x-amzn-errortype` against the status the Runtime API model gives it, "
+        "e.g. `ThrottlingException` 429, `ValidationException` 400).",
         hint="Retry logic keys on the status: a stub that pairs them wrongly tests the wrong branch.",
         source="Docs, Errors",
         example_response=ExampleResponse(
@@ -301,8 +345,8 @@ RULES: tuple[Rule, ...] = (
         summary="A rate-limit header with a malformed value: "
         "`anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-{limit,remaining}` must be "
         "non-negative integers and `...-reset` an RFC 3339 time; `retry-after` must be a number of "
-        "seconds or an HTTP date, and a 429 must carry it. Other `anthropic-ratelimit-*` names are "
-        "accepted.",
+        "seconds or an HTTP date, and a 429 must carry it (not on Amazon Bedrock, whose docs promise "
+        "none). Other `anthropic-ratelimit-*` names are accepted.",
         hint="Retry and back-off logic reads these headers: a stub that omits `retry-after` on 429 or "
         "sends malformed limits tests a path the API never takes. Send them as the API does.",
         source="Docs, Rate limits; Errors",
@@ -322,7 +366,8 @@ RULES: tuple[Rule, ...] = (
         side="request",
         summary="The request's `anthropic-beta` header is not a comma-separated list of beta names "
         "(lowercase letters, digits and hyphens, such as `files-api-2025-04-14`): an entry is empty or "
-        "has other characters.",
+        "has other characters. On a platform that reads the version from the body (Vertex AI, Amazon "
+        "Bedrock), the body's `anthropic_beta` is checked too: a list of such names.",
         hint="Send `anthropic-beta: name1,name2` with names as the docs spell them (the SDK's "
         "`betas=[...]` does this).",
         source="Docs, Beta headers",
@@ -431,13 +476,14 @@ RULES: tuple[Rule, ...] = (
     Rule(
         id="platform-version-body",
         side="request",
-        summary="A request to a platform that reads the version from the body (Vertex AI) has no "
-        "`anthropic_version` field there, or one the platform does not accept: `vertex-2023-10-16` "
-        "(SDK 0.x and 1.x) or an API version (SDK 2.x sends `2026-10-21`). An `anthropic-version` "
-        "header is not read there.",
+        summary="A request to a platform that reads the version from the body (Vertex AI, Amazon "
+        "Bedrock) has no `anthropic_version` field there, or one the platform does not accept: "
+        "`vertex-2023-10-16` or `bedrock-2023-05-31` (SDK 0.x and 1.x) or an API version (SDK 2.x "
+        "sends `2026-10-21`). An `anthropic-version` header is not read there.",
         hint='Put the version in the body, e.g. `"anthropic_version": "vertex-2023-10-16"` (the SDK\'s '
-        "`AnthropicVertex` client does this).",
-        source="Docs, Claude on Vertex AI; SDK anthropic/lib/vertex/_client.py",
+        "`AnthropicVertex` and `AnthropicBedrock` clients do this).",
+        source="Docs, Claude on Vertex AI; Bedrock user guide, Anthropic Claude Messages API; SDK "
+        "anthropic/lib/vertex/_client.py, anthropic/lib/bedrock/_client.py",
         example_request=ExampleRequest(
             url=_VERTEX_URL,
             headers={**_VERTEX_HEADERS, "anthropic-version": "2023-06-01"},
@@ -449,17 +495,74 @@ RULES: tuple[Rule, ...] = (
         id="platform-model-in-body",
         side="request",
         summary="A request to an endpoint that takes the model from its URL (Vertex AI's `rawPredict` "
-        "and `streamRawPredict`: `.../publishers/anthropic/models/{model}:rawPredict`) names `model` "
-        "in the body too.",
-        hint="Leave `model` out of the body: name it in the URL (the SDK's `AnthropicVertex` client "
-        "moves it there).",
-        source="Docs, Claude on Vertex AI; SDK anthropic/lib/vertex/_client.py",
+        "and `streamRawPredict`: `.../publishers/anthropic/models/{model}:rawPredict`; Amazon "
+        "Bedrock's `/model/{modelId}/invoke` and `/invoke-with-response-stream`) names `model` in the "
+        "body too.",
+        hint="Leave `model` out of the body: name it in the URL (the SDK's `AnthropicVertex` and "
+        "`AnthropicBedrock` clients move it there).",
+        source="Docs, Claude on Vertex AI; Bedrock Runtime API reference (InvokeModel: `modelId` in the "
+        "URI); SDK anthropic/lib/vertex/_client.py, anthropic/lib/bedrock/_client.py",
         example_request=ExampleRequest(
             url=_VERTEX_URL,
             headers=_VERTEX_HEADERS,
             body=_VERTEX_BODY.replace('"max_tokens"', '"model": "claude-sonnet-4-5@20250929", "max_tokens"'),
         ),
         example_response=ExampleResponse(headers=_VERTEX_RESPONSE_HEADERS),
+    ),
+    Rule(
+        id="bedrock-sigv4",
+        side="request",
+        summary="A SigV4-signed request to Amazon Bedrock whose signature cannot be valid: the "
+        "`Authorization: AWS4-HMAC-SHA256` value lacks `Credential`, `SignedHeaders` or `Signature`; "
+        "its credential scope names another service than `bedrock` (`bedrock-mantle` on Bedrock's Mantle "
+        "endpoint) or another region than the host's; "
+        "no `x-amz-date` (nor a signed `Date`) is sent, or one not on the scope's date, or it or "
+        "`host` is not signed; "
+        "temporary credentials (an access key id starting `ASIA`) are sent without their "
+        "`x-amz-security-token`, or a long-term key (`AKIA`) with one.",
+        hint="Sign with botocore's SigV4Auth for service `bedrock` and the endpoint's region (the SDK's "
+        "`AnthropicBedrock` does), passing the session token of temporary credentials "
+        "(`aws_session_token=`).",
+        source="AWS IAM user guide, Signature Version 4 (signed requests, credential scope, temporary "
+        "credentials); Bedrock Runtime API model (signingName `bedrock`); SDK anthropic/lib/aws/_auth.py",
+        example_request=ExampleRequest(
+            url=_BEDROCK_URL,
+            headers={
+                **_BEDROCK_HEADERS,
+                "authorization": _BEDROCK_HEADERS["authorization"].replace("/bedrock/", "/bedrock-runtime/"),
+            },
+            body=_BEDROCK_BODY,
+        ),
+        example_response=ExampleResponse(
+            headers={**_BEDROCK_RESPONSE_HEADERS, "content-type": "application/json"}
+        ),
+    ),
+    Rule(
+        id="bedrock-stream-frame",
+        side="response",
+        summary="An Amazon Bedrock stream (`application/vnd.amazon.eventstream`) that cannot be read as "
+        "the SDK reads it: a frame whose prelude or message CRC32 does not match its bytes, a length "
+        "no frame can have, a stream that ends inside a frame, or a `chunk` whose payload is not "
+        'JSON `{"bytes": "<base64 of a Messages event>"}`. Exception frames (`:message-type: '
+        "exception`) are read as `error` events.",
+        hint="Whatever produced the stream is not Bedrock (a stub, a proxy that rewrites bytes, a "
+        "cassette edited as bytes): the SDK's botocore decoder stops at such a frame. Re-record it, or "
+        "emit frames as Bedrock does (tests/fake_bedrock.py shows how).",
+        source="Bedrock Runtime API model (ResponseStream, PayloadPart); botocore eventstream.py; SDK "
+        "anthropic/lib/bedrock/_stream_decoder.py",
+        example_request=ExampleRequest(url=_BEDROCK_STREAM_URL, headers=_BEDROCK_HEADERS, body=_BEDROCK_BODY),
+        example_response=ExampleResponse(
+            headers=_BEDROCK_RESPONSE_HEADERS,
+            body=_frames(
+                _MESSAGE_START,
+                _TEXT_START,
+                _TEXT_DELTA,
+                _BLOCK_STOP,
+                _MESSAGE_DELTA,
+                _MESSAGE_STOP,
+                broken='{"chunk": "Hello!"}',
+            ),
+        ),
     ),
 )
 

@@ -112,6 +112,29 @@ def parse_events(body: bytes) -> list[Event]:
     return list(map(_new_event, repeat(Event), zip(count(1), names, datas, _parse_all(datas))))
 
 
+def frame_events(body: bytes) -> tuple[list[Event], list[str]]:
+    """The Messages events of an AWS event-stream body (Amazon Bedrock's streams), numbered from 1
+    as `parse_events` numbers an SSE stream's, and what kept frames from being read: a broken frame
+    (a CRC, a length; nothing after it can be read) or a chunk that is not base64 JSON."""
+    from .aws_eventstream import decode_frames, stream_frame
+
+    frames, broken = decode_frames(body)
+    names: list[str | None] = []
+    datas: list[str | None] = []
+    problems: list[str] = []
+    for position, frame in enumerate(frames, 1):
+        read = stream_frame(frame)
+        if read.problem is not None:
+            problems.append(f"frame {position}: {read.problem}")
+        elif read.data is not None:
+            names.append(read.event)
+            datas.append(read.data)
+    if broken is not None:
+        problems.append(str(broken))
+    events = list(map(_new_event, repeat(Event), zip(count(1), names, datas, _parse_all(datas))))
+    return events, problems
+
+
 def _api_shaped(text: str) -> tuple[list[str | None], list[str | None]] | None:
     """The names and the data of the events when the stream is shaped as the API sends it, every
     event an "event: " line, a "data: " line and an empty line; None otherwise. The same values as

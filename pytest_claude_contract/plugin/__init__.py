@@ -272,9 +272,40 @@ def _engage_patches(state: SessionState) -> None:
 
 def _provide_placeholder_key(state: SessionState) -> None:
     """Replay needs no key: SDK clients refuse to be built without one, so lend them a placeholder.
-    A request that would carry it to the live API is refused with a message (capture/core.py, `decide`)."""
+    A request that would carry it to the live API is refused with a message (capture/core.py, `decide`).
+    The same for AWS (Amazon Bedrock's SigV4 signing needs an access key to sign with), but only where
+    no AWS credentials are configured at all: a placeholder in the environment would win over a
+    profile or a credentials file that other code of the suite relies on."""
     if not os.environ.get("ANTHROPIC_API_KEY") and not os.environ.get("ANTHROPIC_AUTH_TOKEN"):
         state.env.setenv("ANTHROPIC_API_KEY", PLACEHOLDER_KEY)
+    if not _aws_credentials_configured():
+        state.env.setenv("AWS_ACCESS_KEY_ID", PLACEHOLDER_KEY)
+        state.env.setenv("AWS_SECRET_ACCESS_KEY", PLACEHOLDER_KEY)
+
+
+# Where botocore finds credentials, short of the instance metadata service (which a CI machine of
+# this kind has none of: it would only be asked after a timeout).
+_AWS_CREDENTIAL_VARIABLES = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_BEARER_TOKEN_BEDROCK",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+)
+
+
+def _aws_credentials_configured() -> bool:
+    if any(os.environ.get(name) for name in _AWS_CREDENTIAL_VARIABLES):
+        return True
+    files = (
+        os.environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials",
+        os.environ.get("AWS_CONFIG_FILE") or "~/.aws/config",
+    )
+    return any(os.path.exists(os.path.expanduser(path)) for path in files)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -39,6 +39,10 @@ PLATFORM_HOSTS: dict[str, tuple[str, ...]] = {
     "vertex": ("*-aiplatform.googleapis.com", "aiplatform.googleapis.com", "aiplatform.*.rep.googleapis.com"),
     # SDK anthropic/lib/foundry.py: `https://{resource}.services.ai.azure.com/anthropic/`.
     "foundry": ("*.services.ai.azure.com",),
+    # SDK anthropic/lib/bedrock/_client.py: `https://bedrock-runtime.{aws_region}.amazonaws.com`.
+    "bedrock": ("bedrock-runtime.*.amazonaws.com",),
+    # SDK anthropic/lib/bedrock/_mantle.py: `https://bedrock-mantle.{region}.api.aws/anthropic`.
+    "bedrock-mantle": ("bedrock-mantle.*.api.aws",),
 }
 PLATFORM_NAMES = tuple(PLATFORM_HOSTS)
 # Stands in for ANTHROPIC_API_KEY during replay, so SDK clients can be built without a key. Here, not

@@ -11,8 +11,7 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 MB = 1_000_000  # decimal, as the contract's body limits are given
 # The largest request-body limit the contract documents (Files, 500 MB) and the standard one
@@ -37,8 +36,11 @@ LIMIT_HELP = {
 LIMIT_METAVAR = {"yaml_aliases": "N", "json_depth": "N", "decoded_size": "SIZE", "line_length": "SIZE"}
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
+class Limits(NamedTuple):
+    """The bounds in force. A NamedTuple, as every settings class the plugin defines at start-up: a
+    frozen dataclass compiles its methods when it is defined, about 7 M instructions (1.7 ms) each
+    (2026-12-07; bench/README.md section 3)."""
+
     # Nodes YAML aliases may repeat, counted as if each alias were copied out (a string counts one
     # more per 1,000 characters): a few aliased header mappings pass, a "billion laughs" does not.
     yaml_aliases: int = 10_000

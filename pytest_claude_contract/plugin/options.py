@@ -10,10 +10,10 @@ import functools
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 import pytest
@@ -73,8 +73,9 @@ DEFAULT_UPSTREAM = "https://api.anthropic.com"
 DOCS_HINT = "Rules and options: `pytest-claude-contract rules`, docs/rules.md and docs/configuration.md."
 
 
-@dataclass(frozen=True, slots=True)
-class SessionOptions:
+class SessionOptions(NamedTuple):
+    """The session's options, read at configure. A NamedTuple, not a frozen dataclass: see Limits."""
+
     record_mode: str
     contract_mode: str
     autouse: bool
@@ -87,7 +88,7 @@ class SessionOptions:
     on_expiry: str = "warn"
     share_ssl_context: bool = True
     allowed_hosts: tuple[str, ...] = ()
-    limits: Limits = field(default_factory=Limits)
+    limits: Limits = Limits()
     vcr: bool = False  # claude_contract_vcr: pytest-recording's @pytest.mark.vcr tests checked
     match_on: tuple[str, ...] = ()  # ini claude_match_on; empty: the plugin's own matching
     # ini claude_hosts: the session's hosts= ({host: platform or None}); None: not given.
@@ -267,8 +268,10 @@ def parse_duration(value: Any, source: str) -> timedelta:
         ) from None
 
 
-@dataclass(frozen=True, slots=True)
-class ContractSettings:
+class ContractSettings(NamedTuple):
+    """One test's settings: the options, its claude_contract_config and its marker. A NamedTuple, not
+    a frozen dataclass: see Limits."""
+
     cassette: str | bool  # a name, True for the default name, False for check-only
     record_mode: str
     allow: frozenset[str]
@@ -277,7 +280,7 @@ class ContractSettings:
     hosts: tuple[str, ...]
     profiles: Mapping[str, Any]
     # hosts={host: platform}: the platform each listed host's requests are judged by (lower-cased).
-    host_platforms: Mapping[str, str] = field(default_factory=dict)
+    host_platforms: Mapping[str, str] = MappingProxyType({})
     # No hosts= given: every platform's hosts (PLATFORM_HOSTS) are Claude hosts too.
     platform_hosts: bool = True
     allowed_hosts: tuple[str, ...] = ()

@@ -11,9 +11,8 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
@@ -118,9 +117,9 @@ def defined_fixtures(item: pytest.Item) -> frozenset[str]:
     return held
 
 
-@dataclass(frozen=True, slots=True)
-class VcrSuite:
-    """What a pytest-recording suite's own fixtures say for one test."""
+class VcrSuite(NamedTuple):
+    """What a pytest-recording suite's own fixtures say for one test (a NamedTuple, not a frozen
+    dataclass: see contract.limits.Limits)."""
 
     config: Mapping[str, Any]
     cassette_dir: str | None = None  # None: pytest-recording's default, <test dir>/cassettes/<module>

@@ -297,3 +297,20 @@ def test_migrate_reads_both_formats(tmp_path: Path, capsys: pytest.CaptureFixtur
         else:
             assert after.response["body"]["string"] == body
         assert "python/" not in copy.read_text(encoding="utf-8")
+
+
+def test_a_key_in_a_python_tag_is_cut_in_every_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The note "valid YAML with a Python tag" quotes the tag: in the GitHub format too, a key there is
+    cut to its first characters."""
+    key = "sk-ant-" + "api03-" + "Tag5" * 12 + "AA"
+    text = TAGGED.read_text(encoding="utf-8").replace(
+        "!!python/object/apply:multidict._multidict.istr", f"!!python/object/apply:{key}", 1
+    )
+    path = tmp_path / "tagged.yaml"
+    path.write_text(text, encoding="utf-8")
+    for form in ("text", "json", "github"):
+        _, out = lint(capsys, "--format", form, str(path))
+        assert key not in out, form
+        assert "!!python/object/apply:sk-ant-api" in out, form

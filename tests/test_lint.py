@@ -1005,3 +1005,12 @@ def test_allow_refuses_unknown_rules_and_secrets(
 
     assert main(["lint", "--allow", flag, str(tmp_path)]) == 2
     assert error in capsys.readouterr().err
+
+
+def test_a_folder_with_no_cassette_checks_nothing_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.json").write_text('{"not": "a cassette"}', encoding="utf-8")
+    code, out = run(capsys, str(tmp_path))
+    assert code == 2
+    assert "no Claude exchange found" in out

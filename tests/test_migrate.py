@@ -710,3 +710,14 @@ def test_a_test_module_in_the_rootdir_is_rewritten_in_place_only_with_force(
     code, out = run(capsys, "cassettes")
     assert code == 0, out
     assert "already in the plugin's form" in out
+
+
+def test_an_unknown_platform_for_a_host_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pytest_claude_contract.cli import main
+
+    assert main(["migrate", str(tmp_path), "--host", "gateway.internal=bogus"]) == 2
+    assert (
+        "--host gateway.internal=bogus: unknown platform; platforms are: anthropic" in capsys.readouterr().err
+    )

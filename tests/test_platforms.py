@@ -732,3 +732,10 @@ def test_model_lifecycle_is_judged_on_foundry_not_on_vertex() -> None:
         vertex_url, VERTEX_HEADERS, {"anthropic_version": "2026-10-21", "max_tokens": 8, "messages": MESSAGES}
     )
     assert check_exchange(vertex, DEFAULT_CONTRACT) == []
+    # A retired id in the body as well (platform-model-in-body): still no Anthropic date on Vertex AI.
+    named = _exchange(
+        VERTEX_URL,
+        VERTEX_HEADERS,
+        {"anthropic_version": "2026-10-21", "model": retired, "max_tokens": 8, "messages": MESSAGES},
+    )
+    assert [v.rule for v in check_exchange(named, DEFAULT_CONTRACT)] == ["platform-model-in-body"]

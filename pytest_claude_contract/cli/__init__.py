@@ -11,7 +11,8 @@ Subcommands:
   models              the model lifecycle table (deprecated and retired ids, dates, replacements)
   migrate PATH...     carry pytest-recording, vcrpy and cassetter cassettes over to the plugin's layout
 
-Exit codes: 0 done, 1 findings (lint, diff, serve, migrate), 2 usage error or unreadable input. Only argparse
+Exit codes: 0 done, 1 findings (lint, diff, serve, migrate), 2 usage error, unreadable input, or (lint,
+diff) no Claude exchange to check. Only argparse
 and the rule catalogue are imported up front; the contract models (pydantic), PyYAML and deepdiff are
 imported by the subcommands that use them.
 """
@@ -315,12 +316,9 @@ def _lint_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if not args.paths:
         parser.error("give the cassettes to lint (PATH..., files or folders), or --orphans DIR")
     from ..contract import limits
-    from ..plugin.options import PLATFORM_NAMES
     from .lint import REPORTS, lint_paths
 
-    bad = [h for h in args.host if h.partition("=")[2] and h.partition("=")[2] not in PLATFORM_NAMES]
-    if bad:
-        parser.error(f"--host {bad[0]}: unknown platform; platforms are: {', '.join(PLATFORM_NAMES)}")
+    _check_hosts(args.host, parser)
     allow = frozenset(r.strip() for given in args.allow for r in given.split(",") if r.strip())
     from .lint import LINT_RULES, SECRET_RULE
 
@@ -401,8 +399,9 @@ def _add_migrate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--host",
         action="append",
         default=[],
-        metavar="HOST",
-        help="also judge requests to this host by the contract (api.anthropic.com always); repeatable",
+        metavar="HOST[=PLATFORM]",
+        help="also judge requests to this host by the contract, as PLATFORM when given (api.anthropic.com "
+        "and every platform's hosts always); repeatable",
     )
     migrate.add_argument(
         "--brief",
@@ -412,7 +411,17 @@ def _add_migrate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     migrate.set_defaults(handler=_migrate_command, subparser=migrate)
 
 
+def _check_hosts(hosts: Sequence[str], parser: argparse.ArgumentParser) -> None:
+    """`--host HOST[=PLATFORM]` (lint, migrate): an unknown platform is a usage error."""
+    from ..plugin.options import PLATFORM_NAMES
+
+    bad = [h for h in hosts if h.partition("=")[2] and h.partition("=")[2] not in PLATFORM_NAMES]
+    if bad:
+        parser.error(f"--host {bad[0]}: unknown platform; platforms are: {', '.join(PLATFORM_NAMES)}")
+
+
 def _migrate_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _check_hosts(args.host, parser)
     if args.force and not args.write:
         parser.error("--force replaces existing targets when writing; give it with --write")
     rootdir: Path = args.rootdir if args.rootdir is not None else Path.cwd()

@@ -218,8 +218,9 @@ class LintResult:
 
     @property
     def no_claude_exchange(self) -> bool:
-        """Nothing was checked against the contract: every cassette read, none with a Claude host."""
-        return bool(self.files) and not any(f.error or f.checked for f in self.files)
+        """Nothing was checked against the contract: every cassette read (or none found), none with a
+        Claude host."""
+        return not any(f.error or f.checked for f in self.files)
 
 
 @dataclass(frozen=True)
@@ -984,7 +985,8 @@ def github_report(result: LintResult) -> str:
             continue
         for note, line in file.notes:
             at = f",line={line}" if line else ""
-            lines.append(f"::notice file={path}{at},title=how it was read::{_escape_data(note)}")
+            shown = _escape_data(redact(note, secrets))  # a Python tag quotes the file's text
+            lines.append(f"::notice file={path}{at},title=how it was read::{shown}")
         for f in file.findings:
             kind = {"violation": "error", "warning": "warning"}.get(f.level, "notice")
             at = f",line={f.line}" if f.line else ""

@@ -227,7 +227,7 @@ def _check_body_version(ctx: Context) -> Iterator[Violation]:
     if "anthropic_version" not in data:
         header = ctx.exchange.request.headers.get("anthropic-version")
         also = (
-            f" (an `anthropic-version: {header}` header is sent, which {title} does not read)"
+            f" (an `anthropic-version: {excerpt(header, quoted=False)}` header is sent, which {title} does not read)"
             if header
             else ""
         )
@@ -240,10 +240,15 @@ def _check_body_version(ctx: Context) -> Iterator[Violation]:
         yield _violation(
             ctx,
             "platform-version-body",
-            f"the body's `anthropic_version` is {data['anthropic_version']!r}, not a version {title} "
+            f"the body's `anthropic_version` is {_quoted(data['anthropic_version'])}, not a version {title} "
             f"accepts ({shown})",
             f"Send one of {shown}, or add a profile for it in configuration.",
         )
+
+
+def _quoted(value: object) -> str:
+    """A body value in a message: a string quoted and cut when long, anything else as its repr, cut."""
+    return excerpt(value) if isinstance(value, str) else excerpt(repr(value), quoted=False)
 
 
 def check_model_in_body(ctx: Context) -> Iterator[Violation]:
@@ -255,7 +260,7 @@ def check_model_in_body(ctx: Context) -> Iterator[Violation]:
     yield _violation(
         ctx,
         "platform-model-in-body",
-        f"the body names `model` ({data['model']!r}), but {ctx.platform.title} takes the model from the URL "
+        f"the body names `model` ({_quoted(data['model'])}), but {ctx.platform.title} takes the model from the URL "
         f"({endpoint.path}) and refuses it in the body",
     )
 
@@ -660,7 +665,11 @@ def check_beta_required(ctx: Context) -> Iterator[Violation]:
     value = ctx.exchange.request.headers.get("anthropic-beta")
     names = {name.strip() for name in value.split(",")} if value is not None else set()
     if endpoint.required_beta not in names:
-        sent = f"`anthropic-beta: {value}`" if value is not None else "no `anthropic-beta` header"
+        sent = (
+            f"`anthropic-beta: {excerpt(value, 120, quoted=False)}`"
+            if value is not None
+            else "no `anthropic-beta` header"
+        )
         yield _violation(
             ctx,
             "beta-required",

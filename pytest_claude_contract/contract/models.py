@@ -438,13 +438,13 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
     ),
     # Skills: multipart upload of a skill's files; generally available like Files (SDK 2.17
     # resources/skills/: no beta header; the beta was `skills-2025-10-02`). No size limit documented:
-    # held to the Files limit, the largest upload the API takes.
+    # none checked.
     Endpoint(
         name="Skills",
         method="POST",
         path="/v1/skills",
         body="multipart",
-        max_body_bytes=500 * MB,
+        max_body_bytes=None,
         response_schema="skill",
     ),
     Endpoint(name="Skills", method="GET", path="/v1/skills", body="none", response_schema="skill_list"),
@@ -455,7 +455,7 @@ DEFAULT_ENDPOINTS: tuple[Endpoint, ...] = (
         method="POST",
         path="/v1/skills/{id}/versions",
         body="multipart",
-        max_body_bytes=500 * MB,
+        max_body_bytes=None,
     ),
     Endpoint(name="Skills", method="GET", path="/v1/skills/{id}/versions", body="none"),
     Endpoint(name="Skills", method="GET", path="/v1/skills/{id}/versions/{version}", body="none"),
@@ -654,12 +654,12 @@ FIRST_PARTY_MODEL_LIFECYCLE = ModelLifecycle(
             "2026-06-15", "claude-opus-4-8", _RELEASE_NOTES, "claude-opus-4-20250514", "claude-opus-4-0"
         ),
         *_retired("2026-06-30", None, _SDK_TABLE, "claude-mythos-preview"),
-        # The alias and the snapshot it names retire together.
+        *_retired("2026-11-30", "claude-sonnet-4-6", _DEPRECATIONS, "claude-sonnet-4-5"),
+        # The snapshot the alias names retires with it: its date is inferred (CONTRACT.md names the alias).
         *_retired(
             "2026-11-30",
             "claude-sonnet-4-6",
-            _DEPRECATIONS,
-            "claude-sonnet-4-5",
+            _DEPRECATIONS + " (inferred from its alias)",
             "claude-sonnet-4-5-20250929",
         ),
         *_retired("2027-01-22", "claude-opus-4-8", _SDK_TABLE, "claude-opus-4-5", "claude-opus-4-5-20251101"),
@@ -891,6 +891,7 @@ PLATFORMS: tuple[Platform, ...] = (
         required_response_headers=(),  # Google's front end answers: the API's headers are not promised
         error_shapes=("anthropic", "google"),
         rejects_claude_keys=True,
+        anthropic_model_lifecycle=False,  # Google sets Vertex AI's schedule (Docs, Model deprecations)
         # google-auth (the SDK's vertex extra) fetches tokens at oauth2.googleapis.com (and the older
         # accounts.google.com), sts.googleapis.com (workload identity federation),
         # iamcredentials.googleapis.com (impersonation), reauth.googleapis.com, and the metadata server

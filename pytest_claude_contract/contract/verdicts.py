@@ -28,7 +28,16 @@ Found = tuple[tuple[str, str, str, str], ...]
 
 # The modules whose code decides a verdict: an edit to any of them (an upgrade, an editable checkout)
 # starts a new file, and the old ones are deleted.
-_RULE_SOURCES = ("checks.py", "streams.py", "models.py", "bodies.py", "exchange.py", "rules.py")
+_RULE_SOURCES = (
+    "checks.py",
+    "streams.py",
+    "aws_eventstream.py",
+    "models.py",
+    "bodies.py",
+    "exchange.py",
+    "excerpts.py",
+    "rules.py",
+)
 # Verdicts kept on disk: the ones this session used and, before them, the most recent others.
 _KEEP = 50_000
 

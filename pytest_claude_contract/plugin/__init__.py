@@ -278,9 +278,11 @@ def _provide_placeholder_key(state: SessionState) -> None:
     profile or a credentials file that other code of the suite relies on."""
     if not os.environ.get("ANTHROPIC_API_KEY") and not os.environ.get("ANTHROPIC_AUTH_TOKEN"):
         state.env.setenv("ANTHROPIC_API_KEY", PLACEHOLDER_KEY)
-    if not _aws_credentials_configured():
-        state.env.setenv("AWS_ACCESS_KEY_ID", PLACEHOLDER_KEY)
-        state.env.setenv("AWS_SECRET_ACCESS_KEY", PLACEHOLDER_KEY)
+    if not state.aws_looked_up:  # once a session: a credentials file does not come and go mid-run
+        state.aws_looked_up = True
+        if not _aws_credentials_configured():
+            state.env.setenv("AWS_ACCESS_KEY_ID", PLACEHOLDER_KEY)
+            state.env.setenv("AWS_SECRET_ACCESS_KEY", PLACEHOLDER_KEY)
 
 
 # Where botocore finds credentials, short of the instance metadata service (which a CI machine of

@@ -35,6 +35,7 @@ class SessionState:
         self.cassettes: set[str] = set()  # paths collected or used tests read or write
         self.deselected: set[str] = set()  # paths of deselected tests (-k, --lf)
         self.patched = False  # a recorder turned vcrpy's patches on (see pytest_runtest_teardown)
+        self.aws_looked_up = False  # AWS credentials looked for (plugin._provide_placeholder_key)
         self.parse_cache: Path | None = (
             None  # parsed cassettes between sessions: <pytest cache>/d/claude_contract
         )

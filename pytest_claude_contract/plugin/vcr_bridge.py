@@ -280,9 +280,10 @@ class Observer:
 
 def _scrubber(live: CapturedRequest) -> Scrubber:
     from ..cassette.scrub import Scrubber
-    from ..contract.credentials import credentials_in
+    from ..contract.credentials import CONFIGURED_SECRET_ENV, credentials_in
 
-    secrets = {v for v in (os.environ.get("ANTHROPIC_API_KEY"), os.environ.get("ANTHROPIC_AUTH_TOKEN")) if v}
+    # The same configured secrets as the recorder's own (capture/core.py): Claude's and AWS's.
+    secrets = {v for v in map(os.environ.get, CONFIGURED_SECRET_ENV) if v}
     secrets.update(credentials_in(live.headers))
     secrets.discard(PLACEHOLDER_KEY)
     return Scrubber(secrets)

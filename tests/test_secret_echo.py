@@ -136,3 +136,46 @@ def test_a_key_echoed_in_any_encoding_never_reaches_disk(
 
     # and what was written replays, offline
     pytester.runpytest("--claude-record-mode", "none", "-k", "not gzip").assert_outcomes(passed=1)
+
+
+BRIDGED = """
+import os
+import httpx, pytest
+
+@pytest.fixture(scope="module")
+def vcr_config():
+    return {"filter_headers": []}  # a suite that filters nothing: the bridge's scrubbing is all there is
+
+@pytest.mark.vcr
+@pytest.mark.parametrize("mode", MODES)
+def test_echo(mode):
+    r = httpx.post(os.environ["ECHO_URL"] + "/echo/" + mode,
+                   headers={"x-api-key": os.environ["ANTHROPIC_API_KEY"]}, content=b"{}")
+    assert r.status_code == 200
+"""
+
+
+def test_what_pytest_recording_writes_under_the_bridge_holds_no_key_in_any_encoding(
+    pytester: pytest.Pytester, echo: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """claude_contract_vcr: pytest-recording writes the cassette, from what the bridge scrubbed. A key
+    left in a form the scrubber does not rewrite (base64, percent-encoded, compressed twice...) is
+    refused there: the interaction is not stored and the test fails, naming file and place."""
+    tail = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(48))
+    key = "sk-" + "ant-" + "api03-" + tail
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    pytester.makepyfile(test_bridged=f"MODES = {MODES!r}\n" + BRIDGED)
+    result = pytester.runpytest("--record-mode=once", "--claude-contract-vcr", "-p", "no:randomly")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) + outcomes.get("failed", 0) == len(MODES)
+    assert outcomes.get("failed", 0) >= 1, result.stdout.str()  # base64 at least: not rewritten in place
+    result.stdout.fnmatch_lines(
+        ["*Claude contract: a credential is left in what pytest-recording would write*"]
+    )
+    assert key not in result.stdout.str()
+    written = list((pytester.path / "cassettes").rglob("*.yaml"))
+    assert written, "the modes the scrubber rewrites are still recorded"
+    for cassette in written:
+        for view in views(cassette.read_bytes().decode("utf-8", "replace")):
+            assert key not in view, cassette
+            assert key[-16:] not in view, cassette

@@ -43,11 +43,12 @@ from .options import PLACEHOLDER_KEY, marker_overrides
 from .state import BOTH_MARKERS, BRIDGED, MARKER, STATIC_CASSETTE, SessionState
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     from ..capture.core import ClaudeContractRecorder
     from ..cassette.scrub import Scrubber
+    from ..cassette.secret_search import Found
     from ..contract.exchange import CapturedRequest
 
 VCR_MARKER = "vcr"
@@ -276,6 +277,26 @@ class Observer:
                 _scrubbed_request(request, scrubber),
                 _scrubbed_response(response, scrubber),
             )
+        left = []
+        for position in range(start, len(cassette.data)):
+            request, response = cassette.data[position]
+            left += [
+                (position, place, found) for place, found in _left_in(request, response, scrubber.values)
+            ]
+        if left:
+            # A credential in a form the scrubber does not rewrite (percent-encoded, base64, in a
+            # compressed body...): what pytest-recording would write is refused, as the plugin's own
+            # writer refuses it (cassette/formats.py), and the client's call fails saying where.
+            position, place, found = left[0]
+            del cassette.data[start:]
+            raise pytest.fail.Exception(
+                f"Claude contract: a credential is left in what pytest-recording would write to "
+                f"{cassette._path} (interaction {position + 1}, {place}: {found.shown()}); it is not "
+                "written. Remove it with the suite's vcr_config (filter_headers, before_record_request, "
+                "before_record_response), or record with @pytest.mark.claude_contract, whose writer "
+                "replaces it.",
+                pytrace=False,
+            )
 
 
 def _scrubber(live: CapturedRequest) -> Scrubber:
@@ -287,6 +308,44 @@ def _scrubber(live: CapturedRequest) -> Scrubber:
     secrets.update(credentials_in(live.headers))
     secrets.discard(PLACEHOLDER_KEY)
     return Scrubber(secrets)
+
+
+def _left_in(request: Any, response: Any, secrets: tuple[str, ...]) -> Iterator[tuple[str, Found]]:
+    """Credentials still in a stored interaction, as a reader could decode them (secret_search)."""
+    from ..cassette.secret_search import search
+    from ..contract.exchange import body_bytes
+
+    yield from (("the request URL", f) for f in search(request.uri, secrets))
+    for name, value in request.headers.items():
+        if isinstance(value, str):
+            yield from ((f"request header {name}", f) for f in search(value, secrets))
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    raw = body_bytes(request.body)
+    found = search(
+        raw,
+        secrets,
+        content_encoding=headers.get("content-encoding"),
+        content_type=headers.get("content-type"),
+    )
+    yield from (("the request body", f) for f in found)
+    if not isinstance(response, dict):
+        return
+    answer: dict[str, str] = {}
+    for name, values in (response.get("headers") or {}).items():
+        for value in values if isinstance(values, list) else [values]:
+            if isinstance(value, str):
+                answer.setdefault(name.lower(), value)
+                yield from ((f"response header {name}", f) for f in search(value, secrets))
+    body = response.get("body")
+    string = body.get("string") if isinstance(body, dict) else None
+    if isinstance(string, str | bytes):
+        found = search(
+            string,
+            secrets,
+            content_encoding=answer.get("content-encoding"),
+            content_type=answer.get("content-type"),
+        )
+        yield from (("the response body", f) for f in found)
 
 
 def _scrubbed_request(request: Any, scrubber: Scrubber) -> Any:

@@ -37,6 +37,7 @@ from ..contract.checks import (
     body_too_large,
     check_exchange,
     context_for,
+    errors_and_warnings,
 )
 from ..contract.credentials import (
     CONFIGURED_SECRET_ENV,
@@ -477,7 +478,7 @@ class ClaudeContractRecorder:
     def assert_conformant(self) -> None:
         """Fail with the full report if any exchange so far broke the contract (warnings aside)."""
         __tracebackhide__ = True
-        errors = [v for v in self.violations if v.severity != "warning"]  # warnings fail nothing
+        errors = errors_and_warnings(self.violations)[0]  # warnings fail nothing
         if errors:
             raise AssertionError(violation_report(errors, len(self.exchanges)))
 

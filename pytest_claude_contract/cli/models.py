@@ -15,10 +15,11 @@ COLUMNS = ("model", "status", "deprecated_from", "retired_on", "replacement", "s
 
 
 def models_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ..contract.checks import judging_day
     from ..contract.docs import lifecycle_rows
     from ..contract.models import DEFAULT_CONTRACT
 
-    day = date.today()
+    day = judging_day()
     if args.on is not None:
         try:
             day = date.fromisoformat(args.on)

@@ -120,8 +120,10 @@ def serve_command(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     drifted = _report_drift(recorder, path, upstream)
     stats = recorder.stats
     saved = f"; saved {path}" if stats.recorded else ""
-    errors = [v for v in recorder.violations if v.severity != "warning"]  # warnings fail nothing
-    warned = len(recorder.violations) - len(errors)
+    from ..contract.checks import errors_and_warnings
+
+    errors, warnings = errors_and_warnings(recorder.violations)  # warnings fail nothing
+    warned = len(warnings)
     print(
         f"{PROG} serve: stopped after {len(recorder.exchanges)} exchange(s), "
         f"{len(errors)} violation(s), {warned} warning(s), {len(recorder.fatal)} unanswered{saved}",

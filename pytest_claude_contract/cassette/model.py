@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..contract.exchange import CapturedRequest, CapturedResponse, lower_headers, media_type
+from ..contract.exchange import CapturedRequest, CapturedResponse, beta_names, lower_headers, media_type
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -79,7 +79,7 @@ def match_key(request: CapturedRequest) -> MatchKey:
 def _matched_headers(headers: dict[str, str]) -> tuple[str | None, ...]:
     beta, version = (headers.get(name) for name in MATCHED_HEADERS)
     if beta is not None:  # a set of names: order and spacing change nothing
-        beta = ",".join(sorted({name.strip() for name in beta.split(",") if name.strip()}))
+        beta = ",".join(sorted(beta_names(beta)))
     return (beta, version.strip() if version is not None else None)
 
 

@@ -31,6 +31,7 @@ import struct
 import zlib
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .excerpts import excerpt
 from .limits import loads_json
 
 if TYPE_CHECKING:
@@ -333,10 +334,8 @@ def stream_frame(frame: Frame) -> StreamFrame:
         payload = _json(frame.payload)
         encoded = payload.get("bytes") if isinstance(payload, dict) else None
     if not isinstance(encoded, str):
-        preview = frame.payload[:40].decode("utf-8", "replace")
-        return StreamFrame(
-            None, None, f'a chunk\'s payload is not JSON {{"bytes": "<base64>"}} ({preview!r})'
-        )
+        preview = excerpt(frame.payload.decode("utf-8", "replace"), 40)
+        return StreamFrame(None, None, f'a chunk\'s payload is not JSON {{"bytes": "<base64>"}} ({preview})')
     try:
         text = base64.b64decode(encoded, validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
@@ -435,7 +434,7 @@ def frames_from_text(text: str) -> Iterator[Frame]:
         for line in group:
             field, sep, value = line[1:].partition(": ") if line.startswith(":") else line.partition(": ")
             if not sep:
-                raise ValueError(f"event-stream frame {position}: {line[:60]!r} is not `name: value`")
+                raise ValueError(f"event-stream frame {position}: {excerpt(line, 60)} is not `name: value`")
             if line.startswith(":"):
                 headers.append(Header(":" + field, STRING, value))
             elif field == "data" and data is None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Literal, cast
 
 from .credentials import header_token, is_credential_param, looks_like_key, secret_of
 from .excerpts import excerpt
-from .exchange import EVENTSTREAM, Exchange, media_type
+from .exchange import EVENTSTREAM, Exchange, beta_names, media_type
 from .redaction import redact, request_secrets, shown_secret
 from .streams import frame_events, stream_problems
 
@@ -642,7 +642,7 @@ def _check_body_betas(ctx: Context) -> Iterator[Violation]:
         yield _violation(
             ctx,
             "beta-header",
-            f"the body's `anthropic_beta` is {shown[:60]}{'...' if len(shown) > 60 else ''}, not a list of "
+            f"the body's `anthropic_beta` is {excerpt(shown, 60, quoted=False)}, not a list of "
             f"beta names as {ctx.platform.title} takes them",
             'Send `"anthropic_beta": ["name1", "name2"]` (the SDK\'s `betas=[...]` does this).',
         )
@@ -663,7 +663,7 @@ def check_beta_required(ctx: Context) -> Iterator[Violation]:
     if endpoint is None or endpoint.required_beta is None:
         return
     value = ctx.exchange.request.headers.get("anthropic-beta")
-    names = {name.strip() for name in value.split(",")} if value is not None else set()
+    names = beta_names(value) if value is not None else frozenset()
     if endpoint.required_beta not in names:
         sent = (
             f"`anthropic-beta: {excerpt(value, 120, quoted=False)}`"

@@ -175,6 +175,12 @@ class Exchange:
         return f"{self.request.target}{status} ({self.origin})"
 
 
+def beta_names(value: str) -> frozenset[str]:
+    """The names an `anthropic-beta` value lists: their order, spacing and empty entries change
+    nothing (the match key, rule beta-required)."""
+    return frozenset(name.strip() for name in value.split(",") if name.strip())
+
+
 def parse_json(body: bytes) -> Any:
     """The body parsed as JSON; None when it is empty, not JSON, or nested deeper than the JSON depth
     limit (then the checks see a body that is not JSON and say so, instead of RecursionError)."""

@@ -524,13 +524,20 @@ def test_unmarked(request):
 
 @pytest.mark.parametrize("n", [1, pytest.param(2, marks=pytest.mark.claude_contract(cassette=False))])
 def test_param(n, request):
-    print("param", n, "claude_contract" in request.fixturenames)
+    from pytest_claude_contract.process import PATCHES
+
+    recorder = PATCHES.current()
+    print("param", n, "claude_contract" in request.fixturenames, recorder is not None)
+    if recorder is not None:  # asked for by name: the same recorder, whichever set it up
+        assert request.getfixturevalue("claude_contract") is recorder
 """
     )
     result = pytester.runpytest("-s", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(
-        ["*recorder before own: True", "*unmarked: []", "*param 1 False", "*param 2 True"]
+        # The fixture where the test's fixtures came first; the set-up hook (plugin/fixtureless.py)
+        # for the marked parameter, whose test pytest has nothing else to set up first.
+        ["*recorder before own: True", "*unmarked: []", "*param 1 False False", "*param 2 False True"]
     )
 
 

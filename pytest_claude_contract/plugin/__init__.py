@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from . import judging, orphans, vcr_compat, xdist
+from . import fixtureless, judging, orphans, vcr_compat, xdist
 from .options import (
     DOCUMENTED_VERSIONS,
     PLACEHOLDER_KEY,
@@ -239,6 +239,7 @@ def _request_directly(item: pytest.Item, uses: bool) -> None:
     rest = [n for n in names if n != _AUTOUSE]
     if uses and "claude_contract" not in rest:
         rest.insert(position, "claude_contract")
+        item.stash[fixtureless.ADDED_AT] = position  # the set-up hook may answer it instead
     item.fixturenames = rest  # type: ignore[attr-defined]
 
 
@@ -260,6 +261,7 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         and not item.stash.get(BRIDGED, False)
     ):
         _engage_patches(state)
+    fixtureless.start(item, state, _recorder_for)
 
 
 def _engage_patches(state: SessionState) -> None:
@@ -356,6 +358,10 @@ class RecorderFixture:
         """The test's recorder: `.exchanges`, `.violations`, `.assert_conformant()`."""
         item = self.state.item
         assert item is not None, "pytest_runtest_setup names the test before its fixtures"
+        started = fixtureless.started(item)
+        if started is not None:  # asked for by name in a test the set-up hook gave its recorder
+            yield started
+            return
         yield from _recorder_for(item, self.state, claude_contract_config)
 
 
@@ -571,6 +577,7 @@ def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> 
     try:
         return (yield)
     finally:
+        fixtureless.end(item)
         state = item.config.stash.get(STATE, None)
         if state is not None and state.patched and not uses_plugin(nextitem, state):
             _release_patches(state)

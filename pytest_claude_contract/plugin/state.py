@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from pathlib import Path
+
+    from _pytest.nodes import Node
 
     from ..capture.core import ClaudeContractRecorder  # noqa: F401 (a StashKey's type)
     from ..contract.checks import Violation
@@ -44,6 +47,8 @@ class SessionState:
         self.settings_memo: dict[tuple[Any, ...], tuple[ContractSettings, Contract]] = {}
         # The test being set up (pytest_runtest_setup names it before its fixtures run).
         self.item: pytest.Item | None = None
+        # A module's or class's claude_contract_config definitions (plugin/fixtureless.py).
+        self.config_definitions: dict[Node | None, Sequence[Any]] = {}
 
 
 STATE = pytest.StashKey[SessionState]()

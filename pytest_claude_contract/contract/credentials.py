@@ -79,27 +79,57 @@ def shape_hinted_bytes(data: bytes) -> bool:
 _TOKEN_SCHEMES = ("bearer", "basic")
 # AWS Signature Version 4 (Amazon Bedrock): `AWS4-HMAC-SHA256 Credential=<access key id>/<date>/
 # <region>/<service>/aws4_request, SignedHeaders=<names>, Signature=<hex>`. The key id and the
-# signature are its secrets; the scope and the signed header names are not, and stay readable.
+# signature are its secrets; the scope and the signed header names are not, and stay readable. The
+# one parser of it: the scrubber, the reports' redaction and rule bedrock-sigv4 all read it here.
 SIGV4_SCHEME = "aws4-hmac-sha256"
-_SIGV4_SECRETS = re.compile(r"(?i)(\bCredential=)([^/,\s]+)|(\bSignature=)([0-9a-f]+)")
+# Field names in any case, so that no spelling keeps a secret from the scrubber (rule bedrock-sigv4
+# asks for them as AWS spells them); a value runs to the next comma or space, whatever it holds.
+_SIGV4_FIELD = re.compile(r"(?i)\b(Credential|SignedHeaders|Signature)=([^,\s]*)")
+
+
+def _sigv4_parts(value: str) -> tuple[str, str] | None:
+    """(scheme as written, the fields after it) of a SigV4 `Authorization` value; None for another."""
+    scheme, _, rest = value.strip().partition(" ")
+    return (scheme, rest) if scheme.lower() == SIGV4_SCHEME else None
+
+
+def _field_secret(name: str, value: str) -> str:
+    # The secret part of one field: the credential's key id (before its scope), the whole signature.
+    kind = name.lower()
+    if kind == "credential":
+        return value.partition("/")[0]
+    return value if kind == "signature" else ""
+
+
+def sigv4_fields(value: str) -> dict[str, str] | None:
+    """A SigV4 `Authorization` value's fields by their name as written (`Credential`,
+    `SignedHeaders`, `Signature`); None when the value is not SigV4."""
+    parts = _sigv4_parts(value)
+    return None if parts is None else dict(_SIGV4_FIELD.findall(parts[1]))
 
 
 def sigv4_secrets(value: str) -> list[str]:
     """The access key id and the signature of a SigV4 `Authorization` value ([] for another)."""
-    scheme, _, rest = value.strip().partition(" ")
-    if scheme.lower() != SIGV4_SCHEME:
+    parts = _sigv4_parts(value)
+    if parts is None:
         return []
-    return [m.group(2) or m.group(4) for m in _SIGV4_SECRETS.finditer(rest)]
+    found = (_field_secret(*m.groups()) for m in _SIGV4_FIELD.finditer(parts[1]))
+    return [secret for secret in found if secret]
 
 
 def sigv4_scrubbed(value: str, placeholder: str) -> str | None:
     """A SigV4 `Authorization` value with its key id and signature replaced, the rest kept (None:
     not SigV4)."""
-    scheme, _, rest = value.strip().partition(" ")
-    if scheme.lower() != SIGV4_SCHEME:
+    parts = _sigv4_parts(value)
+    if parts is None:
         return None
-    replaced = _SIGV4_SECRETS.sub(lambda m: (m.group(1) or m.group(3)) + placeholder, rest)
-    return f"{scheme} {replaced}"
+
+    def scrubbed(match: re.Match[str]) -> str:
+        name, field = match.groups()
+        secret = _field_secret(name, field)
+        return f"{name}={placeholder}{field[len(secret) :]}" if secret else match.group(0)
+
+    return f"{parts[0]} {_SIGV4_FIELD.sub(scrubbed, parts[1])}"
 
 
 def looks_like_key(value: str) -> bool:

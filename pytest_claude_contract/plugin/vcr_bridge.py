@@ -312,15 +312,15 @@ def _scrubber(live: CapturedRequest) -> Scrubber:
 
 def _left_in(request: Any, response: Any, secrets: tuple[str, ...]) -> Iterator[tuple[str, Found]]:
     """Credentials still in a stored interaction, as a reader could decode them (secret_search)."""
+    from ..capture.vcr_adapter import vcr_body
     from ..cassette.secret_search import search
-    from ..contract.exchange import body_bytes
 
     yield from (("the request URL", f) for f in search(request.uri, secrets))
     for name, value in request.headers.items():
         if isinstance(value, str):
             yield from ((f"request header {name}", f) for f in search(value, secrets))
     headers = {k.lower(): v for k, v in request.headers.items()}
-    raw = body_bytes(request.body)
+    raw = vcr_body(request)
     found = search(
         raw,
         secrets,
@@ -351,14 +351,14 @@ def _left_in(request: Any, response: Any, secrets: tuple[str, ...]) -> Iterator[
 def _scrubbed_request(request: Any, scrubber: Scrubber) -> Any:
     """A vcrpy Request with credentials replaced by value (a new one when anything changed: the stored
     request may be the live one, when the suite has no request filter)."""
-    from ..contract.exchange import body_bytes
+    from ..capture.vcr_adapter import vcr_body
 
     headers = {
         name: scrubber.text(value) if isinstance(value, str) else value
         for name, value in request.headers.items()
     }
     uri = scrubber.text(request.uri)
-    raw = body_bytes(request.body)
+    raw = vcr_body(request)
     body = scrubber.data(raw)
     if uri == request.uri and body == raw and headers == dict(request.headers.items()):
         return request

@@ -1024,6 +1024,8 @@ class OrphanResult:
     files: list[Path] = field(default_factory=list)
     orphans: list[Path] = field(default_factory=list)
     cassette_dir: Path | None = None  # the collected suite's cassette folder
+    # pytest-recording tests whose cassette fixtures could not run at collection: named by default.
+    unresolved: list[str] = field(default_factory=list)
     error: str | None = None
 
     @property
@@ -1051,6 +1053,14 @@ class OrphanResult:
             self.cassette_dir.resolve()
         ):
             lines.append(f"Note: {self.folder} is outside the suite's cassette folder, {self.cassette_dir}.")
+        if self.unresolved:
+            lines.append(
+                f"Note: {len(self.unresolved)} pytest-recording test(s) name their cassette by a fixture "
+                "that cannot run at collection (it asks for other fixtures, yields or fails), so "
+                "pytest-recording's default name stood in: "
+                + ", ".join(self.unresolved[:_LISTED_UNRESOLVED])
+                + (", ..." if len(self.unresolved) > _LISTED_UNRESOLVED else "")
+            )
         lines.append(
             "A cassette named only in a claude_contract_config fixture is not seen by collection; "
             "delete orphans that are really unused (or re-record the tests that should use them)."
@@ -1064,6 +1074,7 @@ class OrphanResult:
             "cassette_dir": None if self.cassette_dir is None else str(self.cassette_dir),
             "cassettes": len(self.files),
             "orphans": [str(path) for path in self.orphans],
+            "unresolved": self.unresolved,
             "error": self.error,
             "exit_code": self.exit_code,
         }
@@ -1087,6 +1098,7 @@ ORPHAN_REPORTS = {
     "github": OrphanResult.github_report,
 }
 _COLLECT_TIMEOUT = 600.0
+_LISTED_UNRESOLVED = 5  # tests named in the note; the rest are counted
 
 
 def find_orphans(folder: Path, rootdir: Path) -> OrphanResult:
@@ -1138,6 +1150,7 @@ def find_orphans(folder: Path, rootdir: Path) -> OrphanResult:
             return result
         data = json.loads(out.read_text(encoding="utf-8"))
     result.cassette_dir = Path(data["cassette_dir"])
+    result.unresolved = list(data.get("unresolved", []))
     used = {str(Path(path).resolve()) for path in data["cassettes"]}
     result.orphans = [path for path in result.files if str(path.resolve()) not in used]
     return result

@@ -44,7 +44,6 @@ from .state import BOTH_MARKERS, BRIDGED, MARKER, STATIC_CASSETTE, SessionState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
     from ..capture.core import ClaudeContractRecorder
     from ..cassette.scrub import Scrubber
@@ -100,7 +99,8 @@ def collect(item: pytest.Item, state: SessionState) -> None:
             if static is not None:  # listed at collection as the plugin's; it is not used
                 state.cassettes.discard(str(static[1]))
         item.stash[BRIDGED] = True
-        state.cassettes.add(str(recording_cassette(item)))  # --claude-cassettes-json, lint --orphans
+        if state.options.orphans or item.config.getoption("claude_cassettes_json", default=None):
+            _list_cassettes(item, state)
         # The check-only recorder is the `claude_contract` fixture, set up before pytest-recording's
         # `vcr` (it must see the cassette loaded) and so torn down after the cassette is saved.
         rest = [n for n in names if n != "claude_contract"]
@@ -121,19 +121,17 @@ def collect(item: pytest.Item, state: SessionState) -> None:
     item.fixturenames = [n for n in names if n != VCR_MARKER]  # type: ignore[attr-defined]
 
 
-def recording_cassette(item: pytest.Item) -> Path:
-    """The cassette pytest-recording gives the test by default (its `vcr_cassette_dir` and
-    `default_cassette_name` fixtures, when the suite does not override them):
-    `<test dir>/cassettes/<module>/<name>.yaml`. At run time the cassettes vcrpy actually loads or
-    records are added as they are met."""
-    from pytest_recording.plugin import get_default_cassette_name
+def _list_cassettes(item: pytest.Item, state: SessionState) -> None:
+    """For --claude-cassettes-json (`lint --orphans`) and --claude-orphans: the cassettes
+    pytest-recording reads and writes for the test, by the suite's own fixtures where they can run at
+    collection. At run time the cassettes vcrpy actually loads or records are added as they are met."""
+    from .vcr_compat import collected_suite, recording_cassettes
 
-    marker = item.get_closest_marker("default_cassette")
-    if marker is not None and marker.args:
-        name = str(marker.args[0])
-    else:
-        name = get_default_cassette_name(getattr(item, "cls", None), item.name)
-    return item.path.parent / "cassettes" / item.path.stem / f"{name}.yaml"
+    suite, unknown = collected_suite(item)
+    written, read = recording_cassettes(item, suite)
+    state.cassettes.update(os.path.abspath(path) for path in (written, *read))
+    if unknown:
+        state.unresolved.append(f"{item.nodeid} ({', '.join(unknown)})")
 
 
 def _vcr_fixture_asked_for(item: pytest.Item) -> bool:

@@ -36,9 +36,9 @@ from ..cassette.formats import (
     CassetteDocument,
     _body_string,
     document_interactions,
+    existing_cassette_document,
     interaction_lines,
     raw_interactions,
-    read_cassette_document,
 )
 from ..cassette.model import CassetteError
 from ..cassette.scrub import REDACTED
@@ -777,10 +777,8 @@ def lint_paths(
         result.files.append(FileResult(path, error=f"{path}: no such file or folder"))
     for path, named in files:
         try:
-            document = read_cassette_document(path)
+            document = cassette_to_read(path, named)
             if document is None:
-                raise CassetteError(path, "no such file")
-            if not named and not _looks_like_cassette(document.data):
                 result.skipped.append(path)
                 continue
             checked = lint_document(
@@ -811,8 +809,12 @@ def _judging_day() -> date:
     return judging_day()
 
 
-def _looks_like_cassette(data: Any) -> bool:
-    return isinstance(data, dict) and "interactions" in data
+def cassette_to_read(path: Path, named: bool) -> CassetteDocument | None:
+    """A file as lint and migrate read it: None for one found in a folder (not `named` on the
+    command line) that holds no `interactions`, which is skipped, not refused. Raises CassetteError."""
+    document = existing_cassette_document(path)
+    data = document.data
+    return document if named or (isinstance(data, dict) and "interactions" in data) else None
 
 
 def _fix(
@@ -829,9 +831,7 @@ def _fix(
     if not secrets or not fix_secrets(document, [s.value for s in secrets]):
         checked.unfixed = len(secrets)
         return checked
-    again = read_cassette_document(document.path)
-    if again is None:  # pragma: no cover - we just wrote it
-        raise CassetteError(document.path, "disappeared while being fixed")
+    again = existing_cassette_document(document.path)  # as written: what is left in it
     rechecked = lint_document(again, hosts=hosts, contract=contract, assume_recorded=assume, today=today)
     left = sum(1 for f in rechecked.findings if f.rule == SECRET_RULE.id)
     rechecked.fixed = len(secrets) - left

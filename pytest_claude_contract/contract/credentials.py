@@ -58,6 +58,8 @@ AWS_SHAPES = re.compile(
     r"|ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{8,}={0,2}|bedrock-api-key-[A-Za-z0-9+/_\-]{16,}={0,2}"
 )
 _AWS_HINTS = ("AKIA", "ASIA", "ABSK", "bedrock-api-key-")
+# How every credential of a known shape starts (secret_search looks for their base64 forms).
+CREDENTIAL_STARTS = ("sk-ant-", *_AWS_HINTS)
 _AWS_HINTS_BYTES = tuple(hint.encode() for hint in _AWS_HINTS)
 # Every credential shape: Claude keys, AWS access key ids, Bedrock API keys. Searched for only where
 # `shape_hinted` says one may be (the alternation has no literal prefix a scan could skip ahead by).
@@ -76,7 +78,7 @@ def shape_hinted_bytes(data: bytes) -> bool:
 
 
 # Schemes whose token follows a space in the header's value.
-_TOKEN_SCHEMES = ("bearer", "basic")
+TOKEN_SCHEMES = ("bearer", "basic")
 # AWS Signature Version 4 (Amazon Bedrock): `AWS4-HMAC-SHA256 Credential=<access key id>/<date>/
 # <region>/<service>/aws4_request, SignedHeaders=<names>, Signature=<hex>`. The key id and the
 # signature are its secrets; the scope and the signed header names are not, and stay readable. The
@@ -146,7 +148,7 @@ def header_token(value: str) -> tuple[str, str]:
     -> ("Bearer", ""), `Token abc` -> ("Token", "abc"); a value with no scheme (`x-api-key`'s) ->
     ("", value)."""
     scheme, sep, token = value.strip().partition(" ")
-    if sep or scheme.lower() in _TOKEN_SCHEMES:
+    if sep or scheme.lower() in TOKEN_SCHEMES:
         return scheme, token.strip()
     return "", scheme
 
@@ -155,7 +157,7 @@ def secret_of(value: str) -> str:
     """The secret in a credential header's value: the token after Bearer or Basic, a SigV4
     signature, else all of it."""
     scheme, token = header_token(value)
-    if scheme.lower() in _TOKEN_SCHEMES:
+    if scheme.lower() in TOKEN_SCHEMES:
         return token
     signed = sigv4_secrets(value)
     return signed[-1] if signed else value.strip()
@@ -165,7 +167,7 @@ def keeps_scheme(value: str) -> str | None:
     """The scheme a scrubbed value keeps (Bearer, Basic), so a reader still sees which kind of
     credential was sent; None: the whole value goes."""
     scheme, _ = header_token(value)
-    return scheme if scheme.lower() in _TOKEN_SCHEMES else None
+    return scheme if scheme.lower() in TOKEN_SCHEMES else None
 
 
 def credentials_in(headers: dict[str, str]) -> list[str]:

@@ -318,14 +318,7 @@ def _left_in(request: Any, response: Any, secrets: tuple[str, ...]) -> Iterator[
         if isinstance(value, str):
             yield from ((f"request header {name}", f) for f in search(value, secrets))
     headers = {k.lower(): v for k, v in request.headers.items()}
-    raw = vcr_body(request)
-    found = search(
-        raw,
-        secrets,
-        content_encoding=headers.get("content-encoding"),
-        content_type=headers.get("content-type"),
-    )
-    yield from (("the request body", f) for f in found)
+    yield from _body_left_in("the request body", vcr_body(request), headers, secrets)
     if not isinstance(response, dict):
         return
     answer: dict[str, str] = {}
@@ -337,13 +330,22 @@ def _left_in(request: Any, response: Any, secrets: tuple[str, ...]) -> Iterator[
     body = response.get("body")
     string = body.get("string") if isinstance(body, dict) else None
     if isinstance(string, str | bytes):
-        found = search(
-            string,
-            secrets,
-            content_encoding=answer.get("content-encoding"),
-            content_type=answer.get("content-type"),
-        )
-        yield from (("the response body", f) for f in found)
+        yield from _body_left_in("the response body", string, answer, secrets)
+
+
+def _body_left_in(
+    place: str, body: str | bytes, headers: dict[str, str], secrets: tuple[str, ...]
+) -> Iterator[tuple[str, Found]]:
+    """Credentials in a stored body, read as its (lower-cased) headers say it is encoded."""
+    from ..cassette.secret_search import search
+
+    found = search(
+        body,
+        secrets,
+        content_encoding=headers.get("content-encoding"),
+        content_type=headers.get("content-type"),
+    )
+    return ((place, f) for f in found)
 
 
 def _scrubbed_request(request: Any, scrubber: Scrubber) -> Any:

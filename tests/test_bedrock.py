@@ -617,3 +617,60 @@ def test_where_aws_credentials_are_fetched_passes_through_unrecorded(
     text = (pytester.path / "cassettes" / "test_sts" / "test_assume_role.yaml").read_text(encoding="utf-8")
     assert "tracker.example" in text
     assert "amazonaws.com" not in text
+
+
+HAND_SIGNED = """
+import os
+
+import httpx
+import pytest
+
+BODY = {"anthropic_version": "bedrock-2023-05-31", "max_tokens": 8, "messages": [{"role": "user", "content": "Hi"}]}
+
+
+def invoke(signed_headers):
+    authorization = (
+        f"AWS4-HMAC-SHA256 Credential={os.environ['KEY_ID']}/20261207/us-east-1/bedrock/aws4_request, "
+        f"SignedHeaders={signed_headers}, Signature={os.environ['ODD_SIGNATURE']}"
+    )
+    headers = {"authorization": authorization, "x-amz-date": "20261207T120000Z"}
+    url = os.environ["FAKE_BEDROCK_URL"] + "/model/anthropic.claude-sonnet-4-6-v1:0/invoke"
+    assert httpx.post(url, json=BODY, headers=headers).status_code == 200
+
+
+@pytest.mark.claude_contract
+def test_well_signed():
+    invoke("content-type;host;x-amz-date")
+
+
+@pytest.mark.claude_contract
+def test_host_unsigned():
+    invoke("content-type;x-amz-date")
+"""
+
+
+def test_one_sigv4_parser_for_the_scrubber_and_the_bedrock_sigv4_rule(
+    bedrock_suite: pytest.Pytester, bedrock: FakeBedrock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cassette writer and rule bedrock-sigv4 read a SigV4 `Authorization` with one parser
+    (contract.credentials): a signature that is not hex (a client's own signer, a proxy's) is read as
+    the rule reads it, to the next comma, and so replaced whole, not cut after its first hex digits."""
+    odd_signature = "c2lnbmF0dXJl" + "Zq" * 26  # starts with hex digits, then is not hex
+    monkeypatch.setenv("ODD_SIGNATURE", odd_signature)
+    bedrock_suite.makepyfile(test_hand_signed=HAND_SIGNED)
+    result = bedrock_suite.runpytest("-p", "no:randomly", "test_hand_signed.py")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*_ test_host_unsigned _*", "  [[]bedrock-sigv4] SignedHeaders leaves out host"]
+    )
+    result.stdout.no_fnmatch_line("*_ test_well_signed _*")
+    assert odd_signature[10:] not in result.stdout.str()
+    sent = [r.headers["authorization"] for r in bedrock.requests]
+    assert all(value.endswith(f"Signature={odd_signature}") for value in sent)  # as the client sent it
+    folder = bedrock_suite.path / "cassettes" / "test_hand_signed"
+    (kept,) = interactions(folder / "test_well_signed.yaml")
+    assert kept["request"]["headers"]["authorization"] == [
+        "AWS4-HMAC-SHA256 Credential=redacted-by-claude-contract/20261207/us-east-1/bedrock/aws4_request, "
+        "SignedHeaders=content-type;host;x-amz-date, Signature=redacted-by-claude-contract"
+    ]
+    no_credential_in(folder / "test_well_signed.yaml", KEY_ID, odd_signature[2:])

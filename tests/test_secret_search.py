@@ -334,3 +334,15 @@ def test_lint_says_how_the_key_was_written(tmp_path: Path, capsys: pytest.Captur
     path.write_text(yaml.safe_dump(nine_cassettes(key)["utf-16"]), encoding="utf-8")
     assert main(["lint", str(path)]) == 1
     assert f"response body (UTF-16) holds a credential ({key[:10]}...)" in capsys.readouterr().out
+
+
+def test_every_credential_shape_is_found_in_base64() -> None:
+    """The base64 hints are made from credentials.CREDENTIAL_STARTS, the starts of every credential
+    shape the scrubber knows: a short-term Amazon Bedrock API key in a base64 run is found as a
+    Claude key or an AWS access key id is; base64 of other text is not searched as one."""
+    bedrock_key = "bedrock-api-key-" + "YmVkcm9jay5hbWF6b25hd3MuY29tLz9BY3Rpb249Q2FsbFdpdGhCZWFyZXJUb2tlbg"
+    access_key_id = "AKIA" + "BASE64SEARCHTEST"
+    for credential in (bedrock_key, access_key_id, PREFIX + "api03-" + "B64x" * 10):
+        text = "attachment: " + b64(f"config:\n  token: {credential}\n")
+        assert [(f.value, f.how) for f in search(text)] == [(credential, "base64")], credential
+    assert search("attachment: " + b64("config:\n  token: none here\n")) == []

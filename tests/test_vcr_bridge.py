@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anthropic  # noqa: F401
@@ -22,10 +23,10 @@ from fake_api import FakeClaudeAPI
 from helpers import go_offline
 
 from pytest_claude_contract.cassette.scrub import REDACTED
+from pytest_claude_contract.cli import main
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 CONFTEST = """
 import os
@@ -509,3 +510,156 @@ def test_gzip_bodies_and_streams_in_pytest_recordings_cassettes_are_checked(
         return
     result.assert_outcomes(failed=2)
     result.stdout.fnmatch_lines(["violations: 2 (failing tests)", "  error-status: 1", "  stream-order: 1"])
+
+
+# ------------------------------------------------------------------ where pytest-recording keeps them
+
+LAYOUT_CONFTEST = """
+import os
+import pytest
+
+
+@pytest.fixture(scope="module")
+def vcr_cassette_dir(request):
+    return os.path.join(str(request.config.rootpath), "recorded", request.module.__name__)
+
+
+@pytest.fixture
+def vcr_config():
+    return {"serializer": "json", "filter_headers": ["x-api-key"]}
+"""
+
+LAYOUT_SUITE = """
+import os
+import httpx
+import pytest
+
+URL = os.environ["FAKE_API_URL"] + "/v1/messages"
+HEADERS = {"x-api-key": os.environ["ANTHROPIC_API_KEY"], "anthropic-version": "2023-06-01"}
+BODY = {"model": "claude-sonnet-4-6", "max_tokens": 16, "messages": [{"role": "user", "content": "Hi"}]}
+
+
+def ask():
+    assert httpx.post(URL, headers=HEADERS, json=BODY).status_code == 200
+
+
+@pytest.mark.vcr
+def test_plain():
+    ask()
+
+
+@pytest.mark.vcr
+@pytest.mark.default_cassette("by-marker")
+def test_named_by_marker():
+    ask()
+
+
+@pytest.mark.vcr("shared.yaml")
+def test_reads_a_shared_one():
+    ask()
+
+
+@pytest.mark.vcr(serializer="yaml")
+@pytest.mark.parametrize("path", ["a/b"])
+def test_parametrized(path):
+    ask()
+
+
+class TestGroup:
+    @pytest.mark.vcr
+    def test_in_class(self):
+        ask()
+"""
+
+# A cassette folder only a running test can tell: pytest-recording's default stands in at collection.
+ELSEWHERE_SUITE = """
+import os
+import httpx
+import pytest
+
+@pytest.fixture
+def vcr_cassette_dir(pytestconfig):
+    return os.path.join(str(pytestconfig.rootpath), "recorded", "elsewhere")
+
+
+@pytest.mark.vcr
+def test_elsewhere():
+    headers = {"x-api-key": os.environ["ANTHROPIC_API_KEY"], "anthropic-version": "2023-06-01"}
+    body = {"model": "claude-sonnet-4-6", "max_tokens": 16, "messages": [{"role": "user", "content": "Hi"}]}
+    assert httpx.post(os.environ["FAKE_API_URL"] + "/v1/messages", headers=headers, json=body).status_code == 200
+"""
+
+
+def test_the_cassettes_listed_for_lint_orphans_are_where_pytest_recording_keeps_them(
+    pytester: pytest.Pytester,
+    api: FakeClaudeAPI,
+    api_key: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Under claude_contract_vcr, `--claude-cassettes-json` (what `lint --orphans` reads) names each
+    test's cassette as pytest-recording names it: the suite's `vcr_cassette_dir` and `vcr_config`
+    serializer, the `default_cassette` marker, a marker's serializer, a class and a parameter id, and
+    the extra cassettes `@pytest.mark.vcr("path")` reads; `lint --orphans` calls none of them an
+    orphan, and still lists the file no test uses."""
+    pytester.makeconftest(LAYOUT_CONFTEST)
+    pytester.makepyfile(test_layout=LAYOUT_SUITE, test_elsewhere=ELSEWHERE_SUITE)
+    pytester.makeini("[pytest]\nclaude_contract_vcr = true\n")
+    _record(pytester).assert_outcomes(passed=6)
+    recorded = pytester.path / "recorded"
+    written = sorted(str(p.relative_to(recorded)) for p in recorded.rglob("*") if p.is_file())
+    assert written == [
+        "elsewhere/test_elsewhere.json",
+        "test_layout/TestGroup.test_in_class.json",
+        "test_layout/by-marker.json",
+        "test_layout/test_parametrized[a-b].yaml",
+        "test_layout/test_plain.json",
+        "test_layout/test_reads_a_shared_one.json",
+    ]
+    (recorded / "test_layout" / "shared.yaml").write_text("interactions: []\nversion: 1\n")
+    (recorded / "test_layout" / "stale.json").write_text('{"interactions": [], "version": 1}')
+
+    out = pytester.path / "cassettes.json"
+    pytester.runpytest("--collect-only", "-q", f"--claude-cassettes-json={out}").assert_outcomes()
+    listed = json.loads(out.read_text())
+    in_layout = sorted(
+        str(Path(p).relative_to(recorded)) for p in listed["cassettes"] if Path(p).is_relative_to(recorded)
+    )
+    assert in_layout == [
+        "test_layout/TestGroup.test_in_class.json",
+        "test_layout/by-marker.json",
+        "test_layout/shared.yaml",
+        "test_layout/test_parametrized[a-b].yaml",
+        "test_layout/test_plain.json",
+        "test_layout/test_reads_a_shared_one.json",
+    ]
+    assert listed["unresolved"] == ["test_elsewhere.py::test_elsewhere (vcr_cassette_dir)"]
+
+    code, report = run_lint(capsys, "--orphans", str(recorded), "--rootdir", str(pytester.path))
+    assert code == 1, report
+    lines = report.splitlines()
+    assert lines[:3] == [
+        "  elsewhere/test_elsewhere.json",
+        "  test_layout/stale.json",
+        f"2 of 8 cassettes under {recorded} are used by no test collected by `pytest --collect-only` in "
+        f"{pytester.path}.",
+    ]
+    assert (
+        "Note: 1 pytest-recording test(s) name their cassette by a fixture that cannot run at collection "
+        "(it asks for other fixtures, yields or fails), so pytest-recording's default name stood in: "
+        "test_elsewhere.py::test_elsewhere (vcr_cassette_dir)"
+    ) in lines
+    code, report = run_lint(
+        capsys, "--orphans", str(recorded), "--rootdir", str(pytester.path), "--format", "json"
+    )
+    data = json.loads(report)
+    assert (code, data["orphans"]) == (
+        1,
+        [str(recorded / "elsewhere" / "test_elsewhere.json"), str(recorded / "test_layout" / "stale.json")],
+    )
+    assert data["unresolved"] == ["test_elsewhere.py::test_elsewhere (vcr_cassette_dir)"]
+
+
+def run_lint(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    capsys.readouterr()  # what the in-process pytest runs printed
+    code = main(["lint", *args])
+    return code, capsys.readouterr().out

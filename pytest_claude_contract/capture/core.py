@@ -45,6 +45,7 @@ from ..contract.credentials import (
     looks_like_key,
     shape_hinted,
     shape_hinted_bytes,
+    sigv4_fields,
 )
 from ..contract.exchange import (
     EVENTSTREAM,
@@ -643,7 +644,7 @@ class ClaudeContractRecorder:
         return Refuse(status, error_type, message)
 
     def _placeholder_message(self, request: CapturedRequest) -> str:
-        signed = request.headers.get("authorization", "").lower().startswith("aws4-hmac-sha256")
+        signed = sigv4_fields(request.headers.get("authorization", "")) is not None
         variable = "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are" if signed else "ANTHROPIC_API_KEY is"
         return (
             f"Claude contract: {request.target} would go to the live API with the replay placeholder key, "

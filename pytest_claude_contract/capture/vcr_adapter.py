@@ -10,6 +10,7 @@ live answers whole, so through these libraries a stream reaches the client when 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..contract.exchange import CapturedRequest, CapturedResponse, body_bytes, lower_headers
@@ -106,13 +107,22 @@ class VcrCassette:
 
 
 def captured_request(request: Any) -> CapturedRequest:
-    """A vcrpy Request as the core sees it (also plugin/vcr_bridge.py's, under pytest-recording)."""
-    raw = request.body
+    """A vcrpy Request as the core sees it: the one conversion, for the adapter, the suite's record
+    filters (vcr_config.RecordFilters) and plugin/vcr_bridge.py under pytest-recording."""
     headers = lower_headers(request.headers.items())
-    if isinstance(raw, dict | list) and "content-type" not in headers:
-        # aiohttp's json=: aiohttp adds this header itself after vcrpy has seen the request.
+    if isinstance(request.body, Mapping | list) and "content-type" not in headers:
+        # aiohttp's json=: vcrpy keeps the object; aiohttp adds this header after vcrpy has seen it.
         headers["content-type"] = "application/json"
-    return CapturedRequest(request.method, request.uri, headers, body_bytes(raw))
+    return CapturedRequest(request.method, request.uri, headers, vcr_body(request))
+
+
+def vcr_body(request: Any) -> bytes:
+    """A vcrpy Request's body as the bytes sent: of a file or an iterator (its `body` hands out a new
+    one over what vcrpy read, each time it is asked), of aiohttp's json= object as aiohttp writes it."""
+    raw = request.body
+    if isinstance(raw, Iterator):
+        return b"".join(body_bytes(chunk) for chunk in raw)
+    return body_bytes(raw)
 
 
 def captured_response(response: dict[str, Any]) -> CapturedResponse:

@@ -16,8 +16,8 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from ..contract.exchange import CapturedRequest, body_bytes, lower_headers
 from ..plugin.vcr_compat import FILTER_KEYS
+from .vcr_adapter import captured_request
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from ..cassette.model import Interaction
     from ..contract.checks import Violation
-    from ..contract.exchange import CapturedResponse
+    from ..contract.exchange import CapturedRequest, CapturedResponse
 
 
 def _uri(request: CapturedRequest) -> str:
@@ -173,13 +173,6 @@ def vcr_request(request: CapturedRequest) -> VcrRequest:
     return Request(request.method, request.url, request.body, dict(request.headers))
 
 
-def captured(request: VcrRequest) -> CapturedRequest:
-    body = request.body
-    if not isinstance(body, bytes | bytearray | str | type(None)):
-        body = getattr(request, "body_bytes", None)
-    return CapturedRequest(request.method, request.uri, lower_headers(request.headers), body_bytes(body))
-
-
 # The response headers the contract asks for (see contract/verdicts.py, ABSENCE_RULES).
 PROBED_HEADERS = ("request-id", "anthropic-organization-id", "content-type")
 
@@ -218,7 +211,7 @@ class RecordFilters:
     def request(self, request: CapturedRequest) -> CapturedRequest | None:
         """The request as it would be recorded; None: the suite's filters leave it unrecorded."""
         filtered = self._request(vcr_request(request))
-        return None if filtered is None else captured(filtered)
+        return None if filtered is None else captured_request(filtered)
 
     def response(self, response: dict[str, Any]) -> dict[str, Any] | None:
         """The response as it would be recorded; None: not recorded."""

@@ -96,6 +96,15 @@ def read_cassette_document(path: Path) -> CassetteDocument | None:
     return None if raw is None else _document(path, raw)
 
 
+def existing_cassette_document(path: Path) -> CassetteDocument:
+    """`read_cassette_document` of a file that must be there (named on a command line, found in a
+    folder): CassetteError "no such file" when it is not."""
+    document = read_cassette_document(path)
+    if document is None:
+        raise CassetteError(path, "no such file")
+    return document
+
+
 def _read_bytes(path: Path) -> bytes | None:
     try:
         return path.read_bytes()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import contextlib
 import functools
 import html.entities
 import re
@@ -26,7 +27,7 @@ import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..contract.credentials import CREDENTIAL_SHAPES, shape_hinted
+from ..contract.credentials import CREDENTIAL_SHAPES, CREDENTIAL_STARTS, shape_hinted
 from ..contract.limits import inflate
 
 if TYPE_CHECKING:
@@ -146,14 +147,12 @@ class _Search:
             if inner is not None:
                 self.data(inner, (*how, "gzip" if data[:1] == b"\x1f" else "deflate"), depth - 1)
                 return
-        for codec, label in _text_codecs(data, charset):
-            try:
-                text = data.decode(codec)
-            except (UnicodeDecodeError, LookupError):
-                continue
-            self.text(text, (*how, label) if label else how, depth)
+        decoded = _decoded(data, charset)
+        if decoded is None:
+            self.text(data.decode("utf-8", errors="replace"), how, depth)
             return
-        self.text(data.decode("utf-8", errors="replace"), how, depth)
+        text, _, label = decoded
+        self.text(text, (*how, label) if label else how, depth)
 
 
 def search(
@@ -231,6 +230,17 @@ def _unbrotli(data: bytes) -> bytes | None:
         return unbrotli(data, DECOMPRESSED_CAP)
     except (brotli.error, LimitExceeded):
         return None
+
+
+def _decoded(data: bytes, charset: str | None) -> tuple[str, str, str] | None:
+    """`data` read as text by the first of `_text_codecs` that reads it: (text, codec, how the
+    search names it); None when none does."""
+    for codec, label in _text_codecs(data, charset):
+        try:
+            return data.decode(codec), codec, label
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return None
 
 
 def _text_codecs(data: bytes, charset: str | None) -> Iterator[tuple[str, str]]:
@@ -340,10 +350,11 @@ def _base64_blobs(text: str) -> Iterator[bytes]:
 @functools.lru_cache(maxsize=64)
 def _base64_hints(secrets: tuple[str, ...]) -> tuple[str, ...]:
     """What the base64 of a credential's start looks like at each alignment, in both alphabets: for
-    a Claude key (`sk-ant-`) and for each configured secret, as UTF-8 and as UTF-16; and gzip's
-    magic bytes (a compressed body in base64 is decompressed and searched). AWS access key ids and
-    Bedrock API keys start with four letters, a shorter hint: a few more runs get decoded."""
-    starts = [b"sk-ant-", b"AKIA", b"ASIA", b"ABSK", *(s[:12].encode() for s in secrets)]
+    credential of a known shape (credentials.CREDENTIAL_STARTS) and for each configured secret, as
+    UTF-8 and as UTF-16; and gzip's magic bytes (a compressed body in base64 is decompressed and
+    searched). AWS access key ids and Bedrock API keys start with four letters, a shorter hint: a few
+    more runs get decoded."""
+    starts = [s.encode() for s in (*CREDENTIAL_STARTS, *(s[:12] for s in secrets))]
     hints = {"H4sI"}
     for start in starts:
         text = start.decode("latin-1")
@@ -522,18 +533,14 @@ def redact_bytes(
     wanted = sorted({v for v in values if v}, key=len, reverse=True)
     if not wanted:
         return data
-    for codec, _ in _text_codecs(data, charset_of(content_type)):
-        try:
-            text = data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            continue
+    decoded = _decoded(data, charset_of(content_type))
+    if decoded is not None:
+        text, codec, _ = decoded
         fixed = redact_text(text, wanted, placeholder)
         if fixed == text:
             return data
-        try:
+        with contextlib.suppress(UnicodeEncodeError, LookupError):  # then replaced as bytes, below
             return _bom(data, codec) + fixed.encode(_encoder(codec, data))
-        except (UnicodeEncodeError, LookupError):
-            break
     for value in wanted:
         data = data.replace(value.encode(), placeholder.encode())
     return data

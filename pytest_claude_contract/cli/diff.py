@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..cassette.formats import document_interactions, read_cassette_document
+from ..cassette.formats import document_interactions, existing_cassette_document
 from ..cassette.model import CassetteError
 from ..contract.credentials import credentials_in
 from ..contract.excerpts import excerpt
@@ -419,10 +419,7 @@ def diff_files(old: Path, new: Path, *, hosts: Iterable[str] = ()) -> DiffResult
     totals: list[int] = []
     for path in (old, new):
         try:
-            document = read_cassette_document(path)
-            if document is None:
-                raise CassetteError(path, "no such file")
-            interactions = document_interactions(document)
+            interactions = document_interactions(existing_cassette_document(path))
         except CassetteError as exc:
             result.error = str(exc)
             return result

@@ -29,7 +29,6 @@ from ..cassette.formats import (
     document_interactions,
     dump_cassette,
     raw_interactions,
-    read_cassette_document,
 )
 from ..cassette.model import CassetteError, recorded_time
 from ..cassette.scrub import REDACTED, Scrubber
@@ -38,7 +37,7 @@ from ..contract.limits import LimitExceeded, loads_json
 from ..contract.redaction import redact
 from ..plugin.options import _cassette_folder, _safe
 from . import EXIT_OK, EXIT_USAGE
-from .lint import FileResult, LintResult, _looks_like_cassette, cassette_files, lint_paths
+from .lint import FileResult, LintResult, cassette_files, cassette_to_read, lint_paths
 from .lint import text_report as lint_text_report
 
 if TYPE_CHECKING:
@@ -507,10 +506,8 @@ def _plan(
             m.status, m.error, m.error_line = "refused", verdict.error, verdict.error_line
             return m
     try:
-        document = read_cassette_document(source)
+        document = cassette_to_read(source, named)
         if document is None:
-            raise CassetteError(source, "no such file")
-        if not named and not _looks_like_cassette(document.data):
             m.status = "skipped"
             return m
         m.form = _form(document)

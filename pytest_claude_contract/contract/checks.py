@@ -17,7 +17,14 @@ from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Literal, cast
 
-from .credentials import header_token, is_credential_param, looks_like_key, secret_of
+from .credentials import (
+    SIGV4_SCHEME,
+    header_token,
+    is_credential_param,
+    looks_like_key,
+    secret_of,
+    sigv4_fields,
+)
 from .excerpts import excerpt
 from .exchange import EVENTSTREAM, Exchange, beta_names, media_type
 from .redaction import redact, request_secrets, shown_secret
@@ -97,7 +104,7 @@ def _violation(
 
 
 # The `Authorization` schemes and the auth value (models.AuthScheme) each one is.
-_AUTHORIZATION_SCHEMES = {"bearer": "bearer", "aws4-hmac-sha256": "sigv4"}
+_AUTHORIZATION_SCHEMES = {"bearer": "bearer", SIGV4_SCHEME: "sigv4"}
 _SCHEME_WORDS = {"bearer": "Bearer", "sigv4": "AWS4-HMAC-SHA256"}
 SCHEME_NAMES = {
     "x-api-key": "`x-api-key`",
@@ -901,7 +908,6 @@ def _listed(errors: Sequence[object], total: int) -> str:
 # <region>/<service>/aws4_request, SignedHeaders=<names;...>, Signature=<64 hex>`, the request time in
 # `x-amz-date` (yyyymmddThhmmssZ, signed, its date the scope's; or a signed `Date`), `host` signed; temporary
 # credentials (access key ids starting ASIA) send their session token as `x-amz-security-token`.
-_SIGV4_FIELD = re.compile(r"(Credential|SignedHeaders|Signature)=([^,\s]*)")
 _AMZ_DATE = re.compile(r"(\d{8})T\d{6}Z")
 _REGION_HOST = re.compile(r"[a-z0-9-]+\.([a-z0-9-]+)\.(?:amazonaws\.com|api\.aws)(?::\d+)?")
 
@@ -910,10 +916,9 @@ def check_sigv4(ctx: Context) -> Iterator[Violation]:
     """A SigV4 `Authorization` header: well formed, scoped to the platform's service and the host's
     region, dated by `x-amz-date`, and sent with the session token temporary credentials need."""
     headers = ctx.exchange.request.headers
-    scheme, _, rest = headers.get("authorization", "").strip().partition(" ")
-    if scheme.lower() != "aws4-hmac-sha256" or "sigv4" not in ctx.profile.auth:
+    fields = sigv4_fields(headers.get("authorization", ""))
+    if fields is None or "sigv4" not in ctx.profile.auth:
         return  # another scheme: check_auth's; SigV4 where it is not taken: auth-scheme
-    fields = dict(_SIGV4_FIELD.findall(rest))
     missing = [name for name in ("Credential", "SignedHeaders", "Signature") if not fields.get(name)]
     if missing:
         yield _violation(ctx, "bedrock-sigv4", f"the SigV4 `Authorization` has no {', '.join(missing)}")

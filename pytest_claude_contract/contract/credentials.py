@@ -58,6 +58,8 @@ AWS_SHAPES = re.compile(
     r"|ABSKQmVkcm9ja0FQSUtleS[A-Za-z0-9+/]{8,}={0,2}|bedrock-api-key-[A-Za-z0-9+/_\-]{16,}={0,2}"
 )
 _AWS_HINTS = ("AKIA", "ASIA", "ABSK", "bedrock-api-key-")
+# How every credential of a known shape starts (secret_search looks for their base64 forms).
+CREDENTIAL_STARTS = ("sk-ant-", *_AWS_HINTS)
 _AWS_HINTS_BYTES = tuple(hint.encode() for hint in _AWS_HINTS)
 # Every credential shape: Claude keys, AWS access key ids, Bedrock API keys. Searched for only where
 # `shape_hinted` says one may be (the alternation has no literal prefix a scan could skip ahead by).
@@ -76,30 +78,60 @@ def shape_hinted_bytes(data: bytes) -> bool:
 
 
 # Schemes whose token follows a space in the header's value.
-_TOKEN_SCHEMES = ("bearer", "basic")
+TOKEN_SCHEMES = ("bearer", "basic")
 # AWS Signature Version 4 (Amazon Bedrock): `AWS4-HMAC-SHA256 Credential=<access key id>/<date>/
 # <region>/<service>/aws4_request, SignedHeaders=<names>, Signature=<hex>`. The key id and the
-# signature are its secrets; the scope and the signed header names are not, and stay readable.
+# signature are its secrets; the scope and the signed header names are not, and stay readable. The
+# one parser of it: the scrubber, the reports' redaction and rule bedrock-sigv4 all read it here.
 SIGV4_SCHEME = "aws4-hmac-sha256"
-_SIGV4_SECRETS = re.compile(r"(?i)(\bCredential=)([^/,\s]+)|(\bSignature=)([0-9a-f]+)")
+# Field names in any case, so that no spelling keeps a secret from the scrubber (rule bedrock-sigv4
+# asks for them as AWS spells them); a value runs to the next comma or space, whatever it holds.
+_SIGV4_FIELD = re.compile(r"(?i)\b(Credential|SignedHeaders|Signature)=([^,\s]*)")
+
+
+def _sigv4_parts(value: str) -> tuple[str, str] | None:
+    """(scheme as written, the fields after it) of a SigV4 `Authorization` value; None for another."""
+    scheme, _, rest = value.strip().partition(" ")
+    return (scheme, rest) if scheme.lower() == SIGV4_SCHEME else None
+
+
+def _field_secret(name: str, value: str) -> str:
+    # The secret part of one field: the credential's key id (before its scope), the whole signature.
+    kind = name.lower()
+    if kind == "credential":
+        return value.partition("/")[0]
+    return value if kind == "signature" else ""
+
+
+def sigv4_fields(value: str) -> dict[str, str] | None:
+    """A SigV4 `Authorization` value's fields by their name as written (`Credential`,
+    `SignedHeaders`, `Signature`); None when the value is not SigV4."""
+    parts = _sigv4_parts(value)
+    return None if parts is None else dict(_SIGV4_FIELD.findall(parts[1]))
 
 
 def sigv4_secrets(value: str) -> list[str]:
     """The access key id and the signature of a SigV4 `Authorization` value ([] for another)."""
-    scheme, _, rest = value.strip().partition(" ")
-    if scheme.lower() != SIGV4_SCHEME:
+    parts = _sigv4_parts(value)
+    if parts is None:
         return []
-    return [m.group(2) or m.group(4) for m in _SIGV4_SECRETS.finditer(rest)]
+    found = (_field_secret(*m.groups()) for m in _SIGV4_FIELD.finditer(parts[1]))
+    return [secret for secret in found if secret]
 
 
 def sigv4_scrubbed(value: str, placeholder: str) -> str | None:
     """A SigV4 `Authorization` value with its key id and signature replaced, the rest kept (None:
     not SigV4)."""
-    scheme, _, rest = value.strip().partition(" ")
-    if scheme.lower() != SIGV4_SCHEME:
+    parts = _sigv4_parts(value)
+    if parts is None:
         return None
-    replaced = _SIGV4_SECRETS.sub(lambda m: (m.group(1) or m.group(3)) + placeholder, rest)
-    return f"{scheme} {replaced}"
+
+    def scrubbed(match: re.Match[str]) -> str:
+        name, field = match.groups()
+        secret = _field_secret(name, field)
+        return f"{name}={placeholder}{field[len(secret) :]}" if secret else match.group(0)
+
+    return f"{parts[0]} {_SIGV4_FIELD.sub(scrubbed, parts[1])}"
 
 
 def looks_like_key(value: str) -> bool:
@@ -116,7 +148,7 @@ def header_token(value: str) -> tuple[str, str]:
     -> ("Bearer", ""), `Token abc` -> ("Token", "abc"); a value with no scheme (`x-api-key`'s) ->
     ("", value)."""
     scheme, sep, token = value.strip().partition(" ")
-    if sep or scheme.lower() in _TOKEN_SCHEMES:
+    if sep or scheme.lower() in TOKEN_SCHEMES:
         return scheme, token.strip()
     return "", scheme
 
@@ -125,7 +157,7 @@ def secret_of(value: str) -> str:
     """The secret in a credential header's value: the token after Bearer or Basic, a SigV4
     signature, else all of it."""
     scheme, token = header_token(value)
-    if scheme.lower() in _TOKEN_SCHEMES:
+    if scheme.lower() in TOKEN_SCHEMES:
         return token
     signed = sigv4_secrets(value)
     return signed[-1] if signed else value.strip()
@@ -135,7 +167,7 @@ def keeps_scheme(value: str) -> str | None:
     """The scheme a scrubbed value keeps (Bearer, Basic), so a reader still sees which kind of
     credential was sent; None: the whole value goes."""
     scheme, _ = header_token(value)
-    return scheme if scheme.lower() in _TOKEN_SCHEMES else None
+    return scheme if scheme.lower() in TOKEN_SCHEMES else None
 
 
 def credentials_in(headers: dict[str, str]) -> list[str]:

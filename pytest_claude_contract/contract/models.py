@@ -14,12 +14,15 @@ import fnmatch
 import re
 from datetime import date, timedelta
 from functools import cached_property
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..plugin.options import AUTH_VALUES, DOCUMENTED_VERSIONS, PLATFORM_HOSTS
 from .exchange import EVENTSTREAM
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # `x-api-key: <key>`; `Authorization: Bearer <token>`; the bare `api-key: <key>` header (Foundry's);
 # `Authorization: AWS4-HMAC-SHA256 ...` (SigV4, Bedrock's). plugin.options.AUTH_VALUES lists the same.
@@ -744,20 +747,20 @@ class Platform(_Model):
         return value
 
     @cached_property
-    def _host_patterns(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(fnmatch.translate(host.lower())) for host in self.hosts)
+    def _host_patterns(self) -> re.Pattern[str]:
+        return _host_globs(self.hosts)
 
     @cached_property
-    def _credential_patterns(self) -> tuple[re.Pattern[str], ...]:
-        return tuple(re.compile(fnmatch.translate(host.lower())) for host in self.credential_hosts)
+    def _credential_patterns(self) -> re.Pattern[str]:
+        return _host_globs(self.credential_hosts)
 
     def serves(self, hostname: str) -> bool:
         """Whether one of its host patterns matches `hostname` (no port, lower-cased)."""
-        return any(pattern.match(hostname) for pattern in self._host_patterns)
+        return self._host_patterns.match(hostname) is not None
 
     def fetches_credentials_at(self, hostname: str) -> bool:
         """Whether `hostname` is one where its credentials are fetched (`credential_hosts`)."""
-        return any(pattern.match(hostname) for pattern in self._credential_patterns)
+        return self._credential_patterns.match(hostname) is not None
 
     @cached_property
     def first_party(self) -> bool:
@@ -981,6 +984,12 @@ PLATFORMS: tuple[Platform, ...] = (
 )
 assert tuple(p.name for p in PLATFORMS) == tuple(PLATFORM_HOSTS), "keep plugin.options.PLATFORM_HOSTS in step"
 assert set(AUTH_SCHEMES) == set(AUTH_VALUES), "keep plugin.options.AUTH_VALUES in step"
+
+
+def _host_globs(patterns: Iterable[str]) -> re.Pattern[str]:
+    """Host patterns (`*.example.com`, fnmatch's) as one regex matching a lower-cased host name;
+    none: a regex that matches nothing."""
+    return re.compile("|".join(fnmatch.translate(p.lower()) for p in patterns) or r"(?!)")
 
 
 def _host_name(host: str) -> str:

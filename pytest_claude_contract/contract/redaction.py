@@ -22,6 +22,9 @@ from .credentials import (
     AWS_SHAPES,
     CONFIGURED_SECRET_ENV,
     KEY_LIKE,
+    SECRET_HEADERS,
+    SIGV4_SCHEME,
+    TOKEN_SCHEMES,
     credentials_in,
     is_credential_param,
     shape_hinted,
@@ -37,10 +40,13 @@ SHOWN = 10  # characters of a secret a report may show: enough to tell two keys 
 CONFIGURED_KEYS = CONFIGURED_SECRET_ENV
 # A key, with the "..." or "…" of an excerpt that cut it short (shown once, not twice).
 _KEY_EXCERPT = re.compile(KEY_LIKE.pattern + r"(?:\.\.\.|…)?")
-# A credential header written out as text: `x-api-key: v`, `'authorization': 'Bearer v'`, `api-key=v`.
+# A credential header written out as text: `x-api-key: v`, `'authorization': 'Bearer v'`, `api-key=v`
+# (the headers and schemes credentials.py knows).
 _HEADER_VALUE = re.compile(
-    r"(?i)\b(?:x-api-key|proxy-authorization|authorization|api-key|x-amz-security-token)[\"'`]?\s*[:=]"
-    r"\s*[\"'`]?(?:(?:bearer|basic|aws4-hmac-sha256)\s+)?([^\s\"'`,;&]+)"
+    r"(?i)\b(?:"
+    + "|".join(sorted(map(re.escape, SECRET_HEADERS), key=len, reverse=True))
+    + r")[\"'`]?\s*[:=]"
+    r"\s*[\"'`]?(?:(?:" + "|".join((*TOKEN_SCHEMES, SIGV4_SCHEME)) + r")\s+)?([^\s\"'`,;&]+)"
 )
 # A SigV4 signature however it is written out (`Signature=<hex>`, `X-Amz-Signature=<hex>` in a URL);
 # AWS key ids and Bedrock API keys are cut by their shape (credentials.AWS_SHAPES).

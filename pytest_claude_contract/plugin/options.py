@@ -112,11 +112,7 @@ def _limits(config: pytest.Config) -> Limits:
     values: dict[str, Any] = {}
     for name, kind in LIMIT_SETTINGS:
         option = f"claude_max_{name}"
-        value = config.getoption(option, default=None)
-        source = f"--{option.replace('_', '-')}"
-        if value is None:
-            value = config.getini(option) or None
-            source = f"ini option {option}"
+        value, source = _given(config, option, option)
         if value is not None:
             values[name] = parse_limit(str(value), kind, source)
     return Limits(**values)
@@ -138,12 +134,17 @@ def parse_limit(value: str, kind: str, source: str) -> int:
     return number
 
 
-def _choice(config: pytest.Config, option: str, ini: str, choices: tuple[str, ...], default: str) -> str:
+def _given(config: pytest.Config, option: str, ini: str) -> tuple[Any, str]:
+    """A setting's value, from the command line, else from the ini file (None: neither), and where
+    it came from, as a usage error names it."""
     value = config.getoption(option, default=None)
-    source = f"--{option.replace('_', '-')}"
-    if value is None:
-        value = config.getini(ini) or None
-        source = f"ini option {ini}"
+    if value is not None:
+        return value, f"--{option.replace('_', '-')}"
+    return config.getini(ini) or None, f"ini option {ini}"
+
+
+def _choice(config: pytest.Config, option: str, ini: str, choices: tuple[str, ...], default: str) -> str:
+    value, source = _given(config, option, ini)
     if value is None:
         return default
     if value not in choices:

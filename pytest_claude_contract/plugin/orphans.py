@@ -40,7 +40,11 @@ def write_cassettes_json(path: str, state: SessionState) -> None:
     """The cassette folder and the cassettes the collected tests use (deselected ones included)."""
     import json
 
-    data = {"cassette_dir": str(state.options.cassette_dir), "cassettes": sorted(state.cassettes)}
+    data = {
+        "cassette_dir": str(state.options.cassette_dir),
+        "cassettes": sorted(state.cassettes),
+        "unresolved": sorted(state.unresolved),
+    }
     with open(path, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=2)
 

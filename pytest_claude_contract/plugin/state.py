@@ -37,6 +37,8 @@ class SessionState:
         self.session_id = ""
         self.cassettes: set[str] = set()  # paths collected or used tests read or write
         self.deselected: set[str] = set()  # paths of deselected tests (-k, --lf)
+        # pytest-recording tests whose cassette fixtures could not run at collection (vcr_bridge.py).
+        self.unresolved: list[str] = []
         self.patched = False  # a recorder turned vcrpy's patches on (see pytest_runtest_teardown)
         self.aws_looked_up = False  # AWS credentials looked for (plugin._provide_placeholder_key)
         self.parse_cache: Path | None = (

@@ -44,7 +44,6 @@ from .state import BOTH_MARKERS, BRIDGED, MARKER, STATIC_CASSETTE, SessionState
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
-    from pathlib import Path
 
     from ..capture.core import ClaudeContractRecorder
     from ..cassette.scrub import Scrubber
@@ -100,7 +99,8 @@ def collect(item: pytest.Item, state: SessionState) -> None:
             if static is not None:  # listed at collection as the plugin's; it is not used
                 state.cassettes.discard(str(static[1]))
         item.stash[BRIDGED] = True
-        state.cassettes.add(str(recording_cassette(item)))  # --claude-cassettes-json, lint --orphans
+        if state.options.orphans or item.config.getoption("claude_cassettes_json", default=None):
+            _list_cassettes(item, state)
         # The check-only recorder is the `claude_contract` fixture, set up before pytest-recording's
         # `vcr` (it must see the cassette loaded) and so torn down after the cassette is saved.
         rest = [n for n in names if n != "claude_contract"]
@@ -121,19 +121,17 @@ def collect(item: pytest.Item, state: SessionState) -> None:
     item.fixturenames = [n for n in names if n != VCR_MARKER]  # type: ignore[attr-defined]
 
 
-def recording_cassette(item: pytest.Item) -> Path:
-    """The cassette pytest-recording gives the test by default (its `vcr_cassette_dir` and
-    `default_cassette_name` fixtures, when the suite does not override them):
-    `<test dir>/cassettes/<module>/<name>.yaml`. At run time the cassettes vcrpy actually loads or
-    records are added as they are met."""
-    from pytest_recording.plugin import get_default_cassette_name
+def _list_cassettes(item: pytest.Item, state: SessionState) -> None:
+    """For --claude-cassettes-json (`lint --orphans`) and --claude-orphans: the cassettes
+    pytest-recording reads and writes for the test, by the suite's own fixtures where they can run at
+    collection. At run time the cassettes vcrpy actually loads or records are added as they are met."""
+    from .vcr_compat import collected_suite, recording_cassettes
 
-    marker = item.get_closest_marker("default_cassette")
-    if marker is not None and marker.args:
-        name = str(marker.args[0])
-    else:
-        name = get_default_cassette_name(getattr(item, "cls", None), item.name)
-    return item.path.parent / "cassettes" / item.path.stem / f"{name}.yaml"
+    suite, unknown = collected_suite(item)
+    written, read = recording_cassettes(item, suite)
+    state.cassettes.update(os.path.abspath(path) for path in (written, *read))
+    if unknown:
+        state.unresolved.append(f"{item.nodeid} ({', '.join(unknown)})")
 
 
 def _vcr_fixture_asked_for(item: pytest.Item) -> bool:
@@ -312,22 +310,15 @@ def _scrubber(live: CapturedRequest) -> Scrubber:
 
 def _left_in(request: Any, response: Any, secrets: tuple[str, ...]) -> Iterator[tuple[str, Found]]:
     """Credentials still in a stored interaction, as a reader could decode them (secret_search)."""
+    from ..capture.vcr_adapter import vcr_body
     from ..cassette.secret_search import search
-    from ..contract.exchange import body_bytes
 
     yield from (("the request URL", f) for f in search(request.uri, secrets))
     for name, value in request.headers.items():
         if isinstance(value, str):
             yield from ((f"request header {name}", f) for f in search(value, secrets))
     headers = {k.lower(): v for k, v in request.headers.items()}
-    raw = body_bytes(request.body)
-    found = search(
-        raw,
-        secrets,
-        content_encoding=headers.get("content-encoding"),
-        content_type=headers.get("content-type"),
-    )
-    yield from (("the request body", f) for f in found)
+    yield from _body_left_in("the request body", vcr_body(request), headers, secrets)
     if not isinstance(response, dict):
         return
     answer: dict[str, str] = {}
@@ -339,26 +330,35 @@ def _left_in(request: Any, response: Any, secrets: tuple[str, ...]) -> Iterator[
     body = response.get("body")
     string = body.get("string") if isinstance(body, dict) else None
     if isinstance(string, str | bytes):
-        found = search(
-            string,
-            secrets,
-            content_encoding=answer.get("content-encoding"),
-            content_type=answer.get("content-type"),
-        )
-        yield from (("the response body", f) for f in found)
+        yield from _body_left_in("the response body", string, answer, secrets)
+
+
+def _body_left_in(
+    place: str, body: str | bytes, headers: dict[str, str], secrets: tuple[str, ...]
+) -> Iterator[tuple[str, Found]]:
+    """Credentials in a stored body, read as its (lower-cased) headers say it is encoded."""
+    from ..cassette.secret_search import search
+
+    found = search(
+        body,
+        secrets,
+        content_encoding=headers.get("content-encoding"),
+        content_type=headers.get("content-type"),
+    )
+    return ((place, f) for f in found)
 
 
 def _scrubbed_request(request: Any, scrubber: Scrubber) -> Any:
     """A vcrpy Request with credentials replaced by value (a new one when anything changed: the stored
     request may be the live one, when the suite has no request filter)."""
-    from ..contract.exchange import body_bytes
+    from ..capture.vcr_adapter import vcr_body
 
     headers = {
         name: scrubber.text(value) if isinstance(value, str) else value
         for name, value in request.headers.items()
     }
     uri = scrubber.text(request.uri)
-    raw = body_bytes(request.body)
+    raw = vcr_body(request)
     body = scrubber.data(raw)
     if uri == request.uri and body == raw and headers == dict(request.headers.items()):
         return request

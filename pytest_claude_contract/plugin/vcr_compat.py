@@ -9,7 +9,9 @@ none of pytest-recording's fixtures pays one stash look-up a test (see `suite_fo
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -136,7 +138,46 @@ def suite_for(item: pytest.Item) -> VcrSuite | None:
     request = getattr(item, "_request", None)  # a Function's own FixtureRequest, as pytest fills it
     if request is None:
         return None
-    values = {name: request.getfixturevalue(name) for name in defined}
+    return _suite({name: request.getfixturevalue(name) for name in defined})
+
+
+def collected_suite(item: pytest.Item) -> tuple[VcrSuite | None, tuple[str, ...]]:
+    """`suite_for` at collection, when no fixture may run through pytest yet (`lint --orphans`
+    collects only): each of the suite's fixtures that asks for nothing but `request` is called with
+    the test's own request. Also the names of those that cannot be (they ask for other fixtures,
+    yield or fail): pytest-recording's default stands in for them."""
+    defined = defined_fixtures(item)
+    request = getattr(item, "_request", None)
+    if not defined or request is None:
+        return None, ()
+    values: dict[str, Any] = {}
+    unknown: list[str] = []
+    for name in sorted(defined):
+        definitions = item.session._fixturemanager.getfixturedefs(name, item)
+        definition = definitions[-1] if definitions else None
+        function = getattr(definition, "func", None)
+        if (
+            definition is None
+            or set(definition.argnames) - {"request"}
+            or not inspect.isfunction(function)
+            or inspect.isgeneratorfunction(function)
+            or inspect.iscoroutinefunction(function)
+        ):
+            unknown.append(name)
+            continue
+        try:
+            # A module-scoped fixture sees the test's request, not its module's: the same file,
+            # module, class and config, which is what a cassette folder is named after. pytest
+            # warns when a fixture asks the request for another one before the test is set up.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                values[name] = function(**({"request": request} if definition.argnames else {}))
+        except Exception:  # it needs what only a running test has
+            unknown.append(name)
+    return _suite(values), tuple(unknown)
+
+
+def _suite(values: Mapping[str, Any]) -> VcrSuite:
     config = values.get("vcr_config")
     if config is None:
         config = {}
@@ -178,25 +219,47 @@ def _plain_host(pattern: str) -> str:
     return pattern.strip().removeprefix("^").removesuffix("$").replace("\\.", ".")
 
 
-def recording_cassette(item: pytest.Item, suite: VcrSuite | None) -> Path | None:
-    """The test's cassette in pytest-recording's layout, when that file exists:
+class RecordingCassettes(NamedTuple):
+    """Where pytest-recording keeps one test's cassettes: the file it reads first and records into,
+    and those `@pytest.mark.vcr("path", ...)` has it read as well."""
+
+    written: Path
+    read: tuple[Path, ...] = ()
+
+
+def recording_cassettes(item: pytest.Item, suite: VcrSuite | None) -> RecordingCassettes:
+    """The test's cassettes as pytest-recording names them (pytest_recording/_vcr.py `use_cassette`):
     `<vcr_cassette_dir>/<default_cassette_name>.<serializer>`, by default
-    `<test file's folder>/cassettes/<module name>/<Class.>test name.yaml`."""
-    vcr = suite.config if suite is not None else {}
+    `<test file's folder>/cassettes/<module name>/<Class.>test name.yaml`; each `@pytest.mark.vcr`
+    path under vcr_cassette_dir unless absolute, as given. The one answer for the switched marker
+    (which adopts the written file) and for the bridge (which lists them all for `lint --orphans`)."""
+    markers = list(item.iter_markers("vcr"))
+    vcr = dict(suite.config) if suite is not None else {}
+    for marker in reversed(markers):  # pytest-recording's merge_kwargs: the closest marker wins
+        vcr.update(marker.kwargs)
     directory = suite.cassette_dir if suite is not None else None
     if directory is None:
         directory = os.path.join(os.path.dirname(item.path), "cassettes", item.path.stem)
     name = suite.cassette_name if suite is not None else None
     if name is None:
         name = _default_cassette_name(item)
-    suffix = f".{vcr['serializer']}" if "serializer" in vcr else ".yaml"
-    if len(name) + len(suffix) > _max_name_length():  # pytest-recording shortens it so, too
+    # pytest-recording shortens a long name so, measuring it against the serializer's name (no dot).
+    measure, limit = len(str(vcr.get("serializer", ".yaml"))), _max_name_length()
+    if len(name) + measure > limit:
         digest = hashlib.md5(name.encode()).hexdigest()  # a file name, as pytest-recording's
-        name = f"{name[: _max_name_length() - len(suffix) - len(digest) - 3]}...{digest}"
+        name = f"{name[: limit - measure - len(digest) - 3]}...{digest}"
+    suffix = f".{vcr['serializer']}" if "serializer" in vcr else ".yaml"
     path = os.path.join(directory, name)
     if not path.endswith(suffix):
         path += suffix
-    return Path(path) if os.path.isfile(path) else None
+    read = tuple(Path(directory, str(extra)) for marker in markers for extra in marker.args)
+    return RecordingCassettes(Path(path), read)
+
+
+def recording_cassette(item: pytest.Item, suite: VcrSuite | None) -> Path | None:
+    """The file pytest-recording records the test into (`recording_cassettes`), when it exists."""
+    written = recording_cassettes(item, suite).written
+    return written if written.is_file() else None
 
 
 def _default_cassette_name(item: pytest.Item) -> str:

@@ -50,6 +50,7 @@ class XdistController:
         self.state.warned.extend((str(nodeid), str(text)) for nodeid, text in data.get("warned", []))
         self.state.cassettes.update(data.get("cassettes", []))
         self.state.deselected.update(data.get("deselected", []))
+        self.state.unresolved.extend(data.get("unresolved", []))
 
 
 def worker_output(state: SessionState) -> dict[str, Any]:
@@ -59,4 +60,5 @@ def worker_output(state: SessionState) -> dict[str, Any]:
         "warned": [(nodeid, str(violation)) for nodeid, violation in state.warned],
         "cassettes": sorted(state.cassettes),
         "deselected": sorted(state.deselected),
+        "unresolved": sorted(state.unresolved),
     }

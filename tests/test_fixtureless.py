@@ -99,3 +99,57 @@ def test_a_test_whose_module_fixture_is_not_set_up_gets_the_fixture(
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["exchanges checked: 3 (3 replayed, 0 live)"])
     assert _tags(suite, 3) == recorded
+
+
+FAILING_FIXTURE = """
+import os
+
+import httpx
+import pytest
+
+URL = os.environ["FAKE_API_URL"]
+HEADERS = {"x-api-key": os.environ.get("ANTHROPIC_API_KEY", "none"), "anthropic-version": "2023-06-01"}
+BODY = {"model": "claude-sonnet-4-6", "max_tokens": 8, "messages": [{"role": "user", "content": "hi"}]}
+
+pytestmark = pytest.mark.claude_contract
+
+
+@pytest.fixture
+def broken():
+    raise RuntimeError("the fixture broke")
+
+
+def test_first():
+    assert httpx.post(URL + "/v1/messages", headers=HEADERS, json=BODY).status_code == 200
+
+
+def test_broken_set_up(broken):
+    pass
+
+
+def test_after():
+    from pytest_claude_contract.process import PATCHES
+
+    assert len(PATCHES._routes) == 1  # its own recorder only: the broken test's is routed away
+    assert httpx.post(URL + "/v1/messages", headers=HEADERS, json=BODY).status_code == 200
+"""
+
+
+def test_a_set_up_error_after_the_hooks_recorder_leaves_no_recorder_behind(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str
+) -> None:
+    suite.makepyfile(test_mod=FAILING_FIXTURE)
+    result = suite.runpytest("-p", "no:randomly")
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*RuntimeError: the fixture broke*"])
+    folder = suite.path / "cassettes" / "test_mod"
+    assert sorted(p.name for p in folder.iterdir()) == ["test_after.yaml", "test_first.yaml"]
+
+
+def test_setup_show_lists_the_recorder_for_every_marked_test(
+    suite: pytest.Pytester, api: FakeClaudeAPI, api_key: str
+) -> None:
+    suite.makepyfile(test_mod=SUITE.replace("def test_paths_taken", "def _unused"))
+    result = suite.runpytest("-p", "no:randomly", "--setup-show")
+    result.assert_outcomes(passed=3)
+    assert result.stdout.str().count("SETUP    F claude_contract") == 3

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NoReturn
@@ -75,32 +74,44 @@ ORG_ID_HEADER = "anthropic-organization-id"
 Route = Literal["claude", "other", "pass"]
 
 
-@dataclass(frozen=True, slots=True)
+# The decisions, and the recorder below, are plain classes: a dataclass compiles its methods when it
+# is defined, about 4 M instructions each (2026-12-07), paid by every session's first covered test.
+
+
 class Replay:
     """Answer from the cassette: `response` in vcrpy's shape (status, headers, body as bytes)."""
 
-    response: dict[str, Any]
-    violations: tuple[Violation, ...] = ()
+    __slots__ = ("response", "violations")
+
+    def __init__(self, response: dict[str, Any], violations: tuple[Violation, ...] = ()) -> None:
+        self.response = response
+        self.violations = violations
 
 
-@dataclass(frozen=True, slots=True)
 class Refuse:
     """Do not send: `status` and `error_type` are what the loopback server answers; in-process
     adapters fail the test with `message`."""
 
-    status: int
-    error_type: str
-    message: str
-    violations: tuple[Violation, ...] = ()
+    __slots__ = ("error_type", "message", "status", "violations")
+
+    def __init__(
+        self, status: int, error_type: str, message: str, violations: tuple[Violation, ...] = ()
+    ) -> None:
+        self.status = status
+        self.error_type = error_type
+        self.message = message
+        self.violations = violations
 
 
-@dataclass(frozen=True, slots=True)
 class Live:
     """Send it. `observed`: hand the answer to `ClaudeContractRecorder.live` (checked when `claude`,
     kept for the cassette when recording); not observed, it passes through untouched."""
 
-    claude: bool
-    observed: bool = True
+    __slots__ = ("claude", "observed")
+
+    def __init__(self, claude: bool, observed: bool = True) -> None:
+        self.claude = claude
+        self.observed = observed
 
 
 Decision = Replay | Refuse | Live
@@ -158,40 +169,61 @@ def grouped_headers(items: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
     return out
 
 
-@dataclass
 class ClaudeContractRecorder:
-    """One test's exchanges, violations and cassette; the one place requests are decided."""
+    """One test's exchanges, violations and cassette; the one place requests are decided.
 
-    settings: ContractSettings
-    contract: Contract
-    contract_mode: str
-    cassette_path: Path | None
-    stats: SessionStats = field(default_factory=SessionStats)
-    exchanges: list[Exchange] = field(default_factory=list)
-    violations: list[Violation] = field(default_factory=list)
-    fatal: list[str] = field(default_factory=list)
+    Recording options (--claude-keep-failed, --claude-scrub-org-id) and the session's id, which tells
+    a rewrite whether this session already wrote the cassette (see save()). `parse_cache`: where
+    parsed cassettes are pickled between sessions (the pytest cache; None: parse each session).
+    `verdicts`: the response rules' verdicts on recorded responses, kept for the session (see
+    contract.verdicts). `replay_cycles`: `serve` outside pytest, where identical requests start over
+    at their first recording once all were played (a test never does: running out is a miss).
+    `matching` and `filters`: a suite's vcrpy matching (`match_on=`) and record filters (its
+    `vcr_config`, capture/vcr_config.py); None: the default matching, nothing filtered but
+    credentials."""
 
-    # Recording options (--claude-keep-failed, --claude-scrub-org-id) and the session's id, which
-    # tells a rewrite whether this session already wrote the cassette (see save()).
-    keep_failed: bool = False
-    scrub_org_id: bool = False
-    session_id: str = ""
-    # Where parsed cassettes are pickled between sessions (the pytest cache); None: parse each session.
-    parse_cache: Path | None = None
-    # The response rules' verdicts on recorded responses, kept for the session (see contract.verdicts).
-    verdicts: VerdictStore | None = None
-    # `serve` outside pytest: identical requests start over at their first recording once all were
-    # played (a test never does: running out is a miss).
-    replay_cycles: bool = False
-    # A suite's vcrpy matching (`match_on=`) and record filters (its `vcr_config`, capture/vcr_config.py);
-    # None: the default matching, nothing filtered but credentials.
-    matching: Matching | None = None
-    filters: RecordFilters | None = None
-    # Absent response headers judged "not recorded" (a cassette another tool wrote, or one this suite's
-    # before_record_response filtered): reported, never failing.
-    not_recorded: list[Violation] = field(default_factory=list)
+    def __init__(
+        self,
+        settings: ContractSettings,
+        contract: Contract,
+        contract_mode: str,
+        cassette_path: Path | None,
+        stats: SessionStats | None = None,
+        *,
+        keep_failed: bool = False,
+        scrub_org_id: bool = False,
+        session_id: str = "",
+        parse_cache: Path | None = None,
+        verdicts: VerdictStore | None = None,
+        replay_cycles: bool = False,
+        matching: Matching | None = None,
+        filters: RecordFilters | None = None,
+    ) -> None:
+        self.settings = settings
+        self.contract = contract
+        self.contract_mode = contract_mode
+        self.cassette_path = cassette_path
+        self.stats = stats if stats is not None else SessionStats()
+        self.exchanges: list[Exchange] = []
+        self.violations: list[Violation] = []
+        self.fatal: list[str] = []
+        self.keep_failed = keep_failed
+        self.scrub_org_id = scrub_org_id
+        self.session_id = session_id
+        self.parse_cache = parse_cache
+        self.verdicts = verdicts
+        self.replay_cycles = replay_cycles
+        self.matching = matching
+        self.filters = filters
+        # Absent response headers judged "not recorded" (a cassette another tool wrote, or one this
+        # suite's before_record_response filtered): reported, never failing.
+        self.not_recorded: list[Violation] = []
+        self._set_up()
 
-    def __post_init__(self) -> None:
+    def __repr__(self) -> str:
+        return f"<ClaudeContractRecorder {self.cassette_path} ({len(self.exchanges)} exchanges)>"
+
+    def _set_up(self) -> None:
         path = self.cassette_path
         self._lock = threading.RLock()
         self._secrets: set[str] = {v for v in map(os.environ.get, CONFIGURED_SECRET_ENV) if v}
@@ -419,7 +451,12 @@ class ClaudeContractRecorder:
         secrets = self._secrets.union(credentials_in(request.headers))
         secrets.discard(PLACEHOLDER_KEY)
         url, body = request.url, request.body
-        if secrets or shape_hinted(url) or shape_hinted_bytes(body):  # else nothing to scrub
+        # Nearly always nothing to scrub: no credential value in the URL or body, nothing shaped like one.
+        if (
+            any(s in url or s.encode() in body for s in secrets)
+            or shape_hinted(url)
+            or shape_hinted_bytes(body)
+        ):
             scrubber = Scrubber(secrets)
             url, body = scrubber.text(url), scrubber.data(body)
         if url is request.url and body is request.body:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter, deque
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -33,19 +32,30 @@ class CassetteError(Exception):
         super().__init__(f"{where}: {message}")
 
 
-@dataclass(slots=True)
 class Interaction:
-    request: CapturedRequest
-    response: dict[str, Any]  # vcrpy's shape: status {code, message}, headers {name: [values]}, body {string}
-    recorded_at: str | None = None
-    # The client closed the (streamed) answer before it ended: recorded as far as it got, and
-    # replayed the same way.
-    closed_early: bool = False
-    key: MatchKey = field(init=False)
-    _captured: CapturedResponse | None = field(default=None, init=False, repr=False)
+    """One recorded exchange. `response` is in vcrpy's shape: status {code, message}, headers
+    {name: [values]}, body {string}. `closed_early`: the client closed the (streamed) answer before
+    it ended; recorded as far as it got, and replayed the same way. A plain class, pickled in the
+    parse cache: a dataclass compiles its methods when it is defined (see capture.core.Replay)."""
 
-    def __post_init__(self) -> None:
-        self.key = match_key(self.request)
+    __slots__ = ("_captured", "closed_early", "key", "recorded_at", "request", "response")
+
+    def __init__(
+        self,
+        request: CapturedRequest,
+        response: dict[str, Any],
+        recorded_at: str | None = None,
+        closed_early: bool = False,
+    ) -> None:
+        self.request = request
+        self.response = response
+        self.recorded_at = recorded_at
+        self.closed_early = closed_early
+        self.key: MatchKey = match_key(request)
+        self._captured: CapturedResponse | None = None
+
+    def __repr__(self) -> str:
+        return f"Interaction(request={self.request!r}, response={self.response!r}, recorded_at={self.recorded_at!r})"
 
     @property
     def captured_response(self) -> CapturedResponse:

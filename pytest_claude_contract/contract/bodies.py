@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Tag, TypeAdapter, ValidationError
 
 from .excerpts import excerpt
+from .models import BODY_MODEL_NAMES
 
 __all__ = ["BODY_MODELS", "BodyError", "validate_body"]
 
@@ -348,6 +349,8 @@ BODY_MODELS: dict[str, type[BaseModel]] = {
     "report": Report,
     "error": ErrorBody,
 }
+if tuple(BODY_MODELS) != BODY_MODEL_NAMES:  # the contract data names them without importing this module
+    raise RuntimeError("contract.models.BODY_MODEL_NAMES must list the names of bodies.BODY_MODELS")
 
 # ---------------------------------------------------------------- validation
 

@@ -71,19 +71,47 @@ def errors_and_warnings(violations: Sequence[Violation]) -> tuple[list[Violation
     return errors, warnings
 
 
-@dataclass(frozen=True, slots=True)
 class Context:
-    exchange: Exchange
-    contract: Contract
-    profile: Profile
-    endpoint: Endpoint | None
-    version: str | None  # the version value the request sends (header or body, as its platform reads it)
-    platform: Platform
-    api_version: str | None = None  # the API version `version` stands for; None: not one accepted
-    # The day model lifecycle rules judge by (None: today) and, for `lint`, the day the exchange was
-    # recorded (the message says what the model's status was then).
-    today: date | None = None
-    recorded_on: date | None = None
+    """What every check reads about one exchange. A plain class, built once per exchange: a
+    dataclass compiles its methods when it is defined (see capture.core.Replay)."""
+
+    __slots__ = (
+        "api_version",
+        "contract",
+        "endpoint",
+        "exchange",
+        "platform",
+        "profile",
+        "recorded_on",
+        "today",
+        "version",
+    )
+
+    def __init__(  # noqa: PLR0917 - as the dataclass it replaces took them
+        self,
+        exchange: Exchange,
+        contract: Contract,
+        profile: Profile,
+        endpoint: Endpoint | None,
+        version: str | None,
+        platform: Platform,
+        api_version: str | None = None,
+        today: date | None = None,
+        recorded_on: date | None = None,
+    ) -> None:
+        self.exchange = exchange
+        self.contract = contract
+        self.profile = profile
+        self.endpoint = endpoint
+        # The version value the request sends (header or body, as its platform reads it), and the API
+        # version it stands for (None: not one accepted).
+        self.version = version
+        self.platform = platform
+        self.api_version = api_version
+        # The day model lifecycle rules judge by (None: today) and, for `lint`, the day the exchange
+        # was recorded (the message says what the model's status was then).
+        self.today = today
+        self.recorded_on = recorded_on
 
 
 Check = Callable[[Context], Iterator[Violation]]
@@ -744,7 +772,7 @@ def check_model_lifecycle(ctx: Context) -> Iterator[Violation]:
         return  # the platform sets its own schedule (Amazon Bedrock)
     lifecycle = ctx.contract.model_lifecycle
     body = ctx.exchange.request.body
-    if not body or lifecycle.body_pattern.search(body) is None:
+    if not body or not lifecycle.named_in(body):
         return  # names no listed model (nearly every request): the body is not parsed here
     day = ctx.today or judging_day()
     for where, model in requested_models(ctx):

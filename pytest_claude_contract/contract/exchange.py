@@ -118,14 +118,23 @@ class CapturedRequest:
         return f"{self.method} {shown_url(self.url)}"
 
 
-@dataclass(slots=True)
 class CapturedResponse:
-    status: int
-    headers: dict[str, str]
-    body: bytes  # decoded: content-encoding undone
-    _json: Any = field(default=_NOT_PARSED, repr=False)
-    _events: Any = field(default=_NOT_PARSED, repr=False)
-    _digest: bytes = field(default=b"", repr=False)
+    """A response as the checks see it: headers lower-cased, `body` decoded (content-encoding
+    undone). A plain class, as `cassette.model.Interaction`, which pickles it: a dataclass compiles
+    its methods when it is defined (see capture.core.Replay)."""
+
+    __slots__ = ("_digest", "_events", "_json", "body", "headers", "status")
+
+    def __init__(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self._json: Any = _NOT_PARSED
+        self._events: Any = _NOT_PARSED
+        self._digest = b""
+
+    def __repr__(self) -> str:
+        return f"CapturedResponse(status={self.status!r}, headers={self.headers!r}, body={self.body!r})"
 
     @property
     def json(self) -> Any:

@@ -239,7 +239,8 @@ def _request_directly(item: pytest.Item, uses: bool) -> None:
     rest = [n for n in names if n != _AUTOUSE]
     if uses and "claude_contract" not in rest:
         rest.insert(position, "claude_contract")
-        item.stash[fixtureless.ADDED_AT] = position  # the set-up hook may answer it instead
+        if not getattr(item.config.option, "setupshow", False):  # --setup-show lists the fixture
+            item.stash[fixtureless.ADDED_AT] = position  # the set-up hook may answer it instead
     item.fixturenames = rest  # type: ignore[attr-defined]
 
 
@@ -313,14 +314,6 @@ def _aws_credentials_configured() -> bool:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
-    report = yield
-    if report.failed and report.when in ("setup", "call"):
-        item.stash[FAILED] = True
-    return report
-
-
-@pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
     recorder = item.stash.get(RECORDER, None)
     if recorder is None:
@@ -342,14 +335,23 @@ def claude_contract_config() -> dict[str, Any]:
 
 
 class RecorderFixture:
-    """The `claude_contract` fixture, registered per session with its state: a fixture that asks for
-    `request` (for the test item and its config) costs pytest about 230 K instructions, some 50 µs, a
-    test more than one that does not (2026-12-07, 500 empty tests under callgrind: 2,638 M with
+    """The `claude_contract` fixture (and the note of a failed test), registered per session with its
+    state: a fixture that asks for `request` (for the test item and its config) costs pytest about
+    230 K instructions, some 50 µs, a test more than one that does not (2026-12-07, 500 empty tests under callgrind: 2,638 M with
     `request`, 2,522 M without), about 4% of a replayed one-call test's time. The item comes from the
     set-up hook instead (`SessionState.item`)."""
 
     def __init__(self, state: SessionState) -> None:
         self.state = state
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Note a test that failed in set-up or call (its cassette is kept as it was, its replay not
+        judged again at teardown). A plain hook, not a wrapper of `pytest_runtest_makereport`: pluggy
+        runs a wrapper as a generator, three times a test."""
+        if report.failed and report.when != "teardown":
+            item = self.state.item
+            if item is not None and item.nodeid == report.nodeid:
+                item.stash[FAILED] = True
 
     @pytest.fixture
     def claude_contract(

@@ -106,7 +106,8 @@ def _reply(result: pytest.RunResult) -> str:
 
 
 def _pickles(root: Path) -> list[Path]:
-    return sorted((root / ".pytest_cache" / "d" / "claude_contract").glob("*.pickle"))
+    """The parse cache's files (marshal: cassette/store.py)."""
+    return sorted((root / ".pytest_cache" / "d" / "claude_contract").glob("*.interactions-*"))
 
 
 REPLAY = f"""
@@ -136,7 +137,7 @@ def test_parsed_cassettes_are_cached_by_content_between_sessions(
     assert cassette.is_file()
     go_offline(api, monkeypatch)
 
-    # First replay parses the YAML and leaves a pickle; the second replays from the pickle.
+    # First replay parses the YAML and leaves its parse in the cache; the second replays from there.
     suite.runpytest("-s").assert_outcomes(passed=1)
     first = _pickles(suite.path)
     assert len(first) == 1
@@ -158,9 +159,9 @@ def test_parsed_cassettes_are_cached_by_content_between_sessions(
     assert edited_reply == original_reply.replace("Echo:", "Echoed:")
     assert len(_pickles(suite.path)) == 2
 
-    # A broken pickle is ignored (the YAML is parsed instead), never a crash.
+    # A broken cache file is ignored (the YAML is parsed instead), never a crash.
     for pickled in _pickles(suite.path):
-        pickled.write_bytes(b"not a pickle")
+        pickled.write_bytes(b"not marshal data")
     result = suite.runpytest("-s")
     result.assert_outcomes(passed=1)
     assert _reply(result) == edited_reply
@@ -589,3 +590,42 @@ def test_httpx_requests_are_the_plugins_own_transports_never_vcrpys(
     result = suite.runpytest("-s")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*through vcrpy: 0", "*Claude contract: no recorded answer for POST*"])
+
+
+def test_the_parse_cache_keeps_plain_data_and_rebuilds_the_request_on_demand() -> None:
+    """What the parse cache keeps goes through marshal and comes back as the same interaction: the
+    match key and the response digest as they were worked out (not again), the request when asked."""
+    import marshal
+
+    from pytest_claude_contract.cassette.model import Interaction
+    from pytest_claude_contract.contract.exchange import CapturedRequest
+
+    request = CapturedRequest(
+        "POST",
+        "https://api.anthropic.com/v1/messages?beta=true",
+        {"anthropic-version": "2023-06-01"},
+        b'{"a": 1}',
+    )
+    response = {
+        "status": {"code": 200, "message": "OK"},
+        "headers": {"Request-Id": ["req_1"], "Content-Type": ["application/json"]},
+        "body": {"string": b'{"type": "message"}'},
+    }
+    original = Interaction(request, response, "2026-12-07T10:00:00Z", closed_early=True)
+    restored = Interaction.from_cached(marshal.loads(marshal.dumps(original.cached())))
+    assert restored._request is None  # not built until something asks
+    assert restored.key == original.key
+    assert (restored.recorded_at, restored.closed_early, restored.response) == (
+        "2026-12-07T10:00:00Z",
+        True,
+        response,
+    )
+    assert (
+        restored.captured_response._digest == original.captured_response.digest
+    )  # carried, not hashed again
+    assert restored.captured_response.headers == {"request-id": "req_1", "content-type": "application/json"}
+    assert (restored.request.url, restored.request.query, restored.request.json) == (
+        request.url,
+        request.query,
+        {"a": 1},
+    )

@@ -35,10 +35,23 @@ class CassetteError(Exception):
 class Interaction:
     """One recorded exchange. `response` is in vcrpy's shape: status {code, message}, headers
     {name: [values]}, body {string}. `closed_early`: the client closed the (streamed) answer before
-    it ended; recorded as far as it got, and replayed the same way. A plain class, pickled in the
-    parse cache: a dataclass compiles its methods when it is defined (see capture.core.Replay)."""
+    it ended; recorded as far as it got, and replayed the same way.
 
-    __slots__ = ("_captured", "closed_early", "key", "recorded_at", "request", "response")
+    The parse cache keeps it as plain data (`cached`, `from_cached`), which marshal reads about six
+    times faster than pickle reads the objects (2026-12-07: 2 µs against 12 µs for a one-call
+    cassette); the recorded request is built again only when something asks for it (a replay that
+    matches needs only the key). A plain class, not a dataclass: see capture.core.Replay."""
+
+    __slots__ = (
+        "_captured",
+        "_digest",
+        "_request",
+        "_request_fields",
+        "closed_early",
+        "key",
+        "recorded_at",
+        "response",
+    )
 
     def __init__(
         self,
@@ -47,27 +60,65 @@ class Interaction:
         recorded_at: str | None = None,
         closed_early: bool = False,
     ) -> None:
-        self.request = request
+        self._request: CapturedRequest | None = request
+        self._request_fields: tuple[str, str, dict[str, str], bytes] | None = None
         self.response = response
         self.recorded_at = recorded_at
         self.closed_early = closed_early
         self.key: MatchKey = match_key(request)
         self._captured: CapturedResponse | None = None
+        self._digest = b""
 
-    def __repr__(self) -> str:
-        return f"Interaction(request={self.request!r}, response={self.response!r}, recorded_at={self.recorded_at!r})"
+    @property
+    def request(self) -> CapturedRequest:
+        if self._request is None:
+            assert self._request_fields is not None
+            self._request = CapturedRequest(*self._request_fields)
+        return self._request
 
     @property
     def captured_response(self) -> CapturedResponse:
-        """The response as the checks see it, built once per loaded interaction. The parse cache's
-        pickle holds it as first built, with its digest (cassette/store.py), never its parsed body
-        or events: those would make it several times larger and slower to read than parsing them
-        again when (and if) the interaction is replayed."""
+        """The response as the checks see it, built once per loaded interaction (its digest, which
+        keys the remembered verdicts, comes from the parse cache when it was read from there)."""
         if self._captured is None:
             response = self.response
             headers = lower_headers(response["headers"])
-            self._captured = CapturedResponse(response["status"]["code"], headers, response["body"]["string"])
+            captured = CapturedResponse(response["status"]["code"], headers, response["body"]["string"])
+            captured._digest = self._digest
+            self._captured = captured
         return self._captured
+
+    def cached(self) -> tuple[Any, ...]:
+        """What the parse cache keeps: plain values only (marshal's)."""
+        request = self.request
+        return (
+            request.method,
+            request.url,
+            request.headers,
+            request.body,
+            self.response,
+            self.recorded_at,
+            self.closed_early,
+            self.key,
+            self.captured_response.digest,
+        )
+
+    @classmethod
+    def from_cached(cls, fields: tuple[Any, ...]) -> Interaction:
+        method, url, headers, body, response, recorded_at, closed_early, key, digest = fields
+        interaction = cls.__new__(cls)
+        interaction._request = None
+        interaction._request_fields = (method, url, headers, body)
+        interaction.response = response
+        interaction.recorded_at = recorded_at
+        interaction.closed_early = closed_early
+        interaction.key = key
+        interaction._captured = None
+        interaction._digest = digest
+        return interaction
+
+    def __repr__(self) -> str:
+        return f"Interaction(request={self.request!r}, response={self.response!r}, recorded_at={self.recorded_at!r})"
 
 
 def match_key(request: CapturedRequest) -> MatchKey:

@@ -7,7 +7,6 @@ import functools
 import hashlib
 import marshal
 import os
-import pickle
 import tempfile
 import time
 from contextlib import contextmanager, suppress
@@ -30,7 +29,7 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
     """The interactions in `path`, or None when there is no file. Raises CassetteError.
 
     YAML is parsed once per content: the result is kept in memory for the session (tests sharing a
-    cassette) and, with `cache_dir` (the pytest cache), pickled for later sessions, keyed by a hash of
+    cassette) and, with `cache_dir` (the pytest cache), kept for later sessions, keyed by a hash of
     the bytes, so an edited or re-recorded cassette is parsed again. Callers share the Interaction
     objects and must not change them."""
     if cache_dir is not None:
@@ -50,7 +49,7 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
             if interactions is not None:
                 process.PARSED.move_to_end(key)
                 return list(interactions)
-            interactions = _unpickle(cache_dir / f"{key}.{_PICKLE_FORMAT}")
+            interactions = _read_cached(cache_dir / f"{key}.{_CACHE_FORMAT}")
             if interactions is not None:
                 _remember(key, interactions)
                 return list(interactions)
@@ -71,20 +70,16 @@ def load_cassette(path: Path, cache_dir: Path | None = None) -> list[Interaction
     if interactions is not None:
         process.PARSED.move_to_end(key)
         return list(interactions)
-    pickled = cache_dir / f"{key}.{_PICKLE_FORMAT}" if cache_dir is not None else None
-    interactions = _unpickle(pickled) if pickled is not None else None
+    cached = cache_dir / f"{key}.{_CACHE_FORMAT}" if cache_dir is not None else None
+    interactions = _read_cached(cached) if cached is not None else None
     if interactions is None:
         interactions = document_interactions(_document(path, raw))
         if any(_left_encoded(i.response["headers"]) for i in interactions):
             # A body left encoded (br without the brotli package): decodable once brotli is
             # installed, so this parse must not outlive the session's environment.
             return interactions
-        if pickled is not None:
-            for interaction in interactions:
-                # What every replay of it needs (the response as the checks see it, and its digest,
-                # which keys the remembered verdicts): worked out once here and pickled with it.
-                interaction.captured_response.digest  # noqa: B018 - computed for its cache
-            _pickle(pickled, interactions)
+        if cached is not None:
+            _write_cached(cached, interactions)
     _remember(key, interactions)
     return list(interactions)
 
@@ -200,31 +195,38 @@ def forget_parsed() -> None:
     process.PARSED.clear()
 
 
-# Pickles of an older layout of Interaction are never read: the name carries the layout.
-_PICKLE_FORMAT = "interactions-v6.pickle"
+# A cache of an older layout of Interaction is never read: the name carries the layout.
+_CACHE_FORMAT = "interactions-v7.marshal"
 
 
-def _unpickle(path: Path) -> list[Interaction] | None:
+def _read_cached(path: Path) -> list[Interaction] | None:
+    from .model import Interaction
+
     try:
         data = path.read_bytes()
     except OSError:
         return None
     try:
-        # Our own cache, written by _pickle below into the project's pytest cache: as trusted as the
-        # project's .pyc files.
-        loaded = pickle.loads(data)
+        # Our own cache, written by _write_cached below into the project's pytest cache: as trusted
+        # as the project's .pyc files.
+        return [Interaction.from_cached(fields) for fields in marshal.loads(data)]
     except Exception:  # a truncated or foreign file: parse the cassette instead
         return None
-    return loaded if isinstance(loaded, list) else None
 
 
-def _pickle(path: Path, interactions: list[Interaction]) -> None:
-    """Best effort and atomic (xdist workers share the cache): a failure only costs a parse later."""
+def _write_cached(path: Path, interactions: list[Interaction]) -> None:
+    """Best effort and atomic (xdist workers share the cache): a failure only costs a parse later.
+    Each interaction's response digest (which keys the remembered verdicts) is worked out here,
+    once, and kept with it."""
+    try:
+        data = marshal.dumps([interaction.cached() for interaction in interactions])
+    except ValueError:  # a value marshal cannot keep (a YAML timestamp in another tool's file)
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError:
         return
-    write_atomically(path, lambda handle: pickle.dump(interactions, handle, protocol=pickle.HIGHEST_PROTOCOL))
+    write_atomically(path, lambda handle: handle.write(data))
 
 
 _LOCK_TIMEOUT = 120.0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import string
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import pytest
@@ -47,7 +46,7 @@ def _request(
     new = CapturedRequest(
         req.method, url or req.url, merged, req.body if body is None else body.encode("utf-8")
     )
-    return replace(ex, request=new)
+    return Exchange(new, ex.response, ex.origin, ex.index, ex.recorded_at)
 
 
 def _response(
@@ -63,7 +62,7 @@ def _response(
         else:
             merged[key] = value
     new = CapturedResponse(status or res.status, merged, res.body if body is None else body.encode("utf-8"))
-    return replace(ex, response=new)
+    return Exchange(ex.request, new, ex.origin, ex.index, ex.recorded_at)
 
 
 _MESSAGE = '{"model": "claude-sonnet-4-6", "max_tokens": %s, "messages": [{"role": "user", "content": %s}]}'
@@ -144,7 +143,9 @@ def _frames(ex: Exchange, payload: str) -> Exchange:
     text = RULES_BY_ID["bedrock-stream-frame"].example_response.body.replace('{"chunk": "Hello!"}', payload)
     res = ex.response
     assert res is not None
-    return replace(ex, response=CapturedResponse(res.status, dict(res.headers), body_from_text(text)))
+    return Exchange(
+        ex.request, CapturedResponse(res.status, dict(res.headers), body_from_text(text)), ex.origin, ex.index
+    )
 
 
 # How the secret is known: by its shape (a Claude key), configured (ANTHROPIC_AUTH_TOKEN), or as the

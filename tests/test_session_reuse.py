@@ -629,3 +629,21 @@ def test_the_parse_cache_keeps_plain_data_and_rebuilds_the_request_on_demand() -
         request.query,
         {"a": 1},
     )
+
+
+def test_every_count_of_the_session_is_sent_from_an_xdist_worker() -> None:
+    """SessionStats is a plain class: its annotated counts and the table that makes and sends them
+    (to_dict, merge) name the same fields."""
+    from pytest_claude_contract.contract.report import _STATS_FIELDS, SessionStats
+
+    assert list(SessionStats.__annotations__) == list(_STATS_FIELDS)
+    worker = SessionStats()
+    worker.replayed, worker.violations["auth-missing"] = 3, 2
+    worker.recorded.add("a.yaml")
+    controller = SessionStats()
+    controller.merge(worker.to_dict())
+    assert (controller.replayed, controller.violations, controller.recorded) == (
+        3,
+        {"auth-missing": 2},
+        {"a.yaml"},
+    )

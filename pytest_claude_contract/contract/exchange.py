@@ -10,7 +10,6 @@ import hashlib
 import json
 import zlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -87,23 +86,28 @@ def media_type(content_type: str | None) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-@dataclass(slots=True)
 class CapturedRequest:
-    method: str
-    url: str
-    headers: dict[str, str]
-    body: bytes
-    path: str = ""
-    query: tuple[tuple[str, str], ...] = ()
-    host: str = ""
-    _json: Any = field(default=_NOT_PARSED, repr=False)
+    """A request as the checks and the match key see it: headers lower-cased; `path`, `query` (sorted
+    pairs) and `host` (netloc, lower-cased) split from `url` once. A plain class, as the others here:
+    a dataclass compiles its methods when it is defined (see capture.core.Replay)."""
 
-    def __post_init__(self) -> None:
-        self.method = self.method.upper()
-        parts = urlsplit(self.url)
+    __slots__ = ("_json", "body", "headers", "host", "method", "path", "query", "url")
+
+    def __init__(self, method: str, url: str, headers: dict[str, str], body: bytes) -> None:
+        self.method = method.upper()
+        self.url = url
+        self.headers = headers
+        self.body = body
+        parts = urlsplit(url)
         self.path = parts.path or "/"
-        self.query = tuple(sorted(parse_qsl(parts.query, keep_blank_values=True)))
+        self.query: tuple[tuple[str, str], ...] = tuple(
+            sorted(parse_qsl(parts.query, keep_blank_values=True))
+        )
         self.host = parts.netloc.lower()
+        self._json: Any = _NOT_PARSED
+
+    def __repr__(self) -> str:
+        return f"CapturedRequest(method={self.method!r}, url={self.url!r}, headers={self.headers!r}, body={self.body!r})"
 
     @property
     def json(self) -> Any:
@@ -171,13 +175,28 @@ class CapturedResponse:
         return events
 
 
-@dataclass(slots=True)
 class Exchange:
-    request: CapturedRequest
-    response: CapturedResponse | None
-    origin: Origin
-    index: int = 0  # position among the test's exchanges, from 1
-    recorded_at: object = None  # a replayed answer: its cassette's `recorded_at`, as stored
+    """One request and its answer (None: not sent). `index`: its position among the test's exchanges,
+    from 1; `recorded_at`: a replayed answer's cassette `recorded_at`, as stored."""
+
+    __slots__ = ("index", "origin", "recorded_at", "request", "response")
+
+    def __init__(
+        self,
+        request: CapturedRequest,
+        response: CapturedResponse | None,
+        origin: Origin,
+        index: int = 0,
+        recorded_at: object = None,
+    ) -> None:
+        self.request = request
+        self.response = response
+        self.origin = origin
+        self.index = index
+        self.recorded_at = recorded_at
+
+    def __repr__(self) -> str:
+        return f"Exchange({self.describe()}, index={self.index})"
 
     def describe(self) -> str:
         status = f" -> {self.response.status}" if self.response else ""

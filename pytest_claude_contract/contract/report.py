@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from ..plugin.options import DOCS_HINT
@@ -169,40 +168,70 @@ def _comparable(request: CapturedRequest) -> dict[str, Any]:
     return {"headers": headers, "query": dict(request.query), "body": body}
 
 
-@dataclass
-class SessionStats:
-    """Counts for the terminal summary."""
+# SessionStats' counts and what each starts as (the class annotates their types), in summary order.
+_STATS_FIELDS: dict[str, type] = {
+    "live": int,
+    "replayed": int,
+    "other_hosts": int,
+    "violations": Counter,
+    "warnings": Counter,
+    "adopted": list,
+    "allowed": Counter,
+    "recorded": set,
+    "replayed_from": set,
+    "refused": list,
+    "kept": list,
+    "expired": list,
+    "unplayed": list,
+    "verified": int,
+    "drifted": int,
+    "drift": list,
+    "bridged": int,
+    "not_recorded": Counter,
+    "recorded_before": Counter,
+    "both_markers": Counter,
+    "shared": dict,
+}
 
-    live: int = 0
-    replayed: int = 0
-    other_hosts: int = 0  # exchanges with hosts that are not Claude's: under the cassette, not checked
-    violations: Counter[str] = field(default_factory=Counter)
-    warnings: Counter[str] = field(default_factory=Counter)  # rules of severity warning: fail nothing
+
+class SessionStats:
+    """Counts for the terminal summary. A plain class: a dataclass compiles its methods when it is
+    defined (this one's, about 8 M instructions; see capture.core.Replay)."""
+
+    live: int
+    replayed: int
+    other_hosts: int  # exchanges with hosts that are not Claude's: under the cassette, not checked
+    violations: Counter[str]
+    warnings: Counter[str]  # rules of severity warning: fail nothing
     # Cassettes found in pytest-recording's layout (node id: path), see plugin/vcr_compat.py.
-    adopted: list[str] = field(default_factory=list)
-    allowed: Counter[str] = field(default_factory=Counter)
-    recorded: set[str] = field(default_factory=set)
-    replayed_from: set[str] = field(default_factory=set)
-    refused: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)  # written although the test failed (keep_failed)
-    expired: list[str] = field(default_factory=list)  # replayed past max_age (on_expiry warn)
-    unplayed: list[str] = field(default_factory=list)  # interactions no test played
+    adopted: list[str]
+    allowed: Counter[str]
+    recorded: set[str]
+    replayed_from: set[str]
+    refused: list[str]
+    kept: list[str]  # written although the test failed (keep_failed)
+    expired: list[str]  # replayed past max_age (on_expiry warn)
+    unplayed: list[str]  # interactions no test played
     # Record mode verify: live answers that matched their recording, interactions that drifted, and
     # the drift itself when it did not fail a test (contract mode warn or off).
-    verified: int = 0
-    drifted: int = 0
-    drift: list[str] = field(default_factory=list)
+    verified: int
+    drifted: int
+    drift: list[str]
     # claude_contract_vcr (plugin/vcr_bridge.py): tests whose pytest-recording cassette answered and
     # were checked; findings on another recorder's cassette set aside as "not recorded", by rule; and
     # tests with both markers, by the one that owned the cassette.
-    bridged: int = 0
-    not_recorded: Counter[str] = field(default_factory=Counter)
+    bridged: int
+    not_recorded: Counter[str]
     # Replayed answers recorded before the API sent a header they lack: not failing (checks.Level).
-    recorded_before: Counter[str] = field(default_factory=Counter)
-    both_markers: Counter[str] = field(default_factory=Counter)
+    recorded_before: Counter[str]
+    both_markers: Counter[str]
     # Named cassettes replayed by several tests are judged once per session:
     # path -> {"total": n, "played": [positions], "users": [node ids], "failed": bool}
-    shared: dict[str, dict[str, Any]] = field(default_factory=dict)
+    shared: dict[str, dict[str, Any]]
+
+    def __init__(self) -> None:
+        for name, kind in _STATS_FIELDS.items():
+            setattr(self, name, kind())
 
     def note_shared(self, path: str, total: int, played: Iterable[int], user: str, failed: bool) -> None:
         entry = self.shared.setdefault(path, {"total": total, "played": [], "users": [], "failed": False})
@@ -214,20 +243,20 @@ class SessionStats:
     def to_dict(self) -> dict[str, Any]:
         """Plain data (what pytest-xdist can send from a worker to the controller)."""
         out: dict[str, Any] = {}
-        for spec in fields(self):
-            value = getattr(self, spec.name)
-            out[spec.name] = sorted(value) if isinstance(value, set) else value
+        for name in _STATS_FIELDS:
+            value = getattr(self, name)
+            out[name] = sorted(value) if isinstance(value, set) else value
             if isinstance(value, Counter):
-                out[spec.name] = dict(value)
+                out[name] = dict(value)
         return out
 
     def merge(self, data: dict[str, Any]) -> None:
         """Add a worker's `to_dict()` to these counts."""
-        for spec in fields(self):
-            if spec.name not in data:
+        for name in _STATS_FIELDS:
+            if name not in data:
                 continue
-            mine, theirs = getattr(self, spec.name), data[spec.name]
-            if spec.name == "shared":
+            mine, theirs = getattr(self, name), data[name]
+            if name == "shared":
                 for path, entry in theirs.items():
                     for user in entry["users"]:
                         self.note_shared(path, entry["total"], entry["played"], user, entry["failed"])
@@ -236,7 +265,7 @@ class SessionStats:
             elif isinstance(mine, list):
                 mine.extend(theirs)
             elif isinstance(mine, int):
-                setattr(self, spec.name, mine + theirs)
+                setattr(self, name, mine + theirs)
 
     def summary_lines(self, mode: str) -> list[str]:
         lines = [

@@ -248,16 +248,10 @@ def _add_lint(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         metavar="DIR",
         help="with --orphans: collect the tests from DIR, the folder you run pytest from (default: here)",
     )
-    from ..contract.limits import LIMIT_HELP, LIMIT_METAVAR
+    from ..contract.limits import limit_flags
 
-    for name, help_text in LIMIT_HELP.items():
-        lint.add_argument(
-            f"--max-{name.replace('_', '-')}",
-            dest=f"max_{name}",
-            default=None,
-            metavar=LIMIT_METAVAR[name],
-            help=help_text,
-        )
+    for flag, dest, metavar, help_text in limit_flags(""):
+        lint.add_argument(flag, dest=dest, default=None, metavar=metavar, help=help_text)
     lint.set_defaults(handler=_lint_command, subparser=lint)
 
 

@@ -86,7 +86,21 @@ def media_type(content_type: str | None) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
-class CapturedRequest:
+class _JsonBody:
+    """`json`: the body parsed as JSON once, whoever asks; None when it is empty or not JSON."""
+
+    __slots__ = ()
+    body: bytes
+    _json: Any
+
+    @property
+    def json(self) -> Any:
+        if self._json is _NOT_PARSED:
+            self._json = parse_json(self.body)
+        return self._json
+
+
+class CapturedRequest(_JsonBody):
     """A request as the checks and the match key see it: headers lower-cased; `path`, `query` (sorted
     pairs) and `host` (netloc, lower-cased) split from `url` once. A plain class, as the others here:
     a dataclass compiles its methods when it is defined (see capture.core.Replay)."""
@@ -110,19 +124,12 @@ class CapturedRequest:
         return f"CapturedRequest(method={self.method!r}, url={self.url!r}, headers={self.headers!r}, body={self.body!r})"
 
     @property
-    def json(self) -> Any:
-        """The body parsed as JSON, or None when it is empty or not JSON."""
-        if self._json is _NOT_PARSED:
-            self._json = parse_json(self.body)
-        return self._json
-
-    @property
     def target(self) -> str:
         """Method and URL for reports: a credential in the query is not shown."""
         return f"{self.method} {shown_url(self.url)}"
 
 
-class CapturedResponse:
+class CapturedResponse(_JsonBody):
     """A response as the checks see it: headers lower-cased, `body` decoded (content-encoding
     undone). A plain class, as `cassette.model.Interaction`, which pickles it: a dataclass compiles
     its methods when it is defined (see capture.core.Replay)."""
@@ -139,12 +146,6 @@ class CapturedResponse:
 
     def __repr__(self) -> str:
         return f"CapturedResponse(status={self.status!r}, headers={self.headers!r}, body={self.body!r})"
-
-    @property
-    def json(self) -> Any:
-        if self._json is _NOT_PARSED:
-            self._json = parse_json(self.body)
-        return self._json
 
     @property
     def digest(self) -> bytes:

@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 MB = 1_000_000  # decimal, as the contract's body limits are given
 # The largest request-body limit the contract documents (Files, 500 MB) and the standard one
@@ -34,6 +37,18 @@ LIMIT_HELP = {
     "line_length": "the longest line a cassette may hold, e.g. 256MB (default 128MB)",
 }
 LIMIT_METAVAR = {"yaml_aliases": "N", "json_depth": "N", "decoded_size": "SIZE", "line_length": "SIZE"}
+
+
+def limit_flags(prefix: str) -> Iterator[tuple[str, str, str, str]]:
+    """Each reading limit's command-line flag, as pytest (`--claude-max-...`) and lint (`--max-...`)
+    take it: (flag, dest, metavar, help)."""
+    for name, help_text in LIMIT_HELP.items():
+        yield (
+            f"--{prefix}max-{name.replace('_', '-')}",
+            f"{prefix.replace('-', '_')}max_{name}",
+            LIMIT_METAVAR[name],
+            help_text,
+        )
 
 
 class Limits(NamedTuple):

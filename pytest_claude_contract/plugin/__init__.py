@@ -131,19 +131,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _add_limit_options(group: pytest.OptionGroup, parser: pytest.Parser) -> None:
-    from ..contract.limits import LIMIT_HELP, LIMIT_METAVAR
+    from ..contract.limits import limit_flags
 
-    for name, help_text in LIMIT_HELP.items():
-        group.addoption(
-            f"--claude-max-{name.replace('_', '-')}",
-            dest=f"claude_max_{name}",
-            default=None,
-            metavar=LIMIT_METAVAR[name],
-            help=help_text,
-        )
-        parser.addini(
-            f"claude_max_{name}", f"Reading limit (see --claude-max-{name.replace('_', '-')}).", default=None
-        )
+    for flag, dest, metavar, help_text in limit_flags("claude-"):
+        group.addoption(flag, dest=dest, default=None, metavar=metavar, help=help_text)
+        parser.addini(dest, f"Reading limit (see {flag}).", default=None)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -329,9 +329,9 @@ def claude_contract_config() -> dict[str, Any]:
 class RecorderFixture:
     """The `claude_contract` fixture (and the note of a failed test), registered per session with its
     state: a fixture that asks for `request` (for the test item and its config) costs pytest about
-    230 K instructions, some 50 µs, a test more than one that does not (2026-12-07, 500 empty tests under callgrind: 2,638 M with
-    `request`, 2,522 M without), about 4% of a replayed one-call test's time. The item comes from the
-    set-up hook instead (`SessionState.item`)."""
+    230 K instructions, some 50 µs, a test more than one that does not (2026-12-07, 500 empty tests
+    under callgrind: 2,638 M with `request`, 2,522 M without), about 4% of a replayed one-call test's
+    time. The item comes from the set-up hook instead (`SessionState.item`)."""
 
     def __init__(self, state: SessionState) -> None:
         self.state = state

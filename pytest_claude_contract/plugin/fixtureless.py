@@ -3,7 +3,7 @@ from pytest's fixture machinery, wherever that changes nothing the test could se
 
 Why: a function-scoped fixture costs pytest its own set-up and teardown hooks, a sub-request and a
 finalizer for every test. On the bench's 500 one-call tests replayed (2026-12-07, bench/README.md
-section 1), 9,933 M instructions with the fixture and 9,814 M without: 0.24 M, about 60 µs, a test.
+section 1), 9,933 M instructions with the fixture and 9,832 M without: 0.2 M, about 50 µs, a test.
 
 Nothing changes for the test when, at its set-up, every fixture pytest would set up before the
 recorder is already set up (a module's client after the module's first test): the recorder is then

@@ -174,7 +174,7 @@ class ClaudeContractRecorder:
 
     Recording options (--claude-keep-failed, --claude-scrub-org-id) and the session's id, which tells
     a rewrite whether this session already wrote the cassette (see save()). `parse_cache`: where
-    parsed cassettes are pickled between sessions (the pytest cache; None: parse each session).
+    parsed cassettes are kept between sessions (the pytest cache; None: parse each session).
     `verdicts`: the response rules' verdicts on recorded responses, kept for the session (see
     contract.verdicts). `replay_cycles`: `serve` outside pytest, where identical requests start over
     at their first recording once all were played (a test never does: running out is a miss).

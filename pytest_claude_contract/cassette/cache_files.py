@@ -7,7 +7,6 @@ import functools
 import glob
 import marshal
 import os
-import pickle
 import stat
 import tempfile
 from contextlib import suppress
@@ -81,6 +80,6 @@ def write_atomically(path: Path, write: Callable[[IO[bytes]], object]) -> bool:
     """A pytest cache file, best effort: False (and nothing left behind) when it cannot be written."""
     try:
         replace_atomically(path, write)
-    except (OSError, ValueError, pickle.PicklingError):  # ValueError: what marshal cannot write
+    except (OSError, ValueError):  # ValueError: what marshal cannot write
         return False
     return True

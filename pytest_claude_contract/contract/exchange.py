@@ -23,7 +23,7 @@ EVENTSTREAM = "application/vnd.amazon.eventstream"
 
 class _Unparsed:
     """The "not parsed yet" marker of lazily parsed bodies. It pickles as a reference to the one
-    instance (parsed cassettes are pickled between sessions): a copy would pass for a parsed value."""
+    instance (a copied response keeps it): a copy would pass for a parsed value."""
 
     __slots__ = ()
 
@@ -131,8 +131,8 @@ class CapturedRequest(_JsonBody):
 
 class CapturedResponse(_JsonBody):
     """A response as the checks see it: headers lower-cased, `body` decoded (content-encoding
-    undone). A plain class, as `cassette.model.Interaction`, which pickles it: a dataclass compiles
-    its methods when it is defined (see capture.core.Replay)."""
+    undone). A plain class, as the others here: a dataclass compiles its methods when it is defined
+    (see capture.core.Replay)."""
 
     __slots__ = ("_digest", "_events", "_json", "body", "headers", "status")
 

@@ -67,8 +67,8 @@ _FITS = frozenset((delta, block) for delta, blocks in _DELTA_BLOCKS.items() for 
 
 
 class Event(NamedTuple):
-    """One server-sent event. A named tuple: a stream has hundreds, built (and, in the parse cache,
-    unpickled) several times faster than dataclass instances."""
+    """One server-sent event. A named tuple: a stream has hundreds, built several times faster than
+    dataclass instances."""
 
     position: int  # from 1, in stream order
     name: str | None  # the `event:` line, if any

@@ -18,7 +18,7 @@ from .models import DEFAULT_CONTRACT, DEFAULT_ENDPOINTS, Contract, Endpoint, Pro
 from .rules import RULES, Rule
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 REGENERATE = "python -m pytest_claude_contract rules --markdown > docs/rules.md"
 _BODY_KIND = {"json": "JSON", "multipart": "multipart/form-data", "none": "none"}
@@ -106,15 +106,7 @@ def rule_text(rule: Rule, width: int = 100) -> str:
         textwrap.fill(f"How to fix: {_plain(rule.hint)}", width),
         textwrap.fill(f"Source: {rule.source}", width),
         "",
-        "Example of a failing exchange:",
-        "",
-        *(indent + line if line else "" for line in request_lines(rule)),
-        "",
-        *(indent + line if line else "" for line in response_lines(rule)),
-        "",
-        "What the plugin reports for it:",
-        "",
-        *(indent + line for line in report_lines(example_violations(rule))),
+        *_example(rule, lambda _language, block: [indent + line if line else "" for line in block]),
     ]
     return "\n".join(lines) + "\n"
 
@@ -150,15 +142,23 @@ def rule_markdown(rule: Rule) -> list[str]:
         "",
         f"**Source:** {rule.source}",
         "",
+        *_example(rule, _fence),
+    ]
+
+
+def _example(rule: Rule, shown: Callable[[str, list[str]], list[str]]) -> list[str]:
+    """A rule's failing exchange and what the plugin reports for it, each block of lines as `shown`
+    sets it out (indented in the terminal, fenced in Markdown) with its language."""
+    return [
         "Example of a failing exchange:",
         "",
-        *_fence("http", request_lines(rule)),
+        *shown("http", request_lines(rule)),
         "",
-        *_fence("http", response_lines(rule)),
+        *shown("http", response_lines(rule)),
         "",
         "What the plugin reports for it:",
         "",
-        *_fence("text", report_lines(example_violations(rule))),
+        *shown("text", report_lines(example_violations(rule))),
     ]
 
 

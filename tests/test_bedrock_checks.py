@@ -14,6 +14,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from fake_bedrock import chunk_frame, exception_frame
+from helpers import changed_headers
 
 from pytest_claude_contract.cassette.model import Interaction
 from pytest_claude_contract.cassette.scrub import REDACTED, Scrubber
@@ -102,25 +103,16 @@ def test_what_the_sdk_signs_is_conformant_and_so_is_its_cassette_form() -> None:
         assert rules(exchange(kept)) == []  # lint reads the cassette's request: no false finding
 
 
-def tampered(headers: dict[str, str], **changes: str | None) -> dict[str, str]:
-    out = dict(headers)
-    for name, value in changes.items():
-        key = name.replace("_", "-")
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = value
-    return out
-
-
 SIGV4_FAULTS = [
     pytest.param(
-        lambda: tampered(signed(), authorization=signed()["authorization"].split(", Signature=")[0]),
+        lambda: changed_headers(signed(), authorization=signed()["authorization"].split(", Signature=")[0]),
         "the SigV4 `Authorization` has no Signature",
         id="no signature",
     ),
     pytest.param(
-        lambda: tampered(signed(), authorization=signed()["authorization"].replace("/aws4_request", "")),
+        lambda: changed_headers(
+            signed(), authorization=signed()["authorization"].replace("/aws4_request", "")
+        ),
         "the SigV4 credential is not `<access key id>/<date>/<region>/<service>/aws4_request`",
         id="short scope",
     ),
@@ -135,17 +127,17 @@ SIGV4_FAULTS = [
         id="region",
     ),
     pytest.param(
-        lambda: tampered(signed(), x_amz_date=None),
+        lambda: changed_headers(signed(), x_amz_date=None),
         "no `x-amz-date` header is sent with the SigV4 signature",
         id="no date",
     ),
     pytest.param(
-        lambda: tampered(signed(), x_amz_date="20200101T000000Z"),
+        lambda: changed_headers(signed(), x_amz_date="20200101T000000Z"),
         "`x-amz-date: 20200101T000000Z` is not on the credential scope's date *",
         id="date",
     ),
     pytest.param(
-        lambda: tampered(signed(), authorization=signed()["authorization"].replace("host;", "")),
+        lambda: changed_headers(signed(), authorization=signed()["authorization"].replace("host;", "")),
         "SignedHeaders leaves out host",
         id="host unsigned",
     ),

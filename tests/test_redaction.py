@@ -12,7 +12,7 @@ import string
 from typing import TYPE_CHECKING
 
 import pytest
-from helpers import KEY_PREFIX, a_key, a_token, leaks
+from helpers import KEY_PREFIX, a_key, a_token, changed_headers, leaks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,15 +36,11 @@ def _request(
     ex: Exchange, *, url: str | None = None, body: str | None = None, **headers: str | None
 ) -> Exchange:
     req = ex.request
-    merged = dict(req.headers)
-    for name, value in headers.items():
-        key = name.replace("_", "-")
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
     new = CapturedRequest(
-        req.method, url or req.url, merged, req.body if body is None else body.encode("utf-8")
+        req.method,
+        url or req.url,
+        changed_headers(req.headers, **headers),
+        req.body if body is None else body.encode("utf-8"),
     )
     return Exchange(new, ex.response, ex.origin, ex.index, ex.recorded_at)
 

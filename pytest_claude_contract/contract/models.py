@@ -1015,8 +1015,8 @@ assert set(AUTH_SCHEMES) == set(AUTH_VALUES), "keep plugin.options.AUTH_VALUES i
 class HostGlobs:
     """Host patterns (`*.example.com`, fnmatch's) matched against a lower-cased host name. Their regex
     is compiled only for a name that ends as one of them does: nearly every host a test calls ends as
-    none, and compiling every platform's patterns at a session's first request cost about 10 M
-    instructions (2.5 ms; 2026-12-07)."""
+    none, and compiling every platform's patterns took 2.7 ms at a session's first request (cProfile,
+    2026-12-07; with the body models no longer imported, 59 M instructions less once a session)."""
 
     def __init__(self, patterns: Iterable[str]) -> None:
         self._patterns = tuple(p.lower() for p in patterns)

@@ -196,7 +196,7 @@ _STATS_FIELDS: dict[str, type] = {
 
 class SessionStats:
     """Counts for the terminal summary. A plain class: a dataclass compiles its methods when it is
-    defined (this one's, about 8 M instructions; see capture.core.Replay)."""
+    defined (see capture.core.Replay)."""
 
     live: int
     replayed: int

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .plugin.warnings import (
+from .unrewritten import skip_assertion_rewriting
+
+skip_assertion_rewriting()  # before any other module of the package is imported (see unrewritten.py)
+
+from .plugin.warnings import (  # noqa: E402
     ClaudeCassetteExpired,
     ClaudeCassetteUnplayed,
     ClaudeContractRuleWarning,

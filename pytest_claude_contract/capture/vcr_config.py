@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import json
 from collections import deque
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
@@ -247,5 +246,5 @@ def split_not_recorded(
         if reason is None:
             kept.append(violation)
         else:
-            unrecorded.append(replace(violation, message=f"{violation.message} (not recorded: {reason})"))
+            unrecorded.append(violation._replace(message=f"{violation.message} (not recorded: {reason})"))
     return kept, unrecorded

@@ -12,10 +12,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Literal, cast
+from typing import TYPE_CHECKING, Literal, NamedTuple, cast
 
 from .credentials import (
     SIGV4_SCHEME,
@@ -41,8 +40,11 @@ if TYPE_CHECKING:
 Level = Literal["violation", "recorded before", "not recorded"]
 
 
-@dataclass(frozen=True, slots=True)
-class Violation:
+class Violation(NamedTuple):
+    """One finding. A NamedTuple, not a frozen dataclass: the dataclass is compiled when its module is
+    imported, 5.0 M instructions (about 1.1 ms) once a session, against 1.0 M for this (callgrind,
+    2026-12-07)."""
+
     rule: str
     message: str
     hint: str

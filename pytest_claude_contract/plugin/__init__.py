@@ -3,6 +3,9 @@
 
 Only pytest and the light `options` module are imported here; vcrpy, pydantic and deepdiff are
 imported inside the fixture that needs them, so suites pay for them only when a test uses the plugin.
+
+PYTEST_DONT_REWRITE: the plugin's modules are imported without pytest's assertion rewriting (see
+`pytest_claude_contract.unrewritten`).
 """
 
 from __future__ import annotations

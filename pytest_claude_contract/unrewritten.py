@@ -4,8 +4,8 @@ pytest loads every module of a plugin installed by entry point through its asser
 a failing `assert` in a plugin's fixture shows its values. Ours assert nothing a user sees (every
 failure the plugin reports is a message of its own), and that loader is slow: it hashes each module's
 whole source and unmarshals its code through a file object, read piece by piece. On the bench's 500
-one-call tests replayed (2026-12-07, bench/README.md section 1), 9,704 M instructions through the
-rewriter and 9,587 M without: 117 M, about 27 ms a session, 34 M of it at start-up (bench/startup.py).
+one-call tests replayed (2026-12-07, bench/README.md section 1), 9,692 M instructions through the
+rewriter and 9,570 M without: 122 M, about 28 ms a session, 34 M of it at start-up (bench/startup.py).
 
 pytest has no public switch for this (a module's `PYTEST_DONT_REWRITE` leaves its asserts as they are
 but still loads it through the rewriter), so the package takes itself off the rewriter's list as it is

@@ -60,15 +60,23 @@ def api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClaudeAPI]:
 
 
 @pytest.fixture
-def suite(pytester: pytest.Pytester, api: FakeClaudeAPI) -> Iterator[pytest.Pytester]:
+def suite(pytester: pytest.Pytester, api: FakeClaudeAPI) -> pytest.Pytester:
     """A pytester folder whose conftest points the plugin's `hosts` at the stand-in."""
     pytester.makeconftest(_INNER_CONFTEST)
-    yield pytester
-    # Inner tests play users' code, which may leave SDK clients unclosed; collect their sockets
-    # here, quietly, rather than let the garbage collector warn in whichever outer test runs next.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ResourceWarning)
-        gc.collect()
+    return pytester
+
+
+@pytest.fixture(autouse=True)
+def _collect_inner_sockets(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Inner tests play users' code, which may leave SDK clients unclosed; their sockets are
+    collected here, quietly, rather than let the garbage collector warn in whichever inner session
+    runs next (an error there, with warnings as errors). Autouse, so torn down after pytester,
+    which holds the inner sessions' objects until its own teardown."""
+    yield
+    if "pytester" in request.fixturenames:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            gc.collect()
 
 
 @pytest.fixture

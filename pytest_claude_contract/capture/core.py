@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from ..cassette.cache_files import replace_atomically
 from ..cassette.model import Interaction, MatchKey, ReplayIndex, match_key, merge_missing, now, recorded_time
 from ..cassette.scrub import Scrubber
 from ..cassette.store import cassette_lock, load_cassette, write_cassette
@@ -668,7 +669,7 @@ class ClaudeContractRecorder:
                 interactions = merge_missing(on_disk, self._loaded + self._recorded)
             write_cassette(path, write_order(interactions, scrubber), scrubber)
             if mode == "rewrite" and self.session_id:
-                session_note.write_text(self.session_id, encoding="utf-8")
+                replace_atomically(session_note, lambda handle: handle.write(self.session_id.encode()))
         self.stats.recorded.add(str(path))
         if test_failed:
             self.stats.kept.append(str(path))

@@ -37,16 +37,20 @@ def static_cassette(item: pytest.Item, state: SessionState) -> str | None:
 
 
 def write_cassettes_json(path: str, state: SessionState) -> None:
-    """The cassette folder and the cassettes the collected tests use (deselected ones included)."""
+    """The cassette folder and the cassettes the collected tests use (deselected ones included),
+    written atomically: `lint --orphans` never reads half a file."""
     import json
+    from pathlib import Path
+
+    from ..cassette.cache_files import replace_atomically
 
     data = {
         "cassette_dir": str(state.options.cassette_dir),
         "cassettes": sorted(state.cassettes),
         "unresolved": sorted(state.unresolved),
     }
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=2)
+    text = json.dumps(data, indent=2)
+    replace_atomically(Path(path), lambda handle: handle.write(text.encode("utf-8")))
 
 
 def write_orphans(terminalreporter: pytest.TerminalReporter, state: SessionState) -> None:

@@ -346,3 +346,25 @@ def test_every_credential_shape_is_found_in_base64() -> None:
         text = "attachment: " + b64(f"config:\n  token: {credential}\n")
         assert [(f.value, f.how) for f in search(text)] == [(credential, "base64")], credential
     assert search("attachment: " + b64("config:\n  token: none here\n")) == []
+
+
+def test_the_base64_hint_pattern_finds_each_hint_and_only_them() -> None:
+    """The hints are scanned as one trie-shaped pattern: each hint is found wherever it stands, with
+    line breaks inside it (MIME-wrapped base64) looked through, and text holding none of them (the
+    hints less their last character) is not searched as base64."""
+    from pytest_claude_contract.cassette.secret_search import (
+        _base64_hint_pattern,
+        _base64_hints,
+        _Search,
+    )
+
+    secret = "opaque-token-" + "x" * 12
+    hints = _base64_hints((secret,))
+    pattern = _base64_hint_pattern((secret,))
+    run = _Search([secret], 1000)
+    for hint in hints:
+        assert pattern.search(f"lead {hint} tail") is not None, hint
+        assert run.base64_hinted(f"lead {hint[:2]}\r\n{hint[2:]} tail"), hint
+    cut = " ".join(hint[:-1] for hint in hints)
+    assert not any(hint in cut for hint in hints)  # no hint is the start of another
+    assert not run.base64_hinted(cut)

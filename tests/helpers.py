@@ -67,15 +67,3 @@ def leaks(secret: str, text: str) -> list[str]:
 
     low, secret = text.lower(), secret.lower()
     return [secret[i : i + SHOWN + 1] for i in range(len(secret) - SHOWN) if secret[i : i + SHOWN + 1] in low]
-
-
-def changed_headers(base: dict[str, str], **changes: str | None) -> dict[str, str]:
-    """`base` headers with some changed (a value) or removed (None); `x_api_key` names `x-api-key`."""
-    out = dict(base)
-    for name, value in changes.items():
-        key = name.replace("_", "-")
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = value
-    return out

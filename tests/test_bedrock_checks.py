@@ -14,7 +14,6 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from fake_bedrock import chunk_frame, exception_frame
-from helpers import changed_headers
 
 from pytest_claude_contract.cassette.model import Interaction
 from pytest_claude_contract.cassette.scrub import REDACTED, Scrubber
@@ -23,6 +22,7 @@ from pytest_claude_contract.cli import main
 from pytest_claude_contract.contract.checks import Violation, check_exchange
 from pytest_claude_contract.contract.exchange import CapturedRequest, CapturedResponse, Exchange
 from pytest_claude_contract.contract.models import DEFAULT_CONTRACT, MB
+from pytest_claude_contract.contract.rules import changed_headers
 
 if TYPE_CHECKING:
     from pathlib import Path

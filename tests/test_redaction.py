@@ -12,7 +12,7 @@ import string
 from typing import TYPE_CHECKING
 
 import pytest
-from helpers import KEY_PREFIX, a_key, a_token, changed_headers, leaks
+from helpers import KEY_PREFIX, a_key, a_token, leaks
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +23,7 @@ from pytest_claude_contract.contract.exchange import CapturedRequest, CapturedRe
 from pytest_claude_contract.contract.models import DEFAULT_CONTRACT
 from pytest_claude_contract.contract.redaction import SHOWN, redact, redact_data, shown_secret
 from pytest_claude_contract.contract.report import violation_report
-from pytest_claude_contract.contract.rules import RULE_IDS, RULES_BY_ID
+from pytest_claude_contract.contract.rules import RULE_IDS, RULES_BY_ID, changed_headers
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,13 +50,7 @@ def _response(
 ) -> Exchange:
     res = ex.response
     assert res is not None
-    merged = dict(res.headers)
-    for name, value in headers.items():
-        key = name.replace("_", "-")
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
+    merged = changed_headers(res.headers, **headers)
     new = CapturedResponse(status or res.status, merged, res.body if body is None else body.encode("utf-8"))
     return Exchange(ex.request, new, ex.origin, ex.index, ex.recorded_at)
 

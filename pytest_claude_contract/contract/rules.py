@@ -73,8 +73,9 @@ class Rule:
     example_body_size: int | None = None
 
 
-def _changed(base: dict[str, str], **changes: str | None) -> dict[str, str]:
-    """`base` headers with some changed (value) or removed (None); `x_api_key` names `x-api-key`."""
+def changed_headers(base: dict[str, str], **changes: str | None) -> dict[str, str]:
+    """`base` headers with some changed (a value) or removed (None); `x_api_key` names `x-api-key`.
+    The rules' examples are made with it, and so are the tests' variations of a request."""
     out = dict(base)
     for name, value in changes.items():
         key = name.replace("_", "-")
@@ -87,11 +88,11 @@ def _changed(base: dict[str, str], **changes: str | None) -> dict[str, str]:
 
 def _headers(**changes: str | None) -> dict[str, str]:
     """The conformant request headers with some changed or removed."""
-    return _changed(_OK_HEADERS, **changes)
+    return changed_headers(_OK_HEADERS, **changes)
 
 
 def _response_headers(**changes: str | None) -> dict[str, str]:
-    return _changed(_OK_RESPONSE_HEADERS, **changes)
+    return changed_headers(_OK_RESPONSE_HEADERS, **changes)
 
 
 _STREAM_REQUEST_BODY = (
